@@ -1,0 +1,127 @@
+#!/usr/bin/env node
+// The cnvm command line. This layer only parses flags, prints results and maps typed errors to exit codes; the
+// commands themselves are plain async functions, imported lazily so `cnvm generate` loads nothing it doesn't use.
+import { formatEntry, type ReportEntry } from '../report.js';
+import { flagHelp, parseArgs, type FlagSpec } from './args.js';
+import { CliError, InvalidConfigError, UsageError } from './errors.js';
+
+const GENERATE_FLAGS: FlagSpec[] = [
+  { name: 'strict', short: 's', help: 'fail on any warning' },
+  { name: 'pretty', short: 'p', help: 'output formatted JSON' },
+  { name: 'files-dir', short: 'd', value: true, help: 'allow embedding local files from this directory' },
+  { name: 'output', short: 'o', value: true, help: 'write to FILE instead of stdout (atomically)' },
+  { name: 'check', short: 'c', help: 'check the config only; write nothing' },
+  { name: 'raw', short: 'r', help: 'never wrap in a MachineConfig (accepted for butane compatibility; no effect here)' },
+  { name: 'provider', value: true, help: 'passed to a TypeScript config module (libvirt, aws, gcp)' },
+  { name: 'json', help: 'machine-readable result on stdout: {ok, entries, config}' },
+  { name: 'help', short: 'h', help: 'show this help' },
+];
+
+const VALIDATE_FLAGS: FlagSpec[] = [
+  { name: 'json', help: 'machine-readable result on stdout' },
+  { name: 'help', short: 'h', help: 'show this help' },
+];
+
+const USAGE = `Usage: cnvm <command> [flags]
+
+Commands:
+  generate [flags] [INPUT]   Translate Butane YAML (or a TypeScript config module) to Ignition JSON, like butane
+  validate [--json] [FILE]   Check an Ignition config against its spec version
+  version                    Print the version
+
+Run 'cnvm <command> --help' for a command's flags.`;
+
+function printEntries(entries: readonly ReportEntry[]): void {
+  for (const e of entries) process.stderr.write(`${formatEntry(e)}\n`);
+}
+
+async function runGenerate(argv: string[]): Promise<number> {
+  const { flags, positionals } = parseArgs(argv, GENERATE_FLAGS);
+  if (flags.help) {
+    process.stdout.write(`Usage: cnvm generate [flags] [INPUT]\n\n${flagHelp(GENERATE_FLAGS)}\n`);
+    return 0;
+  }
+  if (positionals.length > 1) throw new UsageError('at most one INPUT file');
+  const { generate } = await import('./generate.js');
+  const outcome = await generate({
+    ...(positionals[0] ? { input: positionals[0] } : {}),
+    ...(typeof flags.output === 'string' ? { output: flags.output } : {}),
+    ...(typeof flags['files-dir'] === 'string' ? { filesDir: flags['files-dir'] } : {}),
+    ...(typeof flags.provider === 'string' ? { provider: flags.provider } : {}),
+    strict: flags.strict === true,
+    pretty: flags.pretty === true,
+    check: flags.check === true,
+  });
+  const { result } = outcome;
+  if (flags.json) {
+    process.stdout.write(`${JSON.stringify({ ok: !!result.config, entries: result.entries, config: result.config ?? null }, null, 2)}\n`);
+    return result.config ? 0 : 1;
+  }
+  printEntries(result.entries);
+  if (!result.config) {
+    const hasError = result.entries.some((e) => e.kind === 'error');
+    throw new InvalidConfigError(
+      hasError ? `Error translating config: ${outcome.file}: config is invalid` : 'Config produced warnings and --strict was specified',
+    );
+  }
+  if (!flags.check && typeof flags.output !== 'string' && outcome.text) process.stdout.write(outcome.text);
+  return 0;
+}
+
+async function runValidate(argv: string[]): Promise<number> {
+  const { flags, positionals } = parseArgs(argv, VALIDATE_FLAGS);
+  if (flags.help) {
+    process.stdout.write(`Usage: cnvm validate [--json] [FILE]\n\n${flagHelp(VALIDATE_FLAGS)}\n`);
+    return 0;
+  }
+  if (positionals.length > 1) throw new UsageError('at most one FILE');
+  const { validateFile } = await import('./validate.js');
+  const outcome = await validateFile(positionals[0]);
+  const ok = !outcome.entries.some((e) => e.kind === 'error');
+  if (flags.json) {
+    process.stdout.write(`${JSON.stringify({ ok, file: outcome.file, version: outcome.version ?? null, entries: outcome.entries }, null, 2)}\n`);
+  } else {
+    printEntries(outcome.entries);
+  }
+  return ok ? 0 : 1;
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  switch (command) {
+    case 'generate':
+      return runGenerate(rest);
+    case 'validate':
+      return runValidate(rest);
+    case 'version':
+    case '--version': {
+      const { readFileSync } = await import('node:fs');
+      const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+      process.stdout.write(`cnvm ${pkg.version}\n`);
+      return 0;
+    }
+    case undefined:
+    case 'help':
+    case '--help':
+    case '-h':
+      process.stdout.write(`${USAGE}\n`);
+      return command === undefined ? 2 : 0;
+    default:
+      throw new UsageError(`unknown command '${command}'\n\n${USAGE}`);
+  }
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (err: unknown) => {
+    if (err instanceof CliError) {
+      process.stderr.write(`${err.message}\n`);
+      process.exitCode = err.exitCode;
+    } else {
+      process.stderr.write(`cnvm: internal error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+      process.exitCode = 70;
+    }
+  },
+);
