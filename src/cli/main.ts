@@ -1,4 +1,3 @@
-#!/usr/bin/env node
 // The cnvm command line. This layer only parses flags, prints results and maps typed errors to exit codes; the
 // commands themselves are plain async functions, imported lazily so `cnvm generate` loads nothing it doesn't use.
 import { formatEntry, type ReportEntry } from '../report.js';
@@ -111,17 +110,16 @@ export async function main(argv: string[]): Promise<number> {
   }
 }
 
-main(process.argv.slice(2)).then(
-  (code) => {
-    process.exitCode = code;
-  },
-  (err: unknown) => {
+/** Runs a command line and returns the exit code; typed errors become their exit codes here and nowhere else. */
+export async function run(argv: string[]): Promise<number> {
+  try {
+    return await main(argv);
+  } catch (err) {
     if (err instanceof CliError) {
       process.stderr.write(`${err.message}\n`);
-      process.exitCode = err.exitCode;
-    } else {
-      process.stderr.write(`cnvm: internal error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
-      process.exitCode = 70;
+      return err.exitCode;
     }
-  },
-);
+    process.stderr.write(`cnvm: internal error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+    return 70;
+  }
+}
