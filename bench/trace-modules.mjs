@@ -1,6 +1,7 @@
 // `node --import ./bench/trace-modules.mjs …` records every module URL the process resolves into the file named by
 // CNVM_TRACE_MODULES, so the bench and tests can prove that rendering never loads a cloud SDK.
 import { register } from 'node:module';
+import { MessageChannel } from 'node:worker_threads';
 import { appendFileSync } from 'node:fs';
 
 const out = process.env.CNVM_TRACE_MODULES;

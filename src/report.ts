@@ -69,12 +69,15 @@ export function formatPath(path: ConfigPath): string {
   return text;
 }
 
-/** One entry as butane prints it, prefixed with the file it concerns when known. */
+/**
+ * One entry as butane prints it (`error at $.path, line L col C: message`; the path or the position is left out
+ * when unknown, and an empty path is not printed), prefixed with the file it concerns when known.
+ */
 export function formatEntry(entry: ReportEntry): string {
-  const where = entry.position
-    ? `${entry.kind} at ${formatPath(entry.path)}, line ${entry.position.line} col ${entry.position.column}`
-    : `${entry.kind} at ${formatPath(entry.path)}`;
-  const text = `${where}: ${entry.message}`;
+  const where: string[] = [];
+  if (entry.path.length > 0) where.push(formatPath(entry.path));
+  if (entry.position) where.push(`line ${entry.position.line} col ${entry.position.column}`);
+  const text = `${entry.kind}${where.length > 0 ? ` at ${where.join(', ')}` : ''}: ${entry.message}`;
   return entry.file ? `${entry.file}: ${text}` : text;
 }
 

@@ -21,7 +21,7 @@ export interface VariantContext extends TranslateContext {
 }
 
 export function translateFcos(butane: JsonObject, base: Translated, ctx: VariantContext): Translated {
-  let result = layerGenerated(bootDevice(butane, ctx), base);
+  let result = layerGenerated(bootDevice(butane), base);
   warnReservedPartitionLabels(result.config, ctx);
   result = layerGenerated(grubUsers(butane, ctx), result);
   return result;
@@ -42,7 +42,7 @@ function warnReservedPartitionLabels(config: JsonObject, ctx: VariantContext): v
   });
 }
 
-function bootDevice(butane: JsonObject, ctx: VariantContext): Translated | undefined {
+function bootDevice(butane: JsonObject): Translated | undefined {
   const bd = isObject(butane.boot_device) ? butane.boot_device : {};
   const luks = isObject(bd.luks) ? bd.luks : {};
   const cex = isObject(luks.cex) ? luks.cex : {};

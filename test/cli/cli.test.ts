@@ -1,0 +1,136 @@
+// The built `cnvm` executable, end to end: flags, exit codes, messages, atomic output. Needs `npm run build`.
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { normalize } from '../support/compare.js';
+import { conformanceDir, REPO_ROOT } from '../support/conformance.js';
+
+const BIN = join(REPO_ROOT, 'dist/cli/bin.js');
+const FIX = join(REPO_ROOT, 'test/fixtures/cli');
+const scratch = mkdtempSync(join(tmpdir(), 'cnvm-cli-'));
+
+function cnvm(args: string[], input?: string) {
+  if (!existsSync(BIN)) throw new Error(`${BIN} is missing: run \`npm run build\` before the tests`);
+  const r = spawnSync(process.execPath, [BIN, ...args], { cwd: REPO_ROOT, input, encoding: 'utf8' });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+describe('cnvm generate', () => {
+  const vector = join(conformanceDir(), 'butane-docs/055-upgrading-fcos.bu');
+  const expected = JSON.parse(readFileSync(vector.replace(/\.bu$/, '.ign'), 'utf8')) as unknown;
+
+  it('translates a file like butane --strict --pretty --files-dir', () => {
+    const r = cnvm(['generate', '--strict', '--pretty', '--files-dir', join(conformanceDir(), 'files'), vector]);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/^\{\n {2}"ignition"/);
+    expect(r.stdout.endsWith('}\n')).toBe(true);
+    expect(normalize(JSON.parse(r.stdout))).toEqual(normalize(expected));
+  });
+
+  it('reads standard input and writes compact JSON by default', () => {
+    const r = cnvm(['generate'], 'variant: fcos\nversion: 1.4.0\n');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toBe('{"ignition":{"version":"3.3.0"}}\n');
+  });
+
+  it('short flags work as in butane (-s -p -d -o)', () => {
+    const out = join(scratch, 'short.ign');
+    const r = cnvm(['generate', '-s', '-p', '-d', join(conformanceDir(), 'files'), '-o', out, vector]);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toBe('');
+    expect(normalize(JSON.parse(readFileSync(out, 'utf8')))).toEqual(normalize(expected));
+  });
+
+  it('reports Ignition errors at the Butane line and column, naming the file', () => {
+    const r = cnvm(['generate', join(FIX, 'duplicate-file.bu')]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain(`${join(FIX, 'duplicate-file.bu')}: error at $.storage.files.1, line 8 col 7: duplicate entry defined`);
+    expect(r.stdout).toBe('');
+  });
+
+  it('reports relative paths at the path value', () => {
+    const r = cnvm(['generate', join(FIX, 'relative-path.bu')]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/error at \$\.storage\.files\.0\.path, line 5 col 13: path not absolute/);
+  });
+
+  it('prints warnings and succeeds without --strict; fails with it', () => {
+    const loose = cnvm(['generate', join(FIX, 'unused-key.bu')]);
+    expect(loose.code).toBe(0);
+    expect(loose.stderr).toMatch(/warning at \$\.passwd\.users\.0\.ssh_authorized_key, line 6 col 7: Unused key ssh_authorized_key/);
+    expect(JSON.parse(loose.stdout)).toEqual({ ignition: { version: '3.3.0' }, passwd: { users: [{ name: 'core' }] } });
+    const strict = cnvm(['generate', '--strict', join(FIX, 'unused-key.bu')]);
+    expect(strict.code).toBe(1);
+    expect(strict.stderr).toContain('Config produced warnings and --strict was specified');
+    expect(strict.stdout).toBe('');
+  });
+
+  it('gives the line of malformed YAML', () => {
+    const r = cnvm(['generate', join(FIX, 'bad-yaml.bu')]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/bad-yaml\.bu: error at line [56] col \d+: /);
+  });
+
+  it('rejects an unknown version clearly', () => {
+    const r = cnvm(['generate', join(FIX, 'unknown-version.bu')]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/No translator exists for variant fcos with version 9\.9\.0/);
+  });
+
+  it('refuses local paths that escape --files-dir', () => {
+    const r = cnvm(['generate', '-d', join(conformanceDir(), 'files'), join(FIX, 'escape.bu')]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/error at \$\.storage\.files\.0\.contents\.local, line 7 col 16: local file path traverses outside the files directory/);
+  });
+
+  it('never leaves a partial or stale output file behind on failure', () => {
+    const out = join(scratch, 'keep.ign');
+    writeFileSync(out, 'previous');
+    const r = cnvm(['generate', '-o', out, join(FIX, 'duplicate-file.bu')]);
+    expect(r.code).toBe(1);
+    expect(readFileSync(out, 'utf8')).toBe('previous');
+    rmSync(out);
+  });
+
+  it('loads a TypeScript config module without a compile step', () => {
+    const r = cnvm(['generate', '--strict', join(FIX, 'config.ts')]);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    const config = JSON.parse(r.stdout) as { storage: { files: { path: string; mode: number }[] } };
+    expect(config.storage.files[0]).toMatchObject({ path: '/etc/motd', mode: 420 });
+  });
+
+  it('--json gives machine output', () => {
+    const r = cnvm(['generate', '--json', join(FIX, 'duplicate-file.bu')]);
+    expect(r.code).toBe(1);
+    const out = JSON.parse(r.stdout) as { ok: boolean; entries: { kind: string; path: unknown[]; position: unknown }[] };
+    expect(out.ok).toBe(false);
+    expect(out.entries[0]).toMatchObject({ kind: 'error', path: ['storage', 'files', 1], position: { line: 8, column: 7 } });
+  });
+
+  it('rejects unknown flags with exit code 2', () => {
+    const r = cnvm(['generate', '--bogus']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('unknown flag --bogus');
+  });
+});
+
+describe('cnvm validate', () => {
+  it('accepts a valid config', () => {
+    const out = join(scratch, 'ok.ign');
+    writeFileSync(out, '{"ignition":{"version":"3.4.0"}}');
+    const r = cnvm(['validate', out]);
+    expect(r.code).toBe(0);
+    expect(r.stderr).toBe('');
+  });
+
+  it('reports every problem with its JSON path, line and column', () => {
+    const r = cnvm(['validate', join(FIX, 'invalid.ign')]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/error at \$\.storage\.files\.0\.path, line 5 col \d+: path not absolute/);
+    expect(r.stderr).toMatch(/error at \$\.storage\.files\.2.*duplicate entry defined/);
+  });
+});
