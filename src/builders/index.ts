@@ -1,14 +1,12 @@
 // Typed builders: write a Butane config in TypeScript, compose it from modules (workloads), and hand the result to
 // `translate()` or `cnvm generate` (which loads a .ts file's default export). The types are the generated Butane
 // types of the newest fcos spec; `fcos()` stamps the variant and version.
-import type { FcosConfig, FcosFile, FcosDirectory, FcosUnit, FcosDropin, FcosUser, FcosFilesystem, FcosDisk, FcosLink } from './types.js';
+import type { FcosConfig, FcosFile, FcosDirectory, FcosUnit, FcosDropin, FcosUser, FcosFilesystem, FcosDisk, FcosLink, FcosVersion } from './types.js';
 
-export type { FcosConfig, FcosFile, FcosDirectory, FcosUnit, FcosDropin, FcosUser, FcosFilesystem, FcosDisk, FcosLink };
+export type * from './types.js';
 
 /** A piece of an fcos config without variant/version, as modules contribute them. */
 export type Fragment = Omit<FcosConfig, 'variant' | 'version'>;
-
-export type FcosVersion = '1.0.0' | '1.1.0' | '1.2.0' | '1.3.0' | '1.4.0' | '1.5.0' | '1.6.0';
 
 /** A complete fcos config. Version 1.4.0 (Ignition 3.3.0) is the default: the newest Debian's Ignition can check. */
 export function fcos(body: Fragment, version: FcosVersion = '1.4.0'): FcosConfig {
