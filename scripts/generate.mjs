@@ -91,7 +91,11 @@ function butaneSchema([variant, version, generation, ignition]) {
 
 const id = (version) => version.replace(/\.0$/, '').replace('.', '_');
 
+/** When set, outputs are collected here instead of written (the freshness test compares them with the tree). */
+let collected;
+
 function write(relative, text) {
+  if (collected) return void collected.set(relative, text);
   const path = join(root, relative);
   mkdirSync(dirname(path), { recursive: true });
   let old;
@@ -121,9 +125,11 @@ async function emit(name, schema, dir) {
   write(`src/generated/validators/${dir}-${name}.ts`, `// ${BANNER}\n// @ts-nocheck\n${code}\n`);
 }
 
-export async function main() {
+export async function main({ dryRun = false } = {}) {
+  collected = dryRun ? new Map() : undefined;
   for (const version of ignitionVersions) await emit(`v${id(version)}`, ignitionSchema(version), 'ignition');
   for (const spec of butaneSpecs) await emit(`${spec[0]}-${id(spec[1])}`, butaneSchema(spec), 'butane');
+  return collected;
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) await main();

@@ -5,7 +5,7 @@
 import { posix } from 'node:path';
 import { schemaEntries, type CompiledValidator } from '../butane/schema-check.js';
 import { parseYaml, positionOf } from '../butane/yaml.js';
-import type { ConfigPath, ReportEntry } from '../report.js';
+import type { ConfigPath, ReportEntry, SourcePosition } from '../report.js';
 
 export const SUPPORTED_IGNITION_VERSIONS = ['3.0.0', '3.1.0', '3.2.0', '3.3.0', '3.4.0', '3.5.0'] as const;
 
@@ -43,6 +43,7 @@ export const ERR = {
   labelColon: 'partition label will be truncated to text before the colon',
   guid: 'doesn\'t match the form "01234567-89AB-CDEF-EDCB-A98765432101"',
   shouldNotExistWithOthers: 'shouldExist specified false with other options also specified',
+  zeroesWithShouldNotExist: 'shouldExist is false for a partition and other partition(s) has start or size 0',
   needLabelOrNumber: 'a partition number >= 1 or a label must be specified',
   duplicateLabels: 'cannot use the same partition label twice',
   fsFormat: 'invalid filesystem format',
@@ -196,7 +197,7 @@ export function validateIgnitionSemantics(config: Obj, version: string): ReportE
   const mode = (value: unknown, path: ConfigPath): void => {
     if (typeof value !== 'number') return;
     if (value < 0 || value > 0o7777) error(path, ERR.illegalMode);
-    else if (minor < 4 && (value & 0o7000) !== 0) error(path, ERR.specialBits);
+    if (minor < 4 && (value & 0o7000) !== 0) warn(path, ERR.specialBits);
   };
 
   // --- ignition section
@@ -284,6 +285,13 @@ export function validateIgnitionSemantics(config: Obj, version: string): ReportE
     const partitions = list(disk.partitions);
     const numbers = new Set<number>();
     const labels = new Set<string>();
+    const partKey = (p: unknown): string | undefined => {
+      const part = obj(p);
+      return typeof part.number === 'number' && part.number !== 0 ? `number:${part.number}` : `label:${str(part.label) ?? ''}`;
+    };
+    dups(partitions, partKey, [...path, 'partitions']);
+    const zero = partitions.some((p) => !(typeof obj(p).number === 'number' && obj(p).number !== 0));
+    if (zero && partitions.some((p) => obj(p).shouldExist === false)) error([...path, 'partitions'], ERR.zeroesWithShouldNotExist);
     partitions.forEach((p, j) => {
       const part = obj(p);
       const ppath = [...path, 'partitions', j];
@@ -291,7 +299,7 @@ export function validateIgnitionSemantics(config: Obj, version: string): ReportE
       const number = typeof part.number === 'number' ? part.number : 0;
       if (label !== undefined) {
         if (label.length > 36) error([...ppath, 'label'], ERR.labelTooLong);
-        if (label.includes(':')) warn([...ppath, 'label'], ERR.labelColon);
+        if (label.includes(':')) error([...ppath, 'label'], ERR.labelColon);
       }
       for (const g of ['guid', 'typeGuid']) {
         const value = str(part[g]);
@@ -303,11 +311,11 @@ export function validateIgnitionSemantics(config: Obj, version: string): ReportE
       }
       if (number === 0 && (label === undefined || label === '')) error(ppath, ERR.needLabelOrNumber);
       if (number !== 0) {
-        if (numbers.has(number)) error([...ppath, 'number'], ERR.numbersCollide);
+        if (numbers.has(number)) error(ppath, ERR.numbersCollide);
         numbers.add(number);
       }
       if (label !== undefined && label !== '') {
-        if (labels.has(label)) error([...ppath, 'label'], ERR.duplicateLabels);
+        if (labels.has(label)) error(ppath, ERR.duplicateLabels);
         labels.add(label);
       }
     });
@@ -322,7 +330,7 @@ export function validateIgnitionSemantics(config: Obj, version: string): ReportE
     if (!nonEmpty(level)) error([...path, 'level'], ERR.raidLevelRequired);
     else if (!['linear', 'raid0', 'raid1', 'raid4', 'raid5', 'raid6', 'raid10'].includes(level)) error([...path, 'level'], ERR.raidLevel);
     else if ((level === 'linear' || level === 'raid0') && typeof raid.spares === 'number' && raid.spares > 0) {
-      error([...path, 'spares'], ERR.spares);
+      error([...path, 'level'], ERR.spares);
     }
     const devices = list(raid.devices);
     if (devices.length === 0) error([...path, 'devices'], ERR.raidDevices);
@@ -401,7 +409,7 @@ export function validateIgnitionSemantics(config: Obj, version: string): ReportE
     const name = str(unit.name) ?? '';
     const ext = name.includes('.') ? name.slice(name.lastIndexOf('.') + 1) : '';
     if (!UNIT_TYPES.includes(ext)) error([...path, 'name'], ERR.systemdExt);
-    unitPaths.add(`/etc/systemd/system/${name}`);
+    if (nonEmpty(unit.contents)) unitPaths.add(`/etc/systemd/system/${name}`);
     const contents = str(unit.contents);
     if (contents !== undefined) {
       const problem = unitContentProblem(contents);
@@ -416,24 +424,23 @@ export function validateIgnitionSemantics(config: Obj, version: string): ReportE
       const dropin = obj(d);
       const dname = str(dropin.name) ?? '';
       if (!dname.endsWith('.conf')) error([...path, 'dropins', j, 'name'], ERR.dropinExt);
-      unitPaths.add(`/etc/systemd/system/${name}.d/${dname}`);
+      if (nonEmpty(dropin.contents)) unitPaths.add(`/etc/systemd/system/${name}.d/${dname}`);
       const dcontents = str(dropin.contents);
       const problem = dcontents === undefined ? undefined : unitContentProblem(dcontents);
       if (problem) error([...path, 'dropins', j, 'contents'], problem);
     });
   });
-  if (minor >= 0) {
-    files.forEach((f, i) => {
-      const p = str(obj(f).path);
-      if (p !== undefined && unitPaths.has(p)) error(['storage', 'files', i, 'path'], ERR.pathConflictsSystemd);
+  for (const [field, nodes] of [['files', files], ['directories', directories], ['links', links]] as const) {
+    nodes.forEach((n, i) => {
+      const p = str(obj(n).path);
+      if (p !== undefined && unitPaths.has(p)) error(['storage', field, i, 'path'], ERR.pathConflictsSystemd);
     });
   }
   return entries;
 }
 
-/** systemd unit file syntax, as far as Ignition checks it: sections in brackets, then `Key=value` lines. */
+/** systemd unit file syntax, as far as Ignition checks it: `[Section]` headers and `Key=value` lines. */
 function unitContentProblem(contents: string): string | undefined {
-  let inSection = false;
   const lines = contents.split('\n');
   for (let i = 0; i < lines.length; i++) {
     let line = (lines[i] as string).trim();
@@ -441,10 +448,8 @@ function unitContentProblem(contents: string): string | undefined {
     if (line === '' || line.startsWith('#') || line.startsWith(';')) continue;
     if (line.startsWith('[')) {
       if (!/^\[[^\]]+\]$/.test(line)) return 'invalid unit content: unable to find end of section';
-      inSection = true;
       continue;
     }
-    if (!inSection) return 'invalid unit content: found option outside of a section';
     if (!line.includes('=')) return 'invalid unit content: unexpected newline encountered while parsing option name';
   }
   return undefined;
@@ -460,17 +465,19 @@ export interface IgnitionTextResult {
 export async function validateIgnitionText(text: string, file?: string): Promise<IgnitionTextResult> {
   const withFile = (entries: ReportEntry[]): ReportEntry[] => entries.map((e) => ({ ...e, ...(file ? { file } : {}) }));
   if (text.trim() === '') return { entries: withFile([{ kind: 'error', path: [], message: 'not a config (empty)' }]) };
+  // JSON.parse decides what is JSON (YAML would accept more); the YAML parser supplies positions.
   const parsed = parseYaml(text);
-  if (parsed.errors.length > 0) {
-    return {
-      entries: withFile(parsed.errors.map((e) => ({ kind: 'error', path: [], message: e.message, position: e.position }))),
-    };
+  try {
+    JSON.parse(text);
+  } catch (err) {
+    const position = jsonErrorPosition(text, (err as Error).message) ?? parsed.errors[0]?.position;
+    return { entries: withFile([{ kind: 'error', path: [], message: `invalid JSON: ${(err as Error).message}`, ...(position ? { position } : {}) }]) };
   }
   const locate = (entries: ReportEntry[]): ReportEntry[] =>
     withFile(
       entries.map((e) => {
         const position = positionOf(parsed.nodes, e.path, /^Unused key/.test(e.message) ? 'key' : 'value');
-        return position ? { ...e, position } : e;
+        return position ? { ...e, position: insideBracket(text, position) } : e;
       }),
     );
   const config = parsed.value;
@@ -496,6 +503,20 @@ export async function validateIgnitionText(text: string, file?: string): Promise
   if (structural.some((e) => e.kind === 'error')) return { version, entries: locate(structural) };
   const semantic = validateIgnitionSemantics(config, version);
   return { config, version, entries: locate([...structural, ...semantic]) };
+}
+
+function jsonErrorPosition(text: string, message: string): SourcePosition | undefined {
+  const offset = /position (\d+)/.exec(message)?.[1];
+  if (offset === undefined) return undefined;
+  const before = text.slice(0, Number(offset)).split('\n');
+  return { line: before.length, column: (before[before.length - 1] ?? '').length + 1 };
+}
+
+/** Ignition's JSON decoder places an object or array just inside its opening bracket. */
+function insideBracket(text: string, position: SourcePosition): SourcePosition {
+  const line = text.split('\n')[position.line - 1] ?? '';
+  const ch = line[position.column - 1];
+  return ch === '{' || ch === '[' ? { line: position.line, column: position.column + 1 } : position;
 }
 
 function jsonTypeName(schemaType: string): string {

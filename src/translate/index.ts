@@ -10,6 +10,7 @@ import { isObject, translateBase, type JsonObject, type Translated } from './bas
 import { translateFcos } from './fcos.js';
 import { coerceScalars } from './coerce.js';
 import { sortKeys } from './sort.js';
+import { variantChecks } from './variants.js';
 
 export interface TranslateOptions {
   /** Directory that `local`, `contents_local`, `ssh_authorized_keys_local` and trees are read from. */
@@ -32,13 +33,6 @@ export interface TranslateResult {
 
 export const ERR_NO_VARIANT = 'error parsing variant; must be specified';
 export const ERR_INVALID_VERSION = 'error parsing version; must be a valid semver';
-
-export class TranslateError extends Error {
-  constructor(readonly entries: ReportEntry[]) {
-    super(entries.find((e) => e.kind === 'error')?.message ?? 'translation failed');
-    this.name = 'TranslateError';
-  }
-}
 
 /** Translates Butane YAML text, or a Butane config object (e.g. from cnvm's typed builders). */
 export async function translate(input: string | object, options: TranslateOptions = {}): Promise<TranslateResult> {
@@ -89,6 +83,7 @@ export async function translate(input: string | object, options: TranslateOption
   if (spec.spec.variant === 'fcos' && !report.hasErrors) translated = translateFcos(doc, translated, ctx);
   if (report.hasErrors) return { entries: locate(report.entries), spec: spec.spec };
 
+  outputReport.merge(variantChecks(translated.config, spec.spec));
   outputReport.merge(validateIgnitionSemantics(translated.config, spec.spec.ignition));
   for (const e of outputReport.entries) {
     const from = translated.ts.lookup(e.path) ?? [];
