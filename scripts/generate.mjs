@@ -119,7 +119,7 @@ async function emit(name, schema, dir) {
   });
   write(`src/generated/types/${dir}-${name}.ts`, types);
 
-  const ajv = new Ajv({ allErrors: true, strict: true, code: { source: true, esm: true } });
+  const ajv = new Ajv({ allErrors: true, strict: true, messages: false, inlineRefs: false, code: { source: true, esm: true } });
   const validate = ajv.compile(schema);
   const code = standaloneCode(ajv, validate);
   write(`src/generated/validators/${dir}-${name}.ts`, `// ${BANNER}\n// @ts-nocheck\n${code}\n`);

@@ -85,6 +85,15 @@ async function runValidate(argv: string[]): Promise<number> {
   return ok ? 0 : 1;
 }
 
+/** Set by scripts/bundle.mjs; the unbundled build (tests, library use) reads package.json instead. */
+declare const __CNVM_VERSION__: string | undefined;
+
+async function packageVersion(): Promise<string> {
+  if (typeof __CNVM_VERSION__ === 'string') return __CNVM_VERSION__;
+  const { readFileSync } = await import('node:fs');
+  return (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+}
+
 export async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
   switch (command) {
@@ -94,9 +103,7 @@ export async function main(argv: string[]): Promise<number> {
       return runValidate(rest);
     case 'version':
     case '--version': {
-      const { readFileSync } = await import('node:fs');
-      const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
-      process.stdout.write(`cnvm ${pkg.version}\n`);
+      process.stdout.write(`cnvm ${await packageVersion()}\n`);
       return 0;
     }
     case undefined:
