@@ -7,9 +7,16 @@ import { fileURLToPath } from 'node:url';
 const here = dirname(fileURLToPath(import.meta.url));
 export const REPO_ROOT = resolve(here, '../..');
 
-/** shared/conformance sits beside the repository (CI clones main with shared/ beside it). */
+/**
+ * Where the vectors are: $CNVM_CONFORMANCE_DIR, else shared/conformance beside the repository (the live set), else
+ * the copy committed in test/fixtures/conformance so a clone without shared/ still runs all of them.
+ */
 export function conformanceDir(): string {
-  const candidates = [process.env.CNVM_CONFORMANCE_DIR, resolve(REPO_ROOT, '../shared/conformance')].filter(
+  const candidates = [
+    process.env.CNVM_CONFORMANCE_DIR,
+    resolve(REPO_ROOT, '../shared/conformance'),
+    resolve(REPO_ROOT, 'test/fixtures/conformance'),
+  ].filter(
     (p): p is string => typeof p === 'string',
   );
   const found = candidates.find((p) => existsSync(join(p, 'README.md')));
