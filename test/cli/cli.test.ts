@@ -3,13 +3,14 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, afterAll } from 'vitest';
 import { normalize } from '../support/compare.js';
 import { conformanceDir, REPO_ROOT } from '../support/conformance.js';
 
 const BIN = join(REPO_ROOT, 'dist/cli/bin.js');
 const FIX = join(REPO_ROOT, 'test/fixtures/cli');
 const scratch = mkdtempSync(join(tmpdir(), 'cnvm-cli-'));
+afterAll(() => rmSync(scratch, { recursive: true, force: true }));
 
 function cnvm(args: string[], input?: string) {
   if (!existsSync(BIN)) throw new Error(`${BIN} is missing: run \`npm run build\` before the tests`);

@@ -1,10 +1,10 @@
 // Every public conformance vector must translate to what upstream `butane --strict --files-dir files` produced,
 // compared semantically (shared/conformance/README.md), with no errors or warnings.
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, writeFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, afterAll } from 'vitest';
 import { formatIgnition, translate } from '../../src/translate/index.js';
 import { normalize } from '../support/compare.js';
 import { conformanceDir, loadVectors } from '../support/conformance.js';
@@ -12,6 +12,7 @@ import { conformanceDir, loadVectors } from '../support/conformance.js';
 const vectors = loadVectors();
 const filesDir = join(conformanceDir(), 'files');
 const scratch = mkdtempSync(join(tmpdir(), 'cnvm-conformance-'));
+afterAll(() => rmSync(scratch, { recursive: true, force: true }));
 
 describe('conformance vectors', () => {
   it('are all present', () => {

@@ -1,9 +1,9 @@
 // Unit tests of the translator's building blocks.
-import { mkdtempSync, mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, mkdirSync, symlinkSync, writeFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, afterAll } from 'vitest';
 import { makeDataUrl, makePlainDataUrl, percentEncode } from '../../src/translate/data-url.js';
 import { escapeUnitPath } from '../../src/translate/systemd-escape.js';
 import { mergeConfigs } from '../../src/translate/merge.js';
@@ -93,6 +93,7 @@ describe('merge of generated and user configs', () => {
 
 describe('--files-dir', () => {
   const dir = mkdtempSync(join(tmpdir(), 'cnvm-files-'));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
   writeFileSync(join(dir, 'a.txt'), 'A');
   mkdirSync(join(dir, 'sub'));
   symlinkSync('/etc/passwd', join(dir, 'sub', 'out'));
