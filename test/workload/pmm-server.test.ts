@@ -1,0 +1,137 @@
+import { describe, expect, it } from 'vitest';
+import { fcos, compose } from '../../src/builders/index.js';
+import { translate } from '../../src/translate/index.js';
+import { decodeDataUrl } from '../support/compare.js';
+import { dataDiskDevice } from '../../src/workload/data-disk.js';
+import { validatePmmEnv } from '../../src/workload/pmm-env.js';
+import { pmmAdminPasswordFile, pmmServer, randomPassword, PMM_PASSWORD_FILE } from '../../src/workload/pmm-server.js';
+
+type Unit = { name: string; contents?: string; enabled?: boolean };
+type Ign = { storage: { files: { path: string; mode?: number; contents?: { source?: string; compression?: string } }[]; disks?: unknown[]; filesystems?: unknown[] }; systemd: { units: Unit[] } };
+
+const text = (contents?: { source?: string; compression?: string }): string =>
+  decodeDataUrl(contents?.source ?? '', contents?.compression)?.toString('utf8') ?? '';
+
+async function render(fragment: Parameters<typeof fcos>[0]): Promise<Ign> {
+  const result = await translate(fcos(fragment, '1.4.0'), { strict: true });
+  expect(result.entries).toEqual([]);
+  return result.config as unknown as Ign;
+}
+
+describe('data disk device paths', () => {
+  it('are stable per provider', () => {
+    expect(dataDiskDevice({ provider: 'libvirt', serial: 'pmm-data' })).toBe('/dev/disk/by-id/virtio-pmm-data');
+    expect(dataDiskDevice({ provider: 'gcp', deviceName: 'pmm-data' })).toBe('/dev/disk/by-id/google-pmm-data');
+    expect(dataDiskDevice({ provider: 'aws', volumeId: 'vol-0123456789abcdef0' })).toBe('/dev/disk/by-id/nvme-Amazon_Elastic_Block_Store_vol0123456789abcdef0');
+  });
+  it('refuse names the guest would not see as given', () => {
+    expect(() => dataDiskDevice({ provider: 'libvirt', serial: 'a-serial-longer-than-20' })).toThrow(/1–20 characters/);
+    expect(() => dataDiskDevice({ provider: 'libvirt', serial: 'bad serial' })).toThrow(/serial/);
+    expect(() => dataDiskDevice({ provider: 'gcp', deviceName: 'Data_Disk' })).toThrow(/deviceName/);
+    expect(() => dataDiskDevice({ provider: 'aws', volumeId: 'vol_123' })).toThrow(/EBS volume id/);
+  });
+});
+
+describe('pmmServer()', () => {
+  it('keeps the data disk: no wipe, fixed labels, partition number given, mounted before PMM', async () => {
+    const { fragment } = pmmServer({ dataDisk: { provider: 'libvirt', serial: 'pmm-data' }, adminPassword: 'later' });
+    const ign = await render(fragment);
+    expect(ign.storage.disks).toEqual([
+      { device: '/dev/disk/by-id/virtio-pmm-data', wipeTable: false, partitions: [{ number: 1, label: 'pmm-data', sizeMiB: 0, startMiB: 0 }] },
+    ]);
+    expect(ign.storage.filesystems).toEqual([
+      { device: '/dev/disk/by-id/virtio-pmm-data-part1', format: 'xfs', label: 'pmm-data', path: '/var/lib/pmm', wipeFilesystem: false },
+    ]);
+    const names = ign.systemd.units.map((u) => u.name);
+    expect(names).toContain('var-lib-pmm.mount');
+    const server = ign.systemd.units.find((u) => u.name === 'pmm-server.service');
+    expect(server?.contents).toMatch(/RequiresMountsFor=\/var\/lib\/pmm\/srv/);
+    const prepare = ign.systemd.units.find((u) => u.name === 'pmm-data-prepare.service');
+    expect(prepare?.contents).toMatch(/Requires=var-lib-pmm\.mount/);
+    expect(prepare?.contents).toMatch(/chown -R 1000:0 \/var\/lib\/pmm\/srv/);
+    expect(prepare?.contents).toMatch(/ConditionPathExists=!\/var\/lib\/pmm\/\.cnvm-prepared/);
+    expect(JSON.stringify(ign)).not.toMatch(/by-diskseq|\/dev\/sd[a-z]|\/dev\/vd[a-z]/);
+  });
+
+  it('runs podman with --replace, journald logging, 443→8443, a restart policy and a start timeout; no relabel per start', async () => {
+    const { fragment } = pmmServer({ tag: '3.4.1', adminPassword: 'later' });
+    const server = (await render(fragment)).systemd.units.find((u) => u.name === 'pmm-server.service');
+    const text = server?.contents ?? '';
+    expect(text).toMatch(/podman run --rm --replace --name pmm-server/);
+    expect(text).toMatch(/--log-driver=journald/);
+    expect(text).toMatch(/--publish 443:8443/);
+    expect(text).not.toMatch(/--publish 80:8080/);
+    expect(text).toMatch(/PMM_IMAGE=docker\.io\/percona\/pmm-server:3\.4\.1/);
+    expect(text).toMatch(/Restart=on-failure/);
+    expect(text).toMatch(/TimeoutStartSec=900/);
+    expect(text).not.toMatch(/:Z\b|:z\b|relabel=/);
+    expect(server?.enabled).toBe(true);
+  });
+
+  it('publishes port 80 only when asked', async () => {
+    const { fragment } = pmmServer({ publishHttp: true, adminPassword: 'later' });
+    const text = (await render(fragment)).systemd.units.find((u) => u.name === 'pmm-server.service')?.contents ?? '';
+    expect(text).toMatch(/--publish 80:8080/);
+  });
+
+  it('never puts the admin password in a unit; only in a 0600 file the oneshot unit reads on stdin', async () => {
+    const secret = 'Correct-Horse-Battery-9';
+    const { fragment, adminPassword } = pmmServer({ adminPassword: secret });
+    expect(adminPassword).toEqual({ value: secret, generated: false });
+    const ign = await render(fragment);
+    for (const u of ign.systemd.units) expect(u.contents ?? '').not.toContain(secret);
+    const file = ign.storage.files.find((f) => f.path === PMM_PASSWORD_FILE);
+    expect(file?.mode).toBe(0o600);
+    expect(text(file?.contents)).toBe(secret);
+    const setter = ign.systemd.units.find((u) => u.name === 'pmm-admin-password.service')?.contents ?? '';
+    expect(setter).toMatch(/--password-from-stdin < \/etc\/cnvm\/pmm-admin-password/);
+    expect(setter).toMatch(/shred --remove \/etc\/cnvm\/pmm-admin-password/);
+    expect(setter).toMatch(/ConditionPathExists=\/etc\/cnvm\/pmm-admin-password/);
+  });
+
+  it('generates a random password when none is given, and none at all with "later"', () => {
+    const a = pmmServer().adminPassword;
+    const b = pmmServer().adminPassword;
+    expect(a?.generated).toBe(true);
+    expect(a?.value).toMatch(/^[A-Za-z0-9]{24}$/);
+    expect(a?.value).not.toBe(b?.value);
+    expect(pmmServer({ adminPassword: 'later' }).adminPassword).toBeUndefined();
+    expect(randomPassword(40)).toHaveLength(40);
+    expect(() => pmmAdminPasswordFile('short')).toThrow(/at least 8/);
+  });
+
+  it('validates its options with clear messages', () => {
+    expect(() => pmmServer({ tag: 'latest; rm -rf /' })).toThrow(/invalid image tag/);
+    expect(() => pmmServer({ image: 'Docker.io/Percona' })).toThrow(/invalid image name/);
+    expect(() => pmmServer({ parts: { dataDisk: true } })).toThrow(/no dataDisk/);
+    expect(() => pmmServer({ startTimeoutSec: 5 })).toThrow(/startTimeoutSec/);
+    expect(() => pmmServer({ zincati: { mode: 'periodic', days: ['Sat'], startTime: '25:00', lengthMinutes: 60 } })).toThrow(/HH:MM/);
+  });
+
+  it('warns about unknown or PMM 2 settings', () => {
+    expect(validatePmmEnv({ PMM_ENABLE_UPDATES: 'false', PMM_DATA_RETENTION: '720h', GF_SMTP_ENABLED: 'true', PMM_POSTGRES_ADDR: 'db:5432' })).toEqual([]);
+    expect(validatePmmEnv({ PMM_ENABLE_UPDATE: 'false' })).toEqual(['unknown PMM setting PMM_ENABLE_UPDATE']);
+    expect(validatePmmEnv({ DISABLE_UPDATES: 'true' })).toEqual(['DISABLE_UPDATES is a PMM 2 setting; PMM 3 uses PMM_ENABLE_UPDATES=false']);
+    expect(validatePmmEnv({ PMM_DEBUG: 'yes please' })).toEqual(['PMM_DEBUG=yes please is not a boolean']);
+    expect(pmmServer({ env: { PMM_FOO: '1' }, adminPassword: 'later' }).warnings).toEqual(['unknown PMM setting PMM_FOO']);
+  });
+
+  it('has an enable flag per part, and composes with other modules', async () => {
+    const only = pmmServer({ parts: { container: false, adminPassword: false, zincati: true } });
+    const ign = await render(compose(only.fragment, { storage: { files: [{ path: '/etc/motd', contents: { inline: 'hi' } }] } }));
+    expect(ign.storage.files.map((f) => f.path)).toEqual(['/etc/zincati/config.d/90-cnvm-updates.toml', '/etc/motd']);
+    expect(ign.systemd).toBeUndefined();
+  });
+
+  it('configures Zincati: off by default, or a periodic window', async () => {
+    const off = await render(pmmServer({ adminPassword: 'later', parts: { container: false } }).fragment);
+    const file = off.storage.files.find((f) => f.path.startsWith('/etc/zincati'));
+    expect(text(file?.contents)).toMatch(/enabled = false/);
+    const window = await render(
+      pmmServer({ adminPassword: 'later', parts: { container: false }, zincati: { mode: 'periodic', days: ['Sat', 'Sun'], startTime: '02:30', lengthMinutes: 60 } }).fragment,
+    );
+    const toml = text(window.storage.files.find((f) => f.path.startsWith('/etc/zincati'))?.contents);
+    expect(toml).toMatch(/strategy = "periodic"/);
+    expect(toml).toMatch(/days = \[ "Sat", "Sun" \]/);
+  });
+});
