@@ -22,3 +22,6 @@ export type * as ButaneFlatcar1_0 from './generated/types/butane-flatcar-1_0.js'
 export type * as ButaneFlatcar1_1 from './generated/types/butane-flatcar-1_1.js';
 export type * as ButaneR4e1_0 from './generated/types/butane-r4e-1_0.js';
 export type * as ButaneR4e1_1 from './generated/types/butane-r4e-1_1.js';
+export { pmmServer, pmmAdminPasswordFile, randomPassword, PmmOptionsError, type PmmServerOptions, type PmmServer, type ZincatiPolicy } from './workload/pmm-server.js';
+export { dataDiskDevice, type DataDisk } from './workload/data-disk.js';
+export { resolvePmmTag, PMM_PINNED_TAG } from './workload/pmm-release.js';
