@@ -1,22 +1,13 @@
-// File output that never leaves a half-written file: write a temporary file beside the target, then rename.
-import { closeSync, fsyncSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
-import { basename, dirname, join } from 'node:path';
+// Reading input and writing output for the CLI.
+import { writeFileAtomic as write } from '../util/atomic-write.js';
 import { IoError } from './errors.js';
 
+/** Atomic file output (see util/atomic-write); failures become the CLI's I/O error. */
 export function writeFileAtomic(path: string, data: string | Uint8Array, mode = 0o644): void {
-  const tmp = join(dirname(path), `.${basename(path)}.${process.pid}.${Date.now().toString(36)}.tmp`);
   try {
-    const fd = openSync(tmp, 'wx', mode);
-    try {
-      writeSync(fd, typeof data === 'string' ? Buffer.from(data, 'utf8') : data);
-      fsyncSync(fd);
-    } finally {
-      closeSync(fd);
-    }
-    renameSync(tmp, path);
+    write(path, data, mode);
   } catch (err) {
-    rmSync(tmp, { force: true });
-    throw new IoError(`cannot write ${path}: ${(err as Error).message}`);
+    throw new IoError((err as Error).message);
   }
 }
 

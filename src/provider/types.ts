@@ -1,0 +1,109 @@
+// The one contract every provider adapter implements (libvirt, AWS EC2, Google Compute Engine) and the lifecycle
+// code drives. Every operation is idempotent: re-running it after it succeeded finds what exists and changes
+// nothing. Every operation also has a pure `plan` form that says what it would run, for --dry-run.
+
+export type ProviderName = 'libvirt' | 'aws' | 'gcp';
+
+export type VmState = 'pending' | 'running' | 'stopping' | 'stopped' | 'unknown';
+
+export interface VolumeSpec {
+  /** cnvm's name for the volume, unique per provider scope (e.g. `pmm1-data`). */
+  name: string;
+  sizeGiB: number;
+  /** The name the guest sees it under: libvirt serial, GCE deviceName (AWS derives it from the volume id). */
+  deviceName: string;
+  /** The VM the volume belongs to, recorded as a label/tag so `list` can group resources. */
+  vmName?: string;
+}
+
+export interface Volume {
+  /** Provider id: a file path (libvirt), `vol-…` (AWS), a disk name (GCE). */
+  id: string;
+  name: string;
+  sizeGiB: number;
+  deviceName: string;
+  /** The VM it is attached to, if any. */
+  attachedTo?: string;
+}
+
+export interface ImageRef {
+  /** libvirt: path of a local qcow2; AWS: AMI id; GCP: image self-link or project/family. */
+  id: string;
+  /** Human-readable version, e.g. the FCOS build `41.20241027.3.0`. */
+  version?: string;
+}
+
+export interface VmSpec {
+  name: string;
+  image: ImageRef;
+  /** The Ignition config (JSON text). It may hold secrets: adapters store it readable only by the hypervisor. */
+  ignition: string;
+  /** Attach this data volume (by id) under its device name. */
+  dataVolumeId?: string;
+  memoryMiB?: number;
+  cpus?: number;
+}
+
+export interface VmAttachment {
+  volumeId: string;
+  deviceName: string;
+}
+
+export interface VmInfo {
+  name: string;
+  id: string;
+  state: VmState;
+  image: string;
+  volumes: VmAttachment[];
+  addresses: string[];
+}
+
+export interface ListResult {
+  vms: VmInfo[];
+  volumes: Volume[];
+}
+
+/** One command or API request an operation would perform. */
+export interface PlannedAction {
+  /** `virsh define`, `ec2:RunInstances`, `compute.instances.insert`, … */
+  action: string;
+  /** argv for command-line tools, or the request's key parameters. */
+  detail: string[] | Record<string, unknown>;
+  /** What it changes, in words. */
+  effect: string;
+}
+
+export interface Provider {
+  readonly name: ProviderName;
+
+  findVolume(name: string): Promise<Volume | undefined>;
+  createVolume(spec: VolumeSpec): Promise<Volume>;
+  /** Deletes a volume that is not attached. Lifecycle code calls it only when the user asked explicitly. */
+  deleteVolume(id: string): Promise<void>;
+
+  findVm(name: string): Promise<VmInfo | undefined>;
+  /** Creates (does not start) a VM with the image, the Ignition config and the data volume attached. */
+  createVm(spec: VmSpec): Promise<VmInfo>;
+  startVm(name: string): Promise<VmInfo>;
+  stopVm(name: string): Promise<VmInfo>;
+  /** Removes the VM and its boot disk; attached data volumes are detached first and kept. */
+  destroyVm(name: string): Promise<void>;
+  /** Attaches while the VM is stopped; refuses a volume attached elsewhere (InUseError). */
+  attachVolume(vmName: string, volumeId: string): Promise<VmInfo>;
+  detachVolume(vmName: string, volumeId: string): Promise<VmInfo>;
+
+  /** Every cnvm-managed VM and volume this provider scope holds. */
+  list(): Promise<ListResult>;
+
+  /** Pure: what each operation would run, with no calls made. */
+  readonly plan: {
+    createVolume(spec: VolumeSpec): PlannedAction[];
+    deleteVolume(id: string): PlannedAction[];
+    createVm(spec: VmSpec): PlannedAction[];
+    startVm(name: string): PlannedAction[];
+    stopVm(name: string): PlannedAction[];
+    destroyVm(name: string): PlannedAction[];
+    attachVolume(vmName: string, volumeId: string): PlannedAction[];
+    detachVolume(vmName: string, volumeId: string): PlannedAction[];
+  };
+}

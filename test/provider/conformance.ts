@@ -1,0 +1,134 @@
+// One provider conformance suite, run against every adapter (libvirt for real; AWS and GCP against stateful fakes).
+// It walks the data volume through two VMs and checks the rules cnvm depends on: the volume stays the same object
+// with the same bytes, it is never attached to two VMs, destroying a VM keeps it, and every step is idempotent.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { InUseError, WrongStateError } from '../../src/provider/errors.js';
+import type { ImageRef, Provider, Volume } from '../../src/provider/types.js';
+
+export interface ConformanceHarness {
+  provider: Provider;
+  image: ImageRef;
+  /** Unique prefix for this run's resource names. */
+  prefix: string;
+  /** Write / read bytes at the start of a volume, behind the provider's back (as the guest would). */
+  writeBytes(volume: Volume, bytes: Buffer): Promise<void>;
+  readBytes(volume: Volume, length: number): Promise<Buffer>;
+  cleanup(): Promise<void>;
+}
+
+export function runProviderConformance(label: string, makeHarness: () => Promise<ConformanceHarness>): void {
+  describe(`provider conformance: ${label}`, () => {
+    let h: ConformanceHarness;
+    let p: Provider;
+    let volume: Volume;
+    const marker = Buffer.from(`cnvm conformance ${Date.now()} \u2713 bytes that must survive`);
+    const names = { vol: '', vm1: '', vm2: '', vm3: '' };
+
+    beforeAll(async () => {
+      h = await makeHarness();
+      p = h.provider;
+      names.vol = `${h.prefix}-data`;
+      names.vm1 = `${h.prefix}-a`;
+      names.vm2 = `${h.prefix}-b`;
+      names.vm3 = `${h.prefix}-c`;
+    }, 120_000);
+    afterAll(async () => {
+      for (const vm of [names.vm1, names.vm2, names.vm3]) await p?.destroyVm(vm).catch(() => undefined);
+      const v = await p?.findVolume(names.vol).catch(() => undefined);
+      if (v) await p.deleteVolume(v.id).catch(() => undefined);
+      await h?.cleanup();
+    }, 120_000);
+
+    it('plans without side effects', async () => {
+      const steps = [
+        ...p.plan.createVolume({ name: names.vol, sizeGiB: 1, deviceName: 'pmm-data' }),
+        ...p.plan.createVm({ name: names.vm1, image: h.image, ignition: '{}' }),
+        ...p.plan.stopVm(names.vm1),
+        ...p.plan.detachVolume(names.vm1, 'x'),
+      ];
+      expect(steps.length).toBeGreaterThan(3);
+      for (const s of steps) expect(s.action && s.effect).toBeTruthy();
+      expect(await p.findVolume(names.vol)).toBeUndefined();
+      expect(await p.findVm(names.vm1)).toBeUndefined();
+    });
+
+    it('creates the data volume once', async () => {
+      volume = await p.createVolume({ name: names.vol, sizeGiB: 1, deviceName: 'pmm-data', vmName: names.vm1 });
+      expect(volume).toMatchObject({ name: names.vol, sizeGiB: 1, deviceName: 'pmm-data' });
+      expect(volume.attachedTo).toBeUndefined();
+      const again = await p.createVolume({ name: names.vol, sizeGiB: 1, deviceName: 'pmm-data', vmName: names.vm1 });
+      expect(again.id).toBe(volume.id);
+      await h.writeBytes(volume, marker);
+    });
+
+    it('creates a VM with the volume attached under its device name, once', async () => {
+      const vm = await p.createVm({ name: names.vm1, image: h.image, ignition: '{"ignition":{"version":"3.3.0"}}', dataVolumeId: volume.id, memoryMiB: 256, cpus: 1 });
+      expect(vm.state).toBe('stopped');
+      expect(vm.volumes).toEqual([{ volumeId: volume.id, deviceName: 'pmm-data' }]);
+      const again = await p.createVm({ name: names.vm1, image: h.image, ignition: '{}', dataVolumeId: volume.id });
+      expect(again.id).toBe(vm.id);
+      expect((await p.findVolume(names.vol))?.attachedTo).toBe(names.vm1);
+    });
+
+    it('starts, and starting again is a no-op', async () => {
+      expect((await p.startVm(names.vm1)).state).toBe('running');
+      expect((await p.startVm(names.vm1)).state).toBe('running');
+    });
+
+    it('refuses a second attachment of the volume', async () => {
+      await p.createVm({ name: names.vm2, image: h.image, ignition: '{"ignition":{"version":"3.3.0"}}', memoryMiB: 256, cpus: 1 });
+      await expect(p.attachVolume(names.vm2, volume.id)).rejects.toBeInstanceOf(InUseError);
+      await expect(p.createVm({ name: names.vm3, image: h.image, ignition: '{}', dataVolumeId: volume.id })).rejects.toBeInstanceOf(InUseError);
+      expect(await p.findVm(names.vm3)).toBeUndefined();
+    });
+
+    it('refuses to detach from a running VM', async () => {
+      await expect(p.detachVolume(names.vm1, volume.id)).rejects.toBeInstanceOf(WrongStateError);
+    });
+
+    it('stops, detaches, and both are idempotent', async () => {
+      expect((await p.stopVm(names.vm1)).state).toBe('stopped');
+      expect((await p.stopVm(names.vm1)).state).toBe('stopped');
+      expect((await p.detachVolume(names.vm1, volume.id)).volumes).toEqual([]);
+      expect((await p.detachVolume(names.vm1, volume.id)).volumes).toEqual([]);
+      expect((await p.findVolume(names.vol))?.attachedTo).toBeUndefined();
+    });
+
+    it('attaches to the second VM and starts it; the volume is the same object with the same bytes', async () => {
+      const vm = await p.attachVolume(names.vm2, volume.id);
+      expect(vm.volumes).toEqual([{ volumeId: volume.id, deviceName: 'pmm-data' }]);
+      expect((await p.attachVolume(names.vm2, volume.id)).volumes).toHaveLength(1);
+      expect((await p.startVm(names.vm2)).state).toBe('running');
+      const now = await p.findVolume(names.vol);
+      expect(now?.id).toBe(volume.id);
+      expect(now?.attachedTo).toBe(names.vm2);
+      expect((await h.readBytes(volume, marker.length)).equals(marker)).toBe(true);
+    });
+
+    it('lists what cnvm manages', async () => {
+      const { vms, volumes } = await p.list();
+      expect(vms.map((v) => v.name)).toEqual(expect.arrayContaining([names.vm1, names.vm2]));
+      expect(volumes.map((v) => v.id)).toContain(volume.id);
+    });
+
+    it('destroying a VM keeps its data volume; destroying again is a no-op', async () => {
+      await p.destroyVm(names.vm2);
+      await p.destroyVm(names.vm2);
+      expect(await p.findVm(names.vm2)).toBeUndefined();
+      const kept = await p.findVolume(names.vol);
+      expect(kept?.id).toBe(volume.id);
+      expect(kept?.attachedTo).toBeUndefined();
+      expect((await h.readBytes(volume, marker.length)).equals(marker)).toBe(true);
+    });
+
+    it('deletes a volume only when detached, and only once', async () => {
+      await p.attachVolume(names.vm1, volume.id);
+      await expect(p.deleteVolume(volume.id)).rejects.toBeInstanceOf(InUseError);
+      await p.detachVolume(names.vm1, volume.id);
+      await p.deleteVolume(volume.id);
+      await p.deleteVolume(volume.id);
+      expect(await p.findVolume(names.vol)).toBeUndefined();
+      await p.destroyVm(names.vm1);
+    });
+  });
+}
