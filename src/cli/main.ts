@@ -26,6 +26,9 @@ const USAGE = `Usage: cnvm <command> [flags]
 Commands:
   generate [flags] [INPUT]   Translate Butane YAML (or a TypeScript config module) to Ignition JSON, like butane
   validate [--json] [FILE]   Check an Ignition config against its spec version
+  provision --provider P --name NAME [flags]   Create (or complete) a PMM server VM with its data volume
+  status --provider P --name NAME [--json]     Show the VM and its data volume
+  destroy --provider P --name NAME [--delete-data --yes]   Remove the VM; the data volume is kept unless told
   version                    Print the version
 
 Run 'cnvm <command> --help' for a command's flags.`;
@@ -101,6 +104,12 @@ export async function main(argv: string[]): Promise<number> {
       return runGenerate(rest);
     case 'validate':
       return runValidate(rest);
+    case 'provision':
+      return (await import('./provider-commands.js')).runProvision(rest);
+    case 'status':
+      return (await import('./provider-commands.js')).runStatus(rest);
+    case 'destroy':
+      return (await import('./provider-commands.js')).runDestroy(rest);
     case 'version':
     case '--version': {
       process.stdout.write(`cnvm ${await packageVersion()}\n`);
@@ -117,6 +126,19 @@ export async function main(argv: string[]): Promise<number> {
   }
 }
 
+/**
+ * Known failures from the layers below, by error class name (so this module imports none of them): provider
+ * errors exit 4, or 5 when a resource is missing; images, workload options and file writes exit 4 and 3.
+ */
+function failureExitCode(err: unknown): number | undefined {
+  if (!(err instanceof Error)) return undefined;
+  if (err.name === 'NotFoundError') return 5;
+  if (['ProviderError', 'InUseError', 'WrongStateError', 'TimeoutError', 'PermissionError'].includes(err.name)) return 4;
+  if (['ImageError', 'PmmOptionsError', 'DataDiskError', 'PmmReleaseError'].includes(err.name)) return 4;
+  if (err.name === 'AtomicWriteError') return 3;
+  return undefined;
+}
+
 /** Runs a command line and returns the exit code; typed errors become their exit codes here and nowhere else. */
 export async function run(argv: string[]): Promise<number> {
   try {
@@ -125,6 +147,13 @@ export async function run(argv: string[]): Promise<number> {
     if (err instanceof CliError) {
       process.stderr.write(`${err.message}\n`);
       return err.exitCode;
+    }
+    const code = failureExitCode(err);
+    if (code !== undefined) {
+      const cause = (err as { cause?: unknown }).cause;
+      const detail = cause instanceof Error && !(err as Error).message.includes(cause.message) ? `\n  (${cause.message.split('\n')[0]})` : '';
+      process.stderr.write(`cnvm: ${(err as Error).message}${detail}\n`);
+      return code;
     }
     process.stderr.write(`cnvm: internal error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
     return 70;

@@ -1,0 +1,34 @@
+// `cnvm destroy`: removes the VM (and its boot disk). The data volume is kept unless deletion was asked for
+// explicitly; the CLI also demands --yes for that.
+import type { Provider } from '../provider/types.js';
+import type { PlanStep } from './provision.js';
+import { dataVolumeName } from './names.js';
+
+export interface DestroyRequest {
+  name: string;
+  deleteData: boolean;
+}
+
+export interface DestroyResult {
+  vmRemoved: boolean;
+  volumeDeleted: boolean;
+  volumeKept?: string;
+}
+
+export async function planDestroy(provider: Provider, req: DestroyRequest): Promise<{ steps: PlanStep[]; keeps: string[] }> {
+  const volume = await provider.findVolume(dataVolumeName(req.name));
+  const steps: PlanStep[] = [{ step: `remove VM ${req.name} and its boot disk`, actions: provider.plan.destroyVm(req.name) }];
+  if (req.deleteData && volume) steps.push({ step: `DELETE data volume ${volume.name}`, actions: provider.plan.deleteVolume(volume.id) });
+  return { steps, keeps: volume && !req.deleteData ? [`data volume ${volume.name} (${volume.id})`] : [] };
+}
+
+export async function destroy(provider: Provider, req: DestroyRequest): Promise<DestroyResult> {
+  const vm = await provider.findVm(req.name);
+  if (vm) await provider.destroyVm(req.name);
+  const volume = await provider.findVolume(dataVolumeName(req.name));
+  if (volume && req.deleteData) {
+    await provider.deleteVolume(volume.id);
+    return { vmRemoved: !!vm, volumeDeleted: true };
+  }
+  return { vmRemoved: !!vm, volumeDeleted: false, ...(volume ? { volumeKept: volume.id } : {}) };
+}

@@ -1,0 +1,105 @@
+// `cnvm provision | status | destroy --provider libvirt` end to end, on real libvirt (qemu:///system) with a blank
+// qcow2 as the image and no network. Needs `npm run build` and .ci/libvirt-setup.sh.
+import { execFileSync, spawnSync } from 'node:child_process';
+import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { REPO_ROOT } from '../support/conformance.js';
+
+const BIN = join(REPO_ROOT, 'dist/cli/bin.js');
+const dir = mkdtempSync(join(tmpdir(), 'cnvm-provision-'));
+chmodSync(dir, 0o755);
+const image = join(dir, 'blank.qcow2');
+execFileSync('qemu-img', ['create', '-q', '-f', 'qcow2', image, '1G']);
+const key = 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOPQtestkeyonlyxxxxxxxxxxxxxxxxxxxxxxxxxxxx cnvm@test';
+writeFileSync(join(dir, 'key.pub'), `${key}\n`);
+const name = `cnvm-cli${process.pid}`;
+const common = ['--provider', 'libvirt', '--name', name, '--storage-dir', join(dir, 'store'), '--network', 'none'];
+
+function cnvm(args: string[]) {
+  const r = spawnSync(process.execPath, [BIN, ...args], { cwd: REPO_ROOT, encoding: 'utf8' });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+afterAll(() => {
+  cnvm(['destroy', ...common, '--delete-data', '--yes']);
+  rmSync(dir, { recursive: true, force: true });
+});
+
+describe('cnvm provision / status / destroy (libvirt)', () => {
+  it('prints the plan with --dry-run and changes nothing', () => {
+    const r = cnvm(['provision', ...common, '--image', image, '--dry-run', '--json']);
+    expect(r.code).toBe(0);
+    const plan = JSON.parse(r.stdout) as { dryRun: boolean; steps: { step: string; actions: { action: string }[] }[] };
+    expect(plan.dryRun).toBe(true);
+    expect(plan.steps.flatMap((s) => s.actions.map((a) => a.action))).toEqual(
+      expect.arrayContaining(['qemu-img create', 'virsh define', 'virsh start']),
+    );
+    expect(existsSync(join(dir, 'store'))).toBe(false);
+  });
+
+  let password = '';
+  it('provisions: volume, VM with the data disk serial, Ignition via fw_cfg readable only by root and qemu, started', () => {
+    const r = cnvm(['provision', ...common, '--image', image, '--data-size', '2G', '--ssh-key', join(dir, 'key.pub'), '--json']);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    const out = JSON.parse(r.stdout) as { vm: { state: string; volumes: { deviceName: string }[] }; volume: { sizeGiB: number; attachedTo: string }; adminPassword: string };
+    expect(out.vm.state).toBe('running');
+    expect(out.vm.volumes).toEqual([expect.objectContaining({ deviceName: 'pmm-data' })]);
+    expect(out.volume).toMatchObject({ sizeGiB: 2, attachedTo: name });
+    expect(out.adminPassword).toMatch(/^[A-Za-z0-9]{24}$/);
+    password = out.adminPassword;
+
+    const ign = join(dir, 'store', 'vms', name, 'config.ign');
+    expect(statSync(ign).mode & 0o777).toBe(0o640);
+    const config = readFileSync(ign, 'utf8');
+    expect(config).toContain('/dev/disk/by-id/virtio-pmm-data');
+    expect(config).toContain(key);
+    expect(config).toContain('"path":"/etc/cnvm/pmm-admin-password"');
+    const xml = execFileSync('virsh', ['-c', 'qemu:///system', 'dumpxml', name], { encoding: 'utf8' });
+    expect(xml).toContain(`name=opt/com.coreos/config,file=${ign}`);
+    expect(xml).toContain('<serial>pmm-data</serial>');
+    // the password is in the 0640 config only: not in the domain definition or any argv
+    expect(xml).not.toContain(password);
+  });
+
+  it('re-running provision is a no-op and does not reset the password', () => {
+    const r = cnvm(['provision', ...common, '--image', image, '--json']);
+    expect(r.code).toBe(0);
+    expect((JSON.parse(r.stdout) as { adminPassword: unknown }).adminPassword).toBeNull();
+  });
+
+  it('reports status', () => {
+    const r = cnvm(['status', ...common, '--json']);
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.stdout)).toMatchObject({ name, vm: { state: 'running' }, volume: { attachedTo: name } });
+  });
+
+  it('destroy keeps the data volume; --delete-data needs --yes', () => {
+    const refused = cnvm(['destroy', ...common, '--delete-data']);
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toMatch(/add --yes/);
+    const r = cnvm(['destroy', ...common]);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/kept data volume/);
+    const s = JSON.parse(cnvm(['status', ...common, '--json']).stdout) as { vm: unknown; volume: { attachedTo?: string } };
+    expect(s.vm).toBeNull();
+    expect(s.volume.attachedTo).toBeUndefined();
+  });
+
+  it('re-provisioning with the kept volume reuses it and sets no new password', () => {
+    const r = cnvm(['provision', ...common, '--image', image, '--json']);
+    expect(r.code).toBe(0);
+    const out = JSON.parse(r.stdout) as { adminPassword: unknown; volume: { attachedTo: string } };
+    expect(out.adminPassword).toBeNull();
+    expect(out.volume.attachedTo).toBe(name);
+    expect(readFileSync(join(dir, 'store', 'vms', name, 'config.ign'), 'utf8')).not.toContain('"path":"/etc/cnvm/pmm-admin-password"');
+  });
+
+  it('explains unknown and not-yet-available providers', () => {
+    const r = cnvm(['status', '--provider', 'gcp', '--name', 'x']);
+    expect(r.code).toBe(4);
+    expect(r.stderr).toMatch(/gcp provider is not available/);
+  });
+});
