@@ -225,6 +225,8 @@ export function createLibvirtProvider(options: LibvirtOptions = {}): Provider {
       const boot = bootDiskPath(layout, spec.name);
       if (!existsSync(boot)) await run(cmd.createOverlay(spec.image.id, boot));
       writeIgnition(ignitionPath(layout, spec.name), spec.ignition);
+      // On an SELinux host qemu may read only files labelled for it (Fedora CoreOS docs: svirt_home_t).
+      if (existsSync('/sys/fs/selinux/enforce')) await run(['chcon', '--type', 'svirt_home_t', ignitionPath(layout, spec.name)]);
       const xml = domainXml({
         name: spec.name,
         virtType,
