@@ -2,7 +2,7 @@
 // explicitly; the CLI also demands --yes for that.
 import type { Provider } from '../provider/types.js';
 import type { PlanStep } from './provision.js';
-import { dataVolumeName } from './names.js';
+import { dataVolumeName, generations } from './names.js';
 
 export interface DestroyRequest {
   name: string;
@@ -17,18 +17,20 @@ export interface DestroyResult {
 
 export async function planDestroy(provider: Provider, req: DestroyRequest): Promise<{ steps: PlanStep[]; keeps: string[] }> {
   const volume = await provider.findVolume(dataVolumeName(req.name));
-  const steps: PlanStep[] = [{ step: `remove VM ${req.name} and its boot disk`, actions: provider.plan.destroyVm(req.name) }];
+  const vms = (await generations(provider, req.name)).map((v) => v.name);
+  const steps: PlanStep[] = vms.map((vm) => ({ step: `remove VM ${vm} and its boot disk`, actions: provider.plan.destroyVm(vm) }));
   if (req.deleteData && volume) steps.push({ step: `DELETE data volume ${volume.name}`, actions: provider.plan.deleteVolume(volume.id) });
   return { steps, keeps: volume && !req.deleteData ? [`data volume ${volume.name} (${volume.id})`] : [] };
 }
 
 export async function destroy(provider: Provider, req: DestroyRequest): Promise<DestroyResult> {
-  const vm = await provider.findVm(req.name);
-  if (vm) await provider.destroyVm(req.name);
+  // Every generation of NAME: the current VM and any kept by `upgrade --keep-old`.
+  const vms = await generations(provider, req.name);
+  for (const vm of vms) await provider.destroyVm(vm.name);
   const volume = await provider.findVolume(dataVolumeName(req.name));
   if (volume && req.deleteData) {
     await provider.deleteVolume(volume.id);
-    return { vmRemoved: !!vm, volumeDeleted: true };
+    return { vmRemoved: vms.length > 0, volumeDeleted: true };
   }
-  return { vmRemoved: !!vm, volumeDeleted: false, ...(volume ? { volumeKept: volume.id } : {}) };
+  return { vmRemoved: vms.length > 0, volumeDeleted: false, ...(volume ? { volumeKept: volume.id } : {}) };
 }

@@ -5,7 +5,7 @@ import type { PlannedAction, Provider, VmInfo, Volume } from '../provider/types.
 import { formatIgnition, translate } from '../translate/index.js';
 import type { DataDisk } from '../workload/data-disk.js';
 import { pmmAdminPasswordFile, pmmServer, randomPassword, type PmmServerOptions } from '../workload/pmm-server.js';
-import { DATA_DEVICE_NAME, dataVolumeName } from './names.js';
+import { currentVm, DATA_DEVICE_NAME, dataVolumeName } from './names.js';
 
 export interface ProvisionRequest {
   name: string;
@@ -88,13 +88,15 @@ export function planProvision(provider: Provider, req: ProvisionRequest): Provis
 
 export async function provision(provider: Provider, req: ProvisionRequest, onEvent: (e: ProvisionEvent) => void = () => {}): Promise<ProvisionResult> {
   const volumeName = dataVolumeName(req.name);
-  const existingVm = await provider.findVm(req.name);
+  // After an upgrade the VM is a later generation (NAME-g2, …): that is the one to complete, not a new NAME.
+  const existingVm = await currentVm(provider, req.name);
+  const vmName = existingVm?.name ?? req.name;
 
   onEvent({ step: 'volume', status: 'start', detail: volumeName });
   const existingVolume = await provider.findVolume(volumeName);
   const volume = existingVolume ?? (await provider.createVolume({ name: volumeName, sizeGiB: req.dataSizeGiB, deviceName: DATA_DEVICE_NAME, vmName: req.name }));
   onEvent({ step: 'volume', status: existingVolume ? 'skip' : 'done', detail: existingVolume ? `${volumeName} exists; reusing it as it is` : `${volumeName} created` });
-  if (volume.attachedTo && volume.attachedTo !== req.name) {
+  if (volume.attachedTo && volume.attachedTo !== vmName) {
     throw new Error(`data volume ${volumeName} is attached to ${volume.attachedTo}; destroy or detach that VM first`);
   }
 
@@ -120,12 +122,12 @@ export async function provision(provider: Provider, req: ProvisionRequest, onEve
     });
     onEvent({ step: 'vm', status: 'done', detail: `${req.name} defined` });
   } else {
-    onEvent({ step: 'vm', status: 'skip', detail: `${req.name} exists` });
-    if (!vm.volumes.some((v) => v.volumeId === volume.id)) vm = await provider.attachVolume(req.name, volume.id);
+    onEvent({ step: 'vm', status: 'skip', detail: `${vmName} exists` });
+    if (!vm.volumes.some((v) => v.volumeId === volume.id)) vm = await provider.attachVolume(vmName, volume.id);
   }
 
-  onEvent({ step: 'start', status: 'start', detail: req.name });
-  vm = await provider.startVm(req.name);
+  onEvent({ step: 'start', status: 'start', detail: vmName });
+  vm = await provider.startVm(vmName);
   onEvent({ step: 'start', status: 'done', detail: vm.state });
   return { vm, volume: (await provider.findVolume(volumeName)) ?? volume, ...(generatedAdminPassword ? { generatedAdminPassword } : {}), warnings };
 }

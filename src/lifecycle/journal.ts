@@ -1,0 +1,58 @@
+// The upgrade journal: one small JSON file per VM in the user's state directory, written atomically before and
+// after every step, so a crash at any point can be resumed (or rolled back) by re-running the command.
+import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+import type { ImageRef } from '../provider/types.js';
+import { writeFileAtomic } from '../util/atomic-write.js';
+
+export const FORWARD_STEPS = ['create-new', 'stop-old', 'detach-old', 'attach-new', 'start-new', 'health', 'destroy-old'] as const;
+export const ROLLBACK_STEPS = ['stop-new', 'detach-new', 'attach-old', 'start-old', 'destroy-new'] as const;
+export type StepName = (typeof FORWARD_STEPS)[number] | (typeof ROLLBACK_STEPS)[number];
+
+export interface UpgradeJournal {
+  version: 1;
+  provider: string;
+  name: string;
+  volumeId: string;
+  oldVm: string;
+  newVm: string;
+  image: ImageRef;
+  keepOld: boolean;
+  skipHealthCheck: boolean;
+  phase: 'forward' | 'rollback' | 'done' | 'rolled-back';
+  steps: Partial<Record<StepName, { status: 'started' | 'done'; at: string }>>;
+  startedAt: string;
+  error?: string;
+}
+
+export function defaultStateDir(): string {
+  return join(process.env.XDG_STATE_HOME ?? join(homedir(), '.local', 'state'), 'cnvm');
+}
+
+export class Journal {
+  constructor(readonly path: string) {}
+
+  static for(stateDir: string, provider: string, name: string): Journal {
+    return new Journal(join(stateDir, 'upgrades', `${provider}-${name}.json`));
+  }
+
+  read(): UpgradeJournal | undefined {
+    if (!existsSync(this.path)) return undefined;
+    return JSON.parse(readFileSync(this.path, 'utf8')) as UpgradeJournal;
+  }
+
+  write(j: UpgradeJournal): void {
+    mkdirSync(join(this.path, '..'), { recursive: true, mode: 0o700 });
+    writeFileAtomic(this.path, `${JSON.stringify(j, null, 2)}\n`, 0o600);
+  }
+
+  mark(j: UpgradeJournal, step: StepName, status: 'started' | 'done'): void {
+    j.steps[step] = { status, at: new Date().toISOString() };
+    this.write(j);
+  }
+
+  remove(): void {
+    rmSync(this.path, { force: true });
+  }
+}

@@ -1,0 +1,114 @@
+// Upgrade against the stateful in-memory provider: order of operations, downtime, plan, and the full fault matrix.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { Journal } from '../../src/lifecycle/journal.js';
+import { provision } from '../../src/lifecycle/provision.js';
+import { status } from '../../src/lifecycle/status.js';
+import { planUpgrade, upgrade, UpgradeError, UpgradeRolledBackError } from '../../src/lifecycle/upgrade.js';
+import { createFakeProvider } from '../support/fake-provider.js';
+import { upgradeFaultMatrix } from './upgrade-matrix.js';
+
+const A = { id: 'image-a', version: 'A' };
+const B = { id: 'image-b', version: 'B' };
+
+describe('upgrade (in-memory provider)', () => {
+  it('creates the new VM before stopping the old one, and deletes the old one only after the gate', async () => {
+    const p = createFakeProvider();
+    const stateDir = mkdtempSync(join(tmpdir(), 'cnvm-state-'));
+    try {
+      await provision(p, { name: 'pmm', image: A, dataSizeGiB: 1 });
+      p.calls.length = 0;
+      const events: string[] = [];
+      const result = await upgrade(p, { name: 'pmm', image: B, stateDir, healthCheck: async () => true }, (e) => events.push(`${e.step}:${e.status}`));
+      expect(p.calls).toEqual(['createVm pmm-g2', 'stopVm pmm', 'detachVolume pmm fakevol-pmm-data', 'attachVolume pmm-g2 pmm-data', 'startVm pmm-g2', 'destroyVm pmm']);
+      expect(events.indexOf('health:done')).toBeLessThan(events.indexOf('destroy-old:start'));
+      expect(result).toMatchObject({ outcome: 'upgraded', oldVm: 'pmm', newVm: 'pmm-g2', resumed: false });
+      // a second upgrade goes to the third generation; status follows the volume
+      const again = await upgrade(p, { name: 'pmm', image: A, stateDir, skipHealthCheck: true });
+      expect(again.newVm).toBe('pmm-g3');
+      expect((await status(p, 'pmm')).vm?.name).toBe('pmm-g3');
+      expect(p.calls).not.toContain(expect.stringMatching(/^deleteVolume/));
+    } finally {
+      rmSync(stateDir, { recursive: true, force: true });
+    }
+  });
+
+  it('keeps the old VM with --keep-old, and plans without changing anything', async () => {
+    const p = createFakeProvider();
+    const stateDir = mkdtempSync(join(tmpdir(), 'cnvm-state-'));
+    try {
+      await provision(p, { name: 'pmm', image: A, dataSizeGiB: 1 });
+      const plan = await planUpgrade(p, { name: 'pmm', image: B, keepOld: true });
+      expect(plan.steps.map((s) => s.step)[0]).toMatch(/^create pmm-g2 on B/);
+      expect(plan.keeps).toEqual(expect.arrayContaining([expect.stringMatching(/never deleted/), 'old VM pmm (stopped)']));
+      expect(p.calls).toEqual(['createVolume pmm-data', 'createVm pmm', 'startVm pmm']);
+      await upgrade(p, { name: 'pmm', image: B, stateDir, keepOld: true, skipHealthCheck: true });
+      expect((await p.findVm('pmm'))?.state).toBe('stopped');
+      expect((await status(p, 'pmm')).others).toEqual(['pmm']);
+    } finally {
+      rmSync(stateDir, { recursive: true, force: true });
+    }
+  });
+
+  it('rolls back when PMM never becomes ready, and says so', async () => {
+    const p = createFakeProvider();
+    const stateDir = mkdtempSync(join(tmpdir(), 'cnvm-state-'));
+    try {
+      await provision(p, { name: 'pmm', image: A, dataSizeGiB: 1 });
+      const err = await upgrade(p, { name: 'pmm', image: B, stateDir, healthCheck: async () => false, healthTimeoutSec: 0.05, healthIntervalMs: 10 }).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(UpgradeRolledBackError);
+      expect((err as Error).message).toMatch(/did not become ready .*rolled back: pmm runs with the data volume again/);
+      expect((await status(p, 'pmm')).vm).toMatchObject({ name: 'pmm', state: 'running' });
+      expect(Journal.for(stateDir, 'libvirt', 'pmm').read()?.phase).toBe('rolled-back');
+    } finally {
+      rmSync(stateDir, { recursive: true, force: true });
+    }
+  });
+
+  it('--resume with nothing to resume is an error; a VM that does not exist cannot be upgraded', async () => {
+    const p = createFakeProvider();
+    const stateDir = mkdtempSync(join(tmpdir(), 'cnvm-state-'));
+    try {
+      await expect(upgrade(p, { name: 'nope', image: B, stateDir })).rejects.toThrow(/provision it first/);
+      await expect(upgrade(p, { name: 'nope', image: B, stateDir, resumeOnly: true })).rejects.toBeInstanceOf(UpgradeError);
+    } finally {
+      rmSync(stateDir, { recursive: true, force: true });
+    }
+  });
+
+  it('measures downtime from the stop to the gate', async () => {
+    const p = createFakeProvider({ latencyMs: { createVm: 60, stopVm: 20, detachVolume: 5, attachVolume: 5, startVm: 20, destroyVm: 30 } });
+    const stateDir = mkdtempSync(join(tmpdir(), 'cnvm-state-'));
+    try {
+      await provision(p, { name: 'pmm', image: A, dataSizeGiB: 1 });
+      const r = await upgrade(p, { name: 'pmm', image: B, stateDir, skipHealthCheck: true });
+      // floor = stop + detach + attach + start = 50 ms; create (60) and destroy (30) are outside the window
+      expect(r.downtimeMs).toBeGreaterThanOrEqual(45);
+      expect(r.downtimeMs).toBeLessThan(50 + 60);
+    } finally {
+      rmSync(stateDir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('upgrade fault matrix (in-memory provider)', () => {
+  upgradeFaultMatrix('fake', {
+    makeHarness: async () => {
+      const p = createFakeProvider();
+      return {
+        provider: p,
+        imageA: A,
+        imageB: B,
+        name: 'pmm',
+        crashAt: (n, when) => p.crashAt(n, when),
+        callCount: () => p.calls.length,
+        maxAttachments: async () => p.maxAttachments,
+        writeBytes: async (bytes) => void bytes.copy(p.volumeBytes('fakevol-pmm-data')),
+        readBytes: async (length) => p.volumeBytes('fakevol-pmm-data').subarray(0, length),
+        cleanup: async () => {},
+      };
+    },
+  });
+});
