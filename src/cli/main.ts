@@ -27,7 +27,9 @@ Commands:
   generate [flags] [INPUT]   Translate Butane YAML (or a TypeScript config module) to Ignition JSON, like butane
   validate [--json] [FILE]   Check an Ignition config against its spec version
   provision --provider P --name NAME [flags]   Create (or complete) a PMM server VM with its data volume
+  upgrade --provider P --name NAME [--stream S | --image X] [--yes]   New OS image, same data volume
   status --provider P --name NAME [--json]     Show the VM and its data volume
+  config show --provider P [--name N] [--stage S]   The merged settings and where each value came from
   destroy --provider P --name NAME [--delete-data --yes]   Remove the VM; the data volume is kept unless told
   version                    Print the version
 
@@ -108,6 +110,10 @@ export async function main(argv: string[]): Promise<number> {
       return (await import('./provider-commands.js')).runProvision(rest);
     case 'status':
       return (await import('./provider-commands.js')).runStatus(rest);
+    case 'upgrade':
+      return (await import('./provider-commands.js')).runUpgrade(rest);
+    case 'config':
+      return (await import('./provider-commands.js')).runConfig(rest);
     case 'destroy':
       return (await import('./provider-commands.js')).runDestroy(rest);
     case 'version':
@@ -134,8 +140,11 @@ function failureExitCode(err: unknown): number | undefined {
   if (!(err instanceof Error)) return undefined;
   if (err.name === 'NotFoundError') return 5;
   if (['ProviderError', 'InUseError', 'WrongStateError', 'TimeoutError', 'PermissionError'].includes(err.name)) return 4;
-  if (['ImageError', 'PmmOptionsError', 'DataDiskError', 'PmmReleaseError'].includes(err.name)) return 4;
+  if (['ImageError', 'PmmOptionsError', 'DataDiskError', 'PmmReleaseError', 'UpgradeError'].includes(err.name)) return 4;
+  // The upgrade failed but the old VM serves again: a distinct code so automation can tell.
+  if (err.name === 'UpgradeRolledBackError') return 6;
   if (err.name === 'AtomicWriteError') return 3;
+  if (err.name === 'SettingsError') return 2;
   return undefined;
 }
 

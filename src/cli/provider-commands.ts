@@ -1,5 +1,6 @@
 // `cnvm provision | status | destroy`: flag parsing and printing around the lifecycle functions.
 import { readFileSync } from 'node:fs';
+import { homedir } from 'node:os';
 import type { PlanStep } from '../lifecycle/provision.js';
 import { flagHelp, parseArgs, type FlagSpec } from './args.js';
 import { IoError, UsageError } from './errors.js';
@@ -10,6 +11,8 @@ const COMMON: FlagSpec[] = [
   { name: 'connect', value: true, help: 'libvirt URI (default qemu:///system; qemu:///session, qemu+ssh://host/system)' },
   { name: 'storage-dir', value: true, help: 'libvirt: where cnvm keeps volumes and VM files (default /var/lib/cnvm/libvirt)' },
   { name: 'network', value: true, help: "libvirt network for new VMs (default 'default'; 'none' for no NIC)" },
+  { name: 'stage', value: true, help: 'also read providers/stages/STAGE.yaml' },
+  { name: 'config-dir', value: true, help: 'where profiles live (default ./providers)' },
   { name: 'json', help: 'machine-readable output' },
   { name: 'help', short: 'h', help: 'show this help' },
 ];
@@ -29,6 +32,20 @@ export const PROVISION_FLAGS: FlagSpec[] = [
 
 export const STATUS_FLAGS: FlagSpec[] = COMMON;
 
+export const UPGRADE_FLAGS: FlagSpec[] = [
+  ...COMMON,
+  { name: 'image', value: true, help: 'local qcow2 of the new OS image' },
+  { name: 'stream', value: true, help: 'FCOS stream to take the newest image from (default stable)' },
+  { name: 'skip-health-check', help: "don't wait for PMM's /v1/server/readyz before deleting the old VM" },
+  { name: 'health-timeout', value: true, help: 'seconds to wait for PMM to be ready before rolling back (default 900)' },
+  { name: 'keep-old', help: 'keep the old VM (stopped) after a successful upgrade' },
+  { name: 'resume', help: 'only continue an interrupted upgrade (a plain re-run also continues one)' },
+  { name: 'state-dir', value: true, help: 'where upgrade journals live (default ~/.local/state/cnvm)' },
+  { name: 'ssh-key', value: true, multiple: true, help: "public key FILE for the 'core' user of the new VM (repeatable)" },
+  { name: 'yes', help: 'proceed without asking (required when not on a terminal)' },
+  { name: 'dry-run', help: 'print the plan; change nothing' },
+];
+
 export const DESTROY_FLAGS: FlagSpec[] = [
   ...COMMON,
   { name: 'delete-data', help: 'also DELETE the data volume and all PMM data on it (needs --yes)' },
@@ -45,12 +62,63 @@ function required(flags: Flags, name: string): string {
   return v;
 }
 
-async function providerFrom(flags: Flags) {
+/** Flags that are also settings: flag name → settings path. */
+const FLAG_SETTINGS: Record<string, string> = {
+  connect: 'connect',
+  'storage-dir': 'storage_dir',
+  network: 'network',
+  image: 'image',
+  stream: 'stream',
+  'data-size': 'data_size',
+  memory: 'memory',
+  cpus: 'cpus',
+  'pmm-tag': 'pmm.tag',
+  'ssh-key': 'ssh_keys',
+  'health-timeout': 'health_timeout',
+};
+
+/** The layered settings (profile → stage → host file → flags) for this command line. */
+export async function settingsFrom(flags: Flags, provider: string, name?: string) {
+  const { resolveSettings } = await import('../config/layers.js');
+  const values: Record<string, unknown> = {};
+  const origins: Record<string, string> = {};
+  for (const [flag, path] of Object.entries(FLAG_SETTINGS)) {
+    const v = flags[flag];
+    if (v === undefined || v === false) continue;
+    const parts = path.split('.');
+    let into = values;
+    for (const part of parts.slice(0, -1)) into = (into[part] ??= {}) as Record<string, unknown>;
+    const numeric = path === 'memory' || path === 'cpus' || path === 'health_timeout';
+    if (numeric && !/^\d+$/.test(String(v))) throw new UsageError(`--${flag} must be a whole number`);
+    into[parts[parts.length - 1] as string] = numeric ? Number(v) : v;
+    origins[path] = `--${flag}`;
+  }
+  const stage = str(flags, 'stage');
+  const configDir = str(flags, 'config-dir');
+  return resolveSettings({ provider, ...(name ? { name } : {}), ...(stage ? { stage } : {}), ...(configDir ? { configDir } : {}), flags: { values, origins } });
+}
+
+type Resolved = Awaited<ReturnType<typeof settingsFrom>>;
+const setting = (r: Resolved, key: string): string | undefined => (typeof r.settings[key] === 'string' ? (r.settings[key] as string) : undefined);
+const intSetting = (r: Resolved, key: string): number | undefined => (typeof r.settings[key] === 'number' ? (r.settings[key] as number) : undefined);
+
+async function providerFrom(flags: Flags, resolved?: Resolved) {
   const { createProvider } = await import('../provider/index.js');
-  const connect = str(flags, 'connect');
-  const storageDir = str(flags, 'storage-dir');
-  const network = str(flags, 'network');
+  const r = resolved ?? (await settingsFrom(flags, required(flags, 'provider'), str(flags, 'name')));
+  const connect = setting(r, 'connect');
+  const storageDir = setting(r, 'storage_dir');
+  const network = setting(r, 'network');
   return createProvider(required(flags, 'provider'), { ...(connect ? { connect } : {}), ...(storageDir ? { storageDir } : {}), ...(network ? { network } : {}) });
+}
+
+/** ssh_keys entries are public keys, or files holding them (relative to the working directory). */
+function sshKeysOf(entries: unknown): string[] {
+  const list = Array.isArray(entries) ? (entries as string[]) : [];
+  return list.flatMap((entry) =>
+    /^(ssh-|ecdsa-|sk-)/.test(entry)
+      ? [entry]
+      : readText(entry.replace(/^~(?=\/)/, homedir()), 'ssh key').split('\n').map((l) => l.trim()).filter((l) => l && !l.startsWith('#')),
+  );
 }
 
 function readText(path: string, what: string): string {
@@ -84,39 +152,36 @@ export async function runProvision(argv: string[]): Promise<number> {
   if (flags.help) return void process.stdout.write(usage('provision', PROVISION_FLAGS)), 0;
   const name = required(flags, 'name');
   const json = flags.json === true;
+  const resolved = await settingsFrom(flags, required(flags, 'provider'), name);
   const { parseSize } = await import('../lifecycle/names.js');
   let dataSizeGiB: number;
   try {
-    dataSizeGiB = parseSize(str(flags, 'data-size') ?? '20G');
+    dataSizeGiB = parseSize(setting(resolved, 'data_size') ?? '20G');
   } catch (err) {
     throw new UsageError((err as Error).message);
   }
-  const keys = ((flags['ssh-key'] as string[] | undefined) ?? []).flatMap((f) =>
-    readText(f, 'ssh key').split('\n').map((l) => l.trim()).filter((l) => l && !l.startsWith('#')),
-  );
+  const keys = sshKeysOf(resolved.settings.ssh_keys);
   const passwordFile = str(flags, 'admin-password-file');
   const adminPassword = passwordFile ? readText(passwordFile, 'password file').replace(/\r?\n$/, '') : undefined;
-  const imagePath = str(flags, 'image');
-  const stream = str(flags, 'stream') ?? 'stable';
-  if (imagePath && flags.stream) throw new UsageError('give --image or --stream, not both');
-  const tag = str(flags, 'pmm-tag');
-  const int = (flag: string): number | undefined => {
-    const v = str(flags, flag);
-    if (v === undefined) return undefined;
-    if (!/^\d+$/.test(v)) throw new UsageError(`--${flag} must be a whole number`);
-    return Number(v);
+  if (str(flags, 'image') && flags.stream) throw new UsageError('give --image or --stream, not both');
+  const pmmSettings = (resolved.settings.pmm ?? {}) as { tag?: string; publish_http?: boolean; env?: Record<string, unknown> };
+  const pmm = {
+    ...(pmmSettings.tag ? { tag: pmmSettings.tag } : {}),
+    ...(pmmSettings.publish_http !== undefined ? { publishHttp: pmmSettings.publish_http } : {}),
+    ...(pmmSettings.env ? { env: Object.fromEntries(Object.entries(pmmSettings.env).map(([k, v]) => [k, String(v)])) } : {}),
   };
-  const memoryMiB = int('memory');
-  const cpus = int('cpus');
-  const provider = await providerFrom(flags);
+  const memoryMiB = intSetting(resolved, 'memory');
+  const cpus = intSetting(resolved, 'cpus');
+  const provider = await providerFrom(flags, resolved);
   const { planProvision, provision } = await import('../lifecycle/provision.js');
+  const image = setting(resolved, 'image');
   const request = {
     name,
-    image: { id: imagePath ?? `<FCOS ${stream} qcow2, downloaded and verified>` },
+    image: { id: image ?? `<FCOS ${setting(resolved, 'stream') ?? 'stable'} qcow2, downloaded and verified>` },
     dataSizeGiB,
     sshAuthorizedKeys: keys,
     ...(adminPassword !== undefined ? { adminPassword } : {}),
-    ...(tag ? { pmm: { tag } } : {}),
+    pmm,
     ...(memoryMiB ? { memoryMiB } : {}),
     ...(cpus ? { cpus } : {}),
   };
@@ -125,20 +190,7 @@ export async function runProvision(argv: string[]): Promise<number> {
     return 0;
   }
   const log = (line: string): void => void (json ? undefined : process.stderr.write(`${line}\n`));
-  if (!imagePath) {
-    const { ensureQemuImage } = await import('../image/qemu-image.js');
-    let last = 0;
-    const image = await ensureQemuImage({
-      stream,
-      onProgress: (p) => {
-        if (p.phase !== 'download') return log(`image: ${p.phase}…`);
-        const pct = p.total ? Math.floor((100 * p.bytes) / p.total) : undefined;
-        if (pct !== undefined && pct >= last + 10) log(`image: downloaded ${(last = pct)}%`);
-      },
-    });
-    request.image = { id: image.path, version: image.release } as typeof request.image;
-    log(`image: ${image.path}${image.downloaded ? '' : ' (cached)'}`);
-  }
+  if (!image) request.image = await resolveImage({ stream: setting(resolved, 'stream') ?? 'stable' }, log);
   const result = await provision(provider, request, (e) => log(`${e.step}: ${e.status}${e.detail ? ` (${e.detail})` : ''}`));
   for (const w of result.warnings) log(`warning: ${w}`);
   if (json) {
@@ -148,6 +200,81 @@ export async function runProvision(argv: string[]): Promise<number> {
     if (result.vm.addresses.length > 0) process.stdout.write(`address: https://${result.vm.addresses[0]}/\n`);
     if (result.generatedAdminPassword) process.stdout.write(`PMM admin password (shown once, store it now): ${result.generatedAdminPassword}\n`);
   }
+  return 0;
+}
+
+async function confirm(question: string): Promise<boolean> {
+  if (!process.stdin.isTTY) return false;
+  const { createInterface } = await import('node:readline/promises');
+  const rl = createInterface({ input: process.stdin, output: process.stderr });
+  try {
+    return /^y(es)?$/i.test((await rl.question(`${question} [y/N] `)).trim());
+  } finally {
+    rl.close();
+  }
+}
+
+async function resolveImage(source: { image?: string; stream: string }, log: (line: string) => void): Promise<{ id: string; version?: string }> {
+  if (source.image) return { id: source.image };
+  const { ensureQemuImage } = await import('../image/qemu-image.js');
+  let last = 0;
+  const image = await ensureQemuImage({
+    stream: source.stream,
+    onProgress: (p) => {
+      if (p.phase !== 'download') return log(`image: ${p.phase}…`);
+      const pct = p.total ? Math.floor((100 * p.bytes) / p.total) : undefined;
+      if (pct !== undefined && pct >= last + 10) log(`image: downloaded ${(last = pct)}%`);
+    },
+  });
+  log(`image: ${image.path}${image.downloaded ? '' : ' (cached)'}`);
+  return { id: image.path, version: image.release };
+}
+
+export async function runUpgrade(argv: string[]): Promise<number> {
+  const { flags } = parseArgs(argv, UPGRADE_FLAGS);
+  if (flags.help) return void process.stdout.write(usage('upgrade', UPGRADE_FLAGS)), 0;
+  const name = required(flags, 'name');
+  const json = flags.json === true;
+  if (str(flags, 'image') && flags.stream) throw new UsageError('give --image or --stream, not both');
+  const resolved = await settingsFrom(flags, required(flags, 'provider'), name);
+  const timeout = intSetting(resolved, 'health_timeout');
+  const provider = await providerFrom(flags, resolved);
+  const { planUpgrade, upgrade } = await import('../lifecycle/upgrade.js');
+  const { Journal, defaultStateDir } = await import('../lifecycle/journal.js');
+  const stateDir = str(flags, 'state-dir') ?? defaultStateDir();
+  const pending = Journal.for(stateDir, provider.name, name).read();
+  const resuming = pending?.phase === 'forward' || pending?.phase === 'rollback';
+  const log = (line: string): void => void (json ? undefined : process.stderr.write(`${line}\n`));
+  if (flags['dry-run']) {
+    const image = { id: str(flags, 'image') ?? `<FCOS ${setting(resolved, 'stream') ?? 'stable'} image>` };
+    printPlan(`upgrade ${name} on ${provider.name}`, await planUpgrade(provider, { name, image, keepOld: flags['keep-old'] === true }), json);
+    return 0;
+  }
+  if (!flags.yes && !(await confirm(resuming ? `Continue the interrupted upgrade of ${name}?` : `Upgrade ${name}? PMM is down from the old VM's stop until the new one is ready.`))) {
+    throw new UsageError('not confirmed: pass --yes to upgrade without a terminal');
+  }
+  // Everything slow happens before the old VM stops: the image is resolved and downloaded first.
+  // An --image/--stream on the command line picks the new image; a profile's `image` is the provisioning default.
+  const cliImage = str(flags, 'image');
+  const image = resuming && pending ? pending.image : await resolveImage({ ...(cliImage ? { image: cliImage } : {}), stream: setting(resolved, 'stream') ?? 'stable' }, log);
+  const keys = sshKeysOf(resolved.settings.ssh_keys);
+  const events: unknown[] = [];
+  const result = await upgrade(
+    provider,
+    {
+      name,
+      image,
+      stateDir,
+      skipHealthCheck: flags['skip-health-check'] === true,
+      keepOld: flags['keep-old'] === true,
+      resumeOnly: flags.resume === true,
+      sshAuthorizedKeys: keys,
+      ...(timeout ? { healthTimeoutSec: timeout } : {}),
+    },
+    (e) => (json ? events.push(e) : log(`[${(e.at / 1000).toFixed(1)}s] ${e.step}: ${e.status}${e.detail ? ` (${e.detail})` : ''}`)),
+  );
+  if (json) process.stdout.write(`${JSON.stringify({ ...result, events }, null, 2)}\n`);
+  else process.stdout.write(`${name}: upgraded ${result.oldVm} → ${result.newVm} (${result.vm.state}); downtime ${(result.downtimeMs / 1000).toFixed(1)} s\n`);
   return 0;
 }
 
@@ -162,6 +289,7 @@ export async function runStatus(argv: string[]): Promise<number> {
     process.stdout.write(`${JSON.stringify({ name, vm: s.vm ?? null, volume: s.volume ?? null }, null, 2)}\n`);
   } else {
     process.stdout.write(s.vm ? `${name}: ${s.vm.state}, image ${s.vm.image}${s.vm.addresses.length ? `, addresses ${s.vm.addresses.join(' ')}` : ''}\n` : `${name}: no VM\n`);
+    if (s.others.length > 0) process.stdout.write(`other generations: ${s.others.join(', ')}\n`);
     process.stdout.write(s.volume ? `data volume ${s.volume.name}: ${s.volume.id}, ${s.volume.sizeGiB} GiB, ${s.volume.attachedTo ? `attached to ${s.volume.attachedTo}` : 'not attached'}\n` : 'no data volume\n');
   }
   return s.vm || s.volume ? 0 : 1;
@@ -188,5 +316,27 @@ export async function runDestroy(argv: string[]): Promise<number> {
     if (result.volumeKept) process.stdout.write(`kept data volume ${result.volumeKept} (destroy --delete-data --yes removes it)\n`);
     if (result.volumeDeleted) process.stdout.write('data volume deleted\n');
   }
+  return 0;
+}
+
+export const CONFIG_FLAGS: FlagSpec[] = [
+  { name: 'provider', value: true, help: 'the provider profile to start from (providers/PROVIDER.yaml)' },
+  { name: 'name', value: true, help: 'the VM name (adds providers/hosts/NAME.yaml)' },
+  { name: 'stage', value: true, help: 'also read providers/stages/STAGE.yaml' },
+  { name: 'config-dir', value: true, help: 'where profiles live (default ./providers)' },
+  ...PROVISION_FLAGS.filter((f) => Object.keys(FLAG_SETTINGS).includes(f.name) && !['connect', 'storage-dir', 'network'].includes(f.name)),
+  ...COMMON.filter((f) => ['connect', 'storage-dir', 'network', 'json'].includes(f.name)),
+  { name: 'help', short: 'h', help: 'show this help' },
+];
+
+export async function runConfig(argv: string[]): Promise<number> {
+  const [sub, ...rest] = argv;
+  if (sub !== 'show') throw new UsageError(`Usage: cnvm config show --provider P [--name N] [--stage S]\n\n${flagHelp(CONFIG_FLAGS)}`);
+  const { flags } = parseArgs(rest, CONFIG_FLAGS);
+  if (flags.help) return void process.stdout.write(`Usage: cnvm config show --provider P [--name N] [--stage S]\n\n${flagHelp(CONFIG_FLAGS)}\n`), 0;
+  const resolved = await settingsFrom(flags, required(flags, 'provider'), str(flags, 'name'));
+  const { formatResolved } = await import('../config/layers.js');
+  if (flags.json) process.stdout.write(`${JSON.stringify(resolved, null, 2)}\n`);
+  else process.stdout.write(`# layers: ${['defaults', ...resolved.layers].join(' → ')}\n${formatResolved(resolved)}`);
   return 0;
 }
