@@ -11,6 +11,7 @@ const COMMON: FlagSpec[] = [
   { name: 'connect', value: true, help: 'libvirt URI (default qemu:///system; qemu:///session, qemu+ssh://host/system)' },
   { name: 'storage-dir', value: true, help: 'libvirt: where cnvm keeps volumes and VM files (default /var/lib/cnvm/libvirt)' },
   { name: 'network', value: true, help: "libvirt network for new VMs (default 'default'; 'none' for no NIC)" },
+  { name: 'shutdown-timeout', value: true, help: 'seconds to wait for a clean guest power-off before forcing it (default 60)' },
   { name: 'stage', value: true, help: 'also read providers/stages/STAGE.yaml' },
   { name: 'config-dir', value: true, help: 'where profiles live (default ./providers)' },
   { name: 'json', help: 'machine-readable output' },
@@ -75,6 +76,7 @@ const FLAG_SETTINGS: Record<string, string> = {
   'pmm-tag': 'pmm.tag',
   'ssh-key': 'ssh_keys',
   'health-timeout': 'health_timeout',
+  'shutdown-timeout': 'shutdown_timeout',
 };
 
 /** The layered settings (profile → stage → host file → flags) for this command line. */
@@ -88,7 +90,7 @@ export async function settingsFrom(flags: Flags, provider: string, name?: string
     const parts = path.split('.');
     let into = values;
     for (const part of parts.slice(0, -1)) into = (into[part] ??= {}) as Record<string, unknown>;
-    const numeric = path === 'memory' || path === 'cpus' || path === 'health_timeout';
+    const numeric = ['memory', 'cpus', 'health_timeout', 'shutdown_timeout'].includes(path);
     if (numeric && !/^\d+$/.test(String(v))) throw new UsageError(`--${flag} must be a whole number`);
     into[parts[parts.length - 1] as string] = numeric ? Number(v) : v;
     origins[path] = `--${flag}`;
@@ -108,7 +110,13 @@ async function providerFrom(flags: Flags, resolved?: Resolved) {
   const connect = setting(r, 'connect');
   const storageDir = setting(r, 'storage_dir');
   const network = setting(r, 'network');
-  return createProvider(required(flags, 'provider'), { ...(connect ? { connect } : {}), ...(storageDir ? { storageDir } : {}), ...(network ? { network } : {}) });
+  const shutdownTimeoutSec = intSetting(r, 'shutdown_timeout');
+  return createProvider(required(flags, 'provider'), {
+    ...(connect ? { connect } : {}),
+    ...(storageDir ? { storageDir } : {}),
+    ...(network ? { network } : {}),
+    ...(shutdownTimeoutSec !== undefined ? { shutdownTimeoutSec } : {}),
+  });
 }
 
 /** ssh_keys entries are public keys, or files holding them (relative to the working directory). */

@@ -29,6 +29,7 @@ export const SETTINGS: { fields: Record<string, FieldType> } = {
     image: 'string',
     ssh_keys: 'strings',
     health_timeout: 'int',
+    shutdown_timeout: 'int',
     pmm: { fields: { tag: 'string', publish_http: 'bool', env: 'stringMap' } },
   },
 };
