@@ -139,7 +139,7 @@ export async function main(argv: string[]): Promise<number> {
 function failureExitCode(err: unknown): number | undefined {
   if (!(err instanceof Error)) return undefined;
   if (err.name === 'NotFoundError') return 5;
-  if (['ProviderError', 'InUseError', 'WrongStateError', 'TimeoutError', 'PermissionError'].includes(err.name)) return 4;
+  if (['ProviderError', 'InUseError', 'WrongStateError', 'TimeoutError', 'PermissionError', 'IgnitionTooLargeError'].includes(err.name)) return 4;
   if (['ImageError', 'PmmOptionsError', 'DataDiskError', 'PmmReleaseError', 'UpgradeError'].includes(err.name)) return 4;
   // The upgrade failed but the old VM serves again: a distinct code so automation can tell.
   if (err.name === 'UpgradeRolledBackError') return 6;

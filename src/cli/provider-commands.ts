@@ -6,11 +6,14 @@ import { flagHelp, parseArgs, type FlagSpec } from './args.js';
 import { IoError, UsageError } from './errors.js';
 
 const COMMON: FlagSpec[] = [
-  { name: 'provider', value: true, help: 'libvirt (aws and gcp: coming)' },
+  { name: 'provider', value: true, help: 'libvirt or gcp (aws: coming)' },
   { name: 'name', value: true, help: 'the VM name (its data volume is NAME-data)' },
   { name: 'connect', value: true, help: 'libvirt URI (default qemu:///system; qemu:///session, qemu+ssh://host/system)' },
   { name: 'storage-dir', value: true, help: 'libvirt: where cnvm keeps volumes and VM files (default /var/lib/cnvm/libvirt)' },
   { name: 'network', value: true, help: "libvirt network for new VMs (default 'default'; 'none' for no NIC)" },
+  { name: 'project', value: true, help: 'gcp: project id' },
+  { name: 'zone', value: true, help: 'gcp: zone, e.g. europe-west1-b' },
+  { name: 'machine-type', value: true, help: 'gcp: machine type (default e2-standard-4)' },
   { name: 'shutdown-timeout', value: true, help: 'seconds to wait for a clean guest power-off before forcing it (default 60)' },
   { name: 'stage', value: true, help: 'also read providers/stages/STAGE.yaml' },
   { name: 'config-dir', value: true, help: 'where profiles live (default ./providers)' },
@@ -77,6 +80,9 @@ const FLAG_SETTINGS: Record<string, string> = {
   'ssh-key': 'ssh_keys',
   'health-timeout': 'health_timeout',
   'shutdown-timeout': 'shutdown_timeout',
+  project: 'project',
+  zone: 'zone',
+  'machine-type': 'machine_type',
 };
 
 /** The layered settings (profile → stage → host file → flags) for this command line. */
@@ -111,7 +117,11 @@ async function providerFrom(flags: Flags, resolved?: Resolved) {
   const storageDir = setting(r, 'storage_dir');
   const network = setting(r, 'network');
   const shutdownTimeoutSec = intSetting(r, 'shutdown_timeout');
+  const gcp = Object.fromEntries(
+    (['project', 'zone', 'subnet'] as const).map((k) => [k, setting(r, k)]).concat([['machineType', setting(r, 'machine_type')]]).filter(([, v]) => v !== undefined),
+  ) as { project?: string; zone?: string; subnet?: string; machineType?: string };
   return createProvider(required(flags, 'provider'), {
+    ...gcp,
     ...(connect ? { connect } : {}),
     ...(storageDir ? { storageDir } : {}),
     ...(network ? { network } : {}),
@@ -198,7 +208,7 @@ export async function runProvision(argv: string[]): Promise<number> {
     return 0;
   }
   const log = (line: string): void => void (json ? undefined : process.stderr.write(`${line}\n`));
-  if (!image) request.image = await resolveImage({ stream: setting(resolved, 'stream') ?? 'stable' }, log);
+  if (!image) request.image = await resolveImage({ stream: setting(resolved, 'stream') ?? 'stable', provider: provider.name }, log);
   const result = await provision(provider, request, (e) => log(`${e.step}: ${e.status}${e.detail ? ` (${e.detail})` : ''}`));
   for (const w of result.warnings) log(`warning: ${w}`);
   if (json) {
@@ -222,8 +232,14 @@ async function confirm(question: string): Promise<boolean> {
   }
 }
 
-async function resolveImage(source: { image?: string; stream: string }, log: (line: string) => void): Promise<{ id: string; version?: string }> {
+async function resolveImage(source: { image?: string; stream: string; provider?: string }, log: (line: string) => void): Promise<{ id: string; version?: string }> {
   if (source.image) return { id: source.image };
+  if (source.provider === 'gcp') {
+    const { fetchStream, gcpImage } = await import('../image/stream.js');
+    const image = gcpImage(await fetchStream(source.stream), source.stream);
+    log(`image: ${image.project}/${image.name}`);
+    return { id: `projects/${image.project}/global/images/${image.name}`, version: image.release };
+  }
   const { ensureQemuImage } = await import('../image/qemu-image.js');
   let last = 0;
   const image = await ensureQemuImage({
@@ -264,7 +280,7 @@ export async function runUpgrade(argv: string[]): Promise<number> {
   // Everything slow happens before the old VM stops: the image is resolved and downloaded first.
   // An --image/--stream on the command line picks the new image; a profile's `image` is the provisioning default.
   const cliImage = str(flags, 'image');
-  const image = resuming && pending ? pending.image : await resolveImage({ ...(cliImage ? { image: cliImage } : {}), stream: setting(resolved, 'stream') ?? 'stable' }, log);
+  const image = resuming && pending ? pending.image : await resolveImage({ ...(cliImage ? { image: cliImage } : {}), stream: setting(resolved, 'stream') ?? 'stable', provider: provider.name }, log);
   const keys = sshKeysOf(resolved.settings.ssh_keys);
   const events: unknown[] = [];
   const result = await upgrade(

@@ -11,6 +11,11 @@ export interface ProviderSettings {
   /** libvirt network, or `none`. */
   network?: string;
   shutdownTimeoutSec?: number;
+  /** GCE: project, zone, machine type, network and subnetwork. */
+  project?: string;
+  zone?: string;
+  machineType?: string;
+  subnet?: string;
 }
 
 export const PROVIDERS: readonly ProviderName[] = ['libvirt', 'aws', 'gcp'];
@@ -30,9 +35,28 @@ export async function createProvider(name: string, settings: ProviderSettings = 
         ...(settings.shutdownTimeoutSec !== undefined ? { shutdownTimeoutSec: settings.shutdownTimeoutSec } : {}),
       });
     }
+    case 'gcp': {
+      if (!settings.project || !settings.zone) throw new ProviderError('invalid', 'the gcp provider needs a project and a zone (profile keys `project`, `zone`, or --project/--zone)');
+      const { createGcpProvider } = await import('./gcp.js');
+      // CNVM_GCE_ENDPOINT points the client at another Compute API endpoint without credentials (the tests' fake).
+      const endpoint = process.env.CNVM_GCE_ENDPOINT;
+      let clientOptions: Record<string, unknown> | undefined;
+      if (endpoint) {
+        const url = new URL(endpoint);
+        const { PassThroughClient } = await import('google-auth-library');
+        clientOptions = { apiEndpoint: url.hostname, port: Number(url.port), protocol: url.protocol.replace(':', ''), authClient: new PassThroughClient() };
+      }
+      return createGcpProvider({
+        project: settings.project,
+        zone: settings.zone,
+        ...(settings.machineType ? { machineType: settings.machineType } : {}),
+        ...(settings.network && settings.network !== 'none' ? { network: settings.network } : {}),
+        ...(settings.subnet ? { subnetwork: settings.subnet } : {}),
+        ...(clientOptions ? { clientOptions, pollIntervalMs: 10 } : {}),
+      });
+    }
     case 'aws':
-    case 'gcp':
-      throw new ProviderError('invalid', `the ${name} provider is not available in this version of cnvm yet (libvirt is); see the project's open issues`);
+      throw new ProviderError('invalid', `the ${name} provider is not available in this version of cnvm yet (libvirt and gcp are); see the project's open issues`);
     default:
       throw new ProviderError('invalid', `unknown provider ${JSON.stringify(name)} (${PROVIDERS.join(', ')})`);
   }

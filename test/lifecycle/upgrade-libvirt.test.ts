@@ -9,11 +9,8 @@ import { dataVolumeName } from '../../src/lifecycle/names.js';
 import { provision } from '../../src/lifecycle/provision.js';
 import { upgrade } from '../../src/lifecycle/upgrade.js';
 import { createLibvirtProvider } from '../../src/provider/libvirt.js';
-import type { Provider } from '../../src/provider/types.js';
-import { InjectedCrash } from '../support/fake-provider.js';
+import { crashable } from '../support/crashable.js';
 import { upgradeFaultMatrix } from './upgrade-matrix.js';
-
-const MUTATING = new Set(['createVolume', 'deleteVolume', 'createVm', 'startVm', 'stopVm', 'destroyVm', 'attachVolume', 'detachVolume']);
 
 function setup(tag: string) {
   const dir = mkdtempSync(join(tmpdir(), `cnvm-up-${tag}-`));
@@ -37,44 +34,6 @@ function writeAt(path: string, bytes: Buffer): void {
   const fd = openSync(path, 'r+');
   writeSync(fd, bytes, 0, bytes.length, 0);
   closeSync(fd);
-}
-
-/** The real provider, with a crash injectable around any mutating call and a check that the volume never has two holders. */
-function crashable(inner: Provider, volumePath: () => string) {
-  let calls = 0;
-  let armed: { at: number; when: 'before' | 'after' } | undefined;
-  let maxHolders = 0;
-  const holders = async (): Promise<void> => {
-    const { vms } = await inner.list();
-    const n = vms.filter((vm) => vm.volumes.some((v) => v.volumeId === volumePath())).length;
-    maxHolders = Math.max(maxHolders, n);
-  };
-  const provider = new Proxy(inner, {
-    get(target, prop, receiver) {
-      const value = Reflect.get(target, prop, receiver) as unknown;
-      if (typeof prop !== 'string' || !MUTATING.has(prop) || typeof value !== 'function') return value;
-      return async (...args: unknown[]) => {
-        calls++;
-        if (armed?.at === calls && armed.when === 'before') {
-          armed = undefined;
-          throw new InjectedCrash(`before ${prop}`);
-        }
-        const result = await (value as (...a: unknown[]) => Promise<unknown>).apply(target, args);
-        await holders();
-        if (armed?.at === calls && armed.when === 'after') {
-          armed = undefined;
-          throw new InjectedCrash(`after ${prop}`);
-        }
-        return result;
-      };
-    },
-  });
-  return {
-    provider,
-    crashAt: (n: number, when: 'before' | 'after') => void (armed = { at: calls + n, when }),
-    callCount: () => calls,
-    maxHolders: () => maxHolders,
-  };
 }
 
 describe('upgrade on real libvirt', () => {

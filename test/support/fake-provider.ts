@@ -126,7 +126,7 @@ export function createFakeProvider(options: FakeOptions = {}): FakeProvider {
       const existing = await this.findVolume(spec.name);
       if (existing) return existing;
       return mutate('createVolume', spec.name, () => {
-        const v: FakeVolume = { id: `fakevol-${spec.name}`, name: spec.name, sizeGiB: spec.sizeGiB, deviceName: spec.deviceName, bytes: Buffer.alloc(64) };
+        const v: FakeVolume = { id: `fakevol-${spec.name}`, name: spec.name, sizeGiB: spec.sizeGiB, deviceName: spec.deviceName, bytes: Buffer.alloc(64 * 1024) };
         volumes.set(v.id, v);
         return volumeInfo(v);
       });

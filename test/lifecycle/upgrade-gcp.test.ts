@@ -1,0 +1,29 @@
+// The upgrade fault matrix on the GCE adapter: the real client against the stateful fake Compute API.
+import { describe } from 'vitest';
+import { dataVolumeName } from '../../src/lifecycle/names.js';
+import { crashable } from '../support/crashable.js';
+import { gcpAgainstFake } from '../support/gcp-harness.js';
+import { upgradeFaultMatrix } from './upgrade-matrix.js';
+
+describe('upgrade fault matrix (gcp)', () => {
+  upgradeFaultMatrix('gcp', {
+    makeHarness: async () => {
+      const { fake, provider } = await gcpAgainstFake();
+      const name = 'pmm';
+      const c = crashable(provider, () => dataVolumeName(name));
+      const bytes = (): Buffer => fake.disks.get(dataVolumeName(name))?.bytes ?? Buffer.alloc(0);
+      return {
+        provider: c.provider,
+        imageA: { id: 'projects/fedora-coreos-cloud/global/images/fedora-coreos-a', version: 'A' },
+        imageB: { id: 'projects/fedora-coreos-cloud/global/images/fedora-coreos-b', version: 'B' },
+        name,
+        crashAt: c.crashAt,
+        callCount: c.callCount,
+        maxAttachments: async () => c.maxHolders(),
+        writeBytes: async (b) => void b.copy(bytes()),
+        readBytes: async (length) => bytes().subarray(0, length),
+        cleanup: () => fake.close(),
+      };
+    },
+  });
+});
