@@ -4,6 +4,7 @@
 import { randomBytes } from 'node:crypto';
 import { compose, directory, file, inline, unit, type Fragment } from '../builders/index.js';
 import { dataDiskDevice, type DataDisk } from './data-disk.js';
+import { PmmOptionsError } from './errors.js';
 import { renderEnvFile, validatePmmEnv } from './pmm-env.js';
 
 export const PMM_IMAGE = 'docker.io/percona/pmm-server';
@@ -26,7 +27,7 @@ export type ZincatiPolicy =
   | { mode: 'periodic'; days: ('Mon' | 'Tue' | 'Wed' | 'Thu' | 'Fri' | 'Sat' | 'Sun')[]; startTime: string; lengthMinutes: number };
 
 export interface PmmServerOptions {
-  /** Image tag: `3` (default), `3.4.1`, … */
+  /** Image tag: `3` (default, newest 3.x at first pull), `3.4.1`, … PMM 2 tags are refused. */
   tag?: string;
   image?: string;
   /** The data disk as the provider attaches it; omitted (or `parts.dataDisk: false`) keeps data on the boot disk. */
@@ -59,27 +60,33 @@ export interface PmmServer {
   adminPassword?: { value: string; generated: boolean };
 }
 
-export class PmmOptionsError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'PmmOptionsError';
-  }
-}
+export { PmmOptionsError };
 
+/** Docker's tag grammar. */
 const TAG = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/;
 const IMAGE = /^[a-z0-9]+([._-][a-z0-9]+)*(:[0-9]+)?(\/[a-z0-9]+([._-][a-z0-9]+)*)*$/;
+const SSH_KEY = /^(ssh-(ed25519|rsa|dss)|ecdsa-sha2-nistp(256|384|521)|sk-(ssh-ed25519|ecdsa-sha2-nistp256)@openssh\.com) [A-Za-z0-9+/]+={0,3}( [^\n\r]*)?$/;
 
 export function pmmServer(options: PmmServerOptions = {}): PmmServer {
   const parts = { container: true, dataDisk: options.dataDisk !== undefined, adminPassword: true, zincati: true, sshKeys: true, ...options.parts };
   const tag = options.tag ?? PMM_DEFAULT_TAG;
   const image = options.image ?? PMM_IMAGE;
-  if (!TAG.test(tag)) throw new PmmOptionsError(`invalid image tag ${JSON.stringify(tag)}`);
+  const warnings: string[] = [];
+  if (!TAG.test(tag)) throw new PmmOptionsError(`invalid image tag ${JSON.stringify(tag)}: up to 128 of [A-Za-z0-9_.-], not starting with . or -`);
+  // PMM 2 images run as root and listen on 443: this recipe's ownership, ports and password command would not fit.
+  if (/^v?[12](\.|$)/.test(tag)) throw new PmmOptionsError(`image tag ${JSON.stringify(tag)} is PMM ${tag.replace(/^v/, '')[0]}; this recipe runs PMM 3 (tag 3 or 3.x.y)`);
+  if (tag === 'latest') warnings.push('image tag "latest" is not a stable PMM 3 channel; use 3 (newest 3.x) or a 3.x.y release');
   if (!IMAGE.test(image)) throw new PmmOptionsError(`invalid image name ${JSON.stringify(image)}`);
   if (parts.dataDisk && !options.dataDisk) throw new PmmOptionsError('parts.dataDisk is on but no dataDisk was given');
+  // Validates the device name now, with the provider's rules (libvirt serial ≤ 20 bytes, …).
+  if (options.dataDisk) dataDiskDevice(options.dataDisk);
   const env = options.env ?? {};
-  const warnings = validatePmmEnv(env);
+  warnings.push(...validatePmmEnv(env));
   const timeout = options.startTimeoutSec ?? 900;
   if (!Number.isInteger(timeout) || timeout < 60) throw new PmmOptionsError('startTimeoutSec must be an integer of at least 60');
+  for (const key of options.sshAuthorizedKeys ?? []) {
+    if (!SSH_KEY.test(key.trim())) throw new PmmOptionsError(`not an ssh public key on one line: ${JSON.stringify(key.slice(0, 40))}…`);
+  }
 
   const fragments: Fragment[] = [];
   let adminPassword: PmmServer['adminPassword'];
@@ -97,7 +104,7 @@ export function pmmServer(options: PmmServerOptions = {}): PmmServer {
   }
   if (parts.zincati) fragments.push(zincatiFragment(options.zincati ?? { mode: 'disabled' }));
   if (parts.sshKeys && options.sshAuthorizedKeys && options.sshAuthorizedKeys.length > 0) {
-    fragments.push({ passwd: { users: [{ name: 'core', ssh_authorized_keys: options.sshAuthorizedKeys }] } });
+    fragments.push({ passwd: { users: [{ name: 'core', ssh_authorized_keys: options.sshAuthorizedKeys.map((k) => k.trim()) }] } });
   }
   return { fragment: compose(...fragments), warnings, ...(adminPassword ? { adminPassword } : {}) };
 }
@@ -114,15 +121,40 @@ export function randomPassword(length = 24): string {
   return out;
 }
 
+/** The systemd mount unit Butane generates for PMM_DATA_MOUNT. */
+export const PMM_MOUNT_UNIT = `${PMM_DATA_MOUNT.slice(1).replace(/\//g, '-')}.mount`;
+
 /**
- * The data disk: one partition and an XFS filesystem with fixed labels. Ignition reuses them when they exist
- * (`wipe_table`/`wipe_filesystem` false, partition number given), so a disk from an earlier VM keeps every byte.
+ * The data disk: partition 1 and an XFS filesystem, both labelled `pmm-data`. Ignition creates them on a blank disk
+ * and reuses them on a disk that has them: `wipe_table`/`wipe_filesystem` false; the partition's start is left out
+ * (Ignition then keeps an existing partition's start) and `resize: true` with size 0 lets a grown volume's partition
+ * grow instead of failing the match. pmm-data-grow.service then grows the filesystem (xfs_growfs; a no-op when it
+ * already fills the partition).
  */
 function dataDiskFragment(disk: DataDisk): Fragment {
   const device = dataDiskDevice(disk);
+  const grow = unit('pmm-data-grow.service', {
+    enabled: true,
+    contents: [
+      '[Unit]',
+      'Description=Grow the PMM data filesystem to its partition (after the volume was enlarged)',
+      `Requires=${PMM_MOUNT_UNIT}`,
+      `After=${PMM_MOUNT_UNIT}`,
+      'Before=pmm-server.service',
+      '',
+      '[Service]',
+      'Type=oneshot',
+      'RemainAfterExit=yes',
+      `ExecStart=/usr/sbin/xfs_growfs ${PMM_DATA_MOUNT}`,
+      '',
+      '[Install]',
+      'WantedBy=multi-user.target',
+      '',
+    ].join('\n'),
+  });
   return {
     storage: {
-      disks: [{ device, wipe_table: false, partitions: [{ number: 1, label: PMM_DATA_LABEL, size_mib: 0, start_mib: 0 }] }],
+      disks: [{ device, wipe_table: false, partitions: [{ number: 1, label: PMM_DATA_LABEL, size_mib: 0, resize: true }] }],
       filesystems: [
         {
           device: `${device}-part1`,
@@ -134,6 +166,7 @@ function dataDiskFragment(disk: DataDisk): Fragment {
         },
       ],
     },
+    systemd: { units: [grow] },
   };
 }
 
@@ -147,14 +180,13 @@ interface ContainerSettings {
 }
 
 function containerFragment(s: ContainerSettings): Fragment {
-  const mountUnit = `${PMM_DATA_MOUNT.slice(1).replace(/\//g, '-')}.mount`;
   const publish = ['--publish 443:8443', ...(s.publishHttp ? ['--publish 80:8080'] : [])];
   const prepare = unit('pmm-data-prepare.service', {
     enabled: true,
     contents: [
       '[Unit]',
       'Description=Prepare the PMM data directory once (owner 1000:0, SELinux container label)',
-      ...(s.onDataDisk ? [`Requires=${mountUnit}`, `After=${mountUnit}`] : []),
+      ...(s.onDataDisk ? [`Requires=${PMM_MOUNT_UNIT}`, `After=${PMM_MOUNT_UNIT}`] : []),
       `RequiresMountsFor=${PMM_DATA_MOUNT}`,
       // Labelling is done once, not by podman's :Z on every start, which rewalks the whole tree.
       `ConditionPathExists=!${PMM_DATA_MOUNT}/.cnvm-prepared`,
@@ -173,6 +205,8 @@ function containerFragment(s: ContainerSettings): Fragment {
       '',
     ].join('\n'),
   });
+  // The shape `podman generate systemd --new` produces: podman run -d with --sdnotify=conmon, so systemd tracks
+  // conmon as the main process and the unit is "started" once the container runs (TimeoutStartSec covers a pull).
   const server = unit('pmm-server.service', {
     enabled: true,
     contents: [
@@ -185,20 +219,29 @@ function containerFragment(s: ContainerSettings): Fragment {
       '',
       '[Service]',
       `Environment=PMM_IMAGE=${s.image}:${s.tag}`,
+      'Environment=PODMAN_SYSTEMD_UNIT=%n',
       `ExecStartPre=/usr/bin/cp --no-clobber --preserve=mode ${PMM_ENV_DEFAULTS} ${PMM_ENV_FILE}`,
-      // The image pull on first start can take many minutes on a slow link.
+      // Pulled once per VM: a restart never silently moves a floating tag (3) to a newer release. Upgrading is
+      // explicit: `podman pull` + restart, or a new VM (docs/pmm-server.md).
+      "ExecStartPre=/bin/sh -c 'podman image exists ${PMM_IMAGE} || exec podman pull --quiet ${PMM_IMAGE}'",
+      // The first start pulls about 1 GB.
       `TimeoutStartSec=${s.timeout}`,
-      'ExecStartPre=/usr/bin/podman pull --quiet ${PMM_IMAGE}',
+      'TimeoutStopSec=70',
       [
-        'ExecStart=/usr/bin/podman run --rm --replace --name pmm-server',
+        'ExecStart=/usr/bin/podman run --cidfile=%t/%n.ctr-id --cgroups=no-conmon --sdnotify=conmon --detach',
+        '--rm --replace --name pmm-server',
         '--log-driver=journald',
         ...publish,
         `--env-file ${PMM_ENV_FILE}`,
         `--volume ${PMM_SRV_DIR}:/srv`,
-        '--health-cmd "curl -skf https://127.0.0.1:8443' + PMM_HEALTH_PATH + '" --health-interval 30s',
+        // The image's own HEALTHCHECK, every 30 s instead of every 3 s (each run is a transient systemd unit).
+        `--health-cmd "curl -sf http://127.0.0.1:8080${PMM_HEALTH_PATH}" --health-interval 30s --health-start-period 60s`,
         '${PMM_IMAGE}',
       ].join(' \\\n    '),
-      'ExecStop=/usr/bin/podman stop --time 30 pmm-server',
+      'ExecStop=/usr/bin/podman stop --ignore --time 60 --cidfile=%t/%n.ctr-id',
+      'ExecStopPost=/usr/bin/podman rm --force --ignore --cidfile=%t/%n.ctr-id',
+      'Type=notify',
+      'NotifyAccess=all',
       'Restart=on-failure',
       'RestartSec=20',
       '',
@@ -218,9 +261,13 @@ function containerFragment(s: ContainerSettings): Fragment {
 }
 
 /**
- * The admin password reaches the VM inside the Ignition config as a 0600 root-only file. A oneshot unit waits
- * until PMM answers its readiness check, pipes the file into Grafana's CLI inside the container on stdin (never an
- * argument, so never in `ps` or the journal), then deletes it; ConditionPathExists makes it a no-op afterwards.
+ * The admin password reaches the VM inside the Ignition config as a 0600 root-only file. A oneshot unit waits until
+ * PMM answers its readiness check, then does what PMM 3's `change-admin-password` script does (`grafana cli
+ * --config=/etc/grafana/grafana.ini --homepath /usr/share/grafana admin reset-admin-password "$1"`) but with
+ * `--password-from-stdin` (Grafana ≥ 9.1 reads the first line of stdin), feeding the file through `podman exec -i`:
+ * the secret is never an argument (host or container `ps`), never in a unit, never in the journal. The file is then
+ * shredded; ConditionPathExists makes the unit a no-op on every later boot. If it fails, the file stays and the unit
+ * runs again on the next boot (or `systemctl restart pmm-admin-password`).
  */
 function adminPasswordUnitFragment(): Fragment {
   const setter = unit('pmm-admin-password.service', {
@@ -235,8 +282,8 @@ function adminPasswordUnitFragment(): Fragment {
       '[Service]',
       'Type=oneshot',
       'TimeoutStartSec=1800',
-      `ExecStartPre=/usr/bin/bash -c 'until curl -skf https://127.0.0.1:443${PMM_HEALTH_PATH} >/dev/null; do sleep 5; done'`,
-      `ExecStart=/usr/bin/bash -c 'podman exec -i pmm-server grafana cli --homepath /usr/share/grafana --config /etc/grafana/grafana.ini admin reset-admin-password --password-from-stdin < ${PMM_PASSWORD_FILE} >/dev/null'`,
+      `ExecStartPre=/bin/sh -c 'until podman exec pmm-server curl -sf http://127.0.0.1:8080${PMM_HEALTH_PATH} >/dev/null 2>&1; do sleep 5; done'`,
+      `ExecStart=/bin/sh -c 'podman exec -i pmm-server grafana cli --config=/etc/grafana/grafana.ini --homepath /usr/share/grafana admin reset-admin-password --password-from-stdin < ${PMM_PASSWORD_FILE} >/dev/null'`,
       `ExecStartPost=/usr/bin/shred --remove ${PMM_PASSWORD_FILE}`,
       '',
       '[Install]',
@@ -262,12 +309,19 @@ function cnvmDirFragment(): Fragment {
   return { storage: { directories: [directory('/etc/cnvm', { mode: 0o700 })] } };
 }
 
+export const ZINCATI_CONFIG = '/etc/zincati/config.d/90-cnvm-updates.toml';
+
 function zincatiFragment(policy: ZincatiPolicy): Fragment {
+  if (policy.mode === 'periodic') {
+    if (!/^([01]\d|2[0-3]):[0-5]\d$/.test(policy.startTime)) throw new PmmOptionsError('zincati.startTime must be HH:MM (UTC)');
+    if (policy.days.length === 0) throw new PmmOptionsError('zincati.days must name at least one day');
+    if (!Number.isInteger(policy.lengthMinutes) || policy.lengthMinutes < 1) throw new PmmOptionsError('zincati.lengthMinutes must be a positive integer');
+  }
   const toml =
     policy.mode === 'disabled'
       ? '# cnvm replaces the VM to upgrade the OS (cnvm upgrade); Zincati must not reboot it underneath.\n[updates]\nenabled = false\n'
       : [
-          '# OS updates only inside this window, so they never race an image upgrade by replacement.',
+          '# OS updates only inside this window (UTC), so they never race an image upgrade by replacement.',
           '[updates]',
           'strategy = "periodic"',
           '',
@@ -277,10 +331,5 @@ function zincatiFragment(policy: ZincatiPolicy): Fragment {
           `length_minutes = ${policy.lengthMinutes}`,
           '',
         ].join('\n');
-  if (policy.mode === 'periodic') {
-    if (!/^([01]\d|2[0-3]):[0-5]\d$/.test(policy.startTime)) throw new PmmOptionsError('zincati.startTime must be HH:MM (UTC)');
-    if (policy.days.length === 0) throw new PmmOptionsError('zincati.days must name at least one day');
-    if (!Number.isInteger(policy.lengthMinutes) || policy.lengthMinutes < 1) throw new PmmOptionsError('zincati.lengthMinutes must be a positive integer');
-  }
-  return { storage: { files: [file('/etc/zincati/config.d/90-cnvm-updates.toml', { mode: 0o644, contents: inline(toml) })] } };
+  return { storage: { files: [file(ZINCATI_CONFIG, { mode: 0o644, contents: inline(toml) })] } };
 }

@@ -8,6 +8,7 @@ import { renderIgnition, renderPmmButane } from '../../scripts/render.mjs';
 import { translate } from '../../src/translate/index.js';
 import { escapeUnitPath } from '../../src/translate/systemd-escape.js';
 import pmmConfig from '../../butane/pmm-server.js';
+import { ignitionValidate } from '../support/ignition-runner.js';
 
 const root = join(import.meta.dirname, '..', '..');
 
@@ -16,10 +17,22 @@ describe('committed renderings', () => {
     expect(readFileSync(join(root, 'butane/pmm-server.bu'), 'utf8'), 'stale: run npm run render').toBe(await renderPmmButane());
   });
 
+  it('butane/pmm-server.ts (libvirt) and butane/pmm-server.bu translate to the same Ignition config', async () => {
+    const fromTs = await translate(pmmConfig({ provider: 'libvirt' }), { strict: true });
+    const fromBu = await translate(readFileSync(join(root, 'butane/pmm-server.bu'), 'utf8'), { strict: true, file: 'pmm-server.bu' });
+    expect(fromTs.entries).toEqual([]);
+    expect(fromBu.entries).toEqual([]);
+    expect(fromTs.config).toEqual(fromBu.config);
+    expect(pmmConfig()).toEqual(pmmConfig({ provider: 'libvirt' }));
+  });
+
   for (const name of readdirSync(join(root, 'butane')).filter((f) => f.endsWith('.bu'))) {
     it(`ignition/${name.replace(/\.bu$/, '.ign')} is the rendering of butane/${name}`, async () => {
       const committed = readFileSync(join(root, 'ignition', name.replace(/\.bu$/, '.ign')), 'utf8');
       expect(JSON.parse(committed), 'stale: run npm run render').toEqual(JSON.parse(await renderIgnition(join(root, 'butane', name))));
+      // Spec 3.3 at most, so Debian's Ignition 2.14 (and its ignition-validate) can check and run it.
+      expect((JSON.parse(committed) as { ignition: { version: string } }).ignition.version).toMatch(/^3\.[0-3]\.0$/);
+      expect(ignitionValidate(committed)).toEqual({ ok: true, output: '' });
     });
   }
 

@@ -37,7 +37,8 @@ describe('pmmServer()', () => {
     const { fragment } = pmmServer({ dataDisk: { provider: 'libvirt', serial: 'pmm-data' }, adminPassword: 'later' });
     const ign = await render(fragment);
     expect(ign.storage.disks).toEqual([
-      { device: '/dev/disk/by-id/virtio-pmm-data', wipeTable: false, partitions: [{ number: 1, label: 'pmm-data', sizeMiB: 0, startMiB: 0 }] },
+      // No startMiB: Ignition keeps an existing partition's start; size 0 + resize lets a grown volume's partition grow.
+      { device: '/dev/disk/by-id/virtio-pmm-data', wipeTable: false, partitions: [{ number: 1, label: 'pmm-data', sizeMiB: 0, resize: true }] },
     ]);
     expect(ign.storage.filesystems).toEqual([
       { device: '/dev/disk/by-id/virtio-pmm-data-part1', format: 'xfs', label: 'pmm-data', path: '/var/lib/pmm', wipeFilesystem: false },
@@ -50,20 +51,32 @@ describe('pmmServer()', () => {
     expect(prepare?.contents).toMatch(/Requires=var-lib-pmm\.mount/);
     expect(prepare?.contents).toMatch(/chown -R 1000:0 \/var\/lib\/pmm\/srv/);
     expect(prepare?.contents).toMatch(/ConditionPathExists=!\/var\/lib\/pmm\/\.cnvm-prepared/);
+    expect(prepare?.contents).toMatch(/chcon -R -t container_file_t \/var\/lib\/pmm\/srv/);
+    const grow = ign.systemd.units.find((u) => u.name === 'pmm-data-grow.service');
+    expect(grow?.contents).toMatch(/ExecStart=\/usr\/sbin\/xfs_growfs \/var\/lib\/pmm/);
+    expect(grow?.contents).toMatch(/After=var-lib-pmm\.mount/);
     expect(JSON.stringify(ign)).not.toMatch(/by-diskseq|\/dev\/sd[a-z]|\/dev\/vd[a-z]/);
   });
 
   it('runs podman with --replace, journald logging, 443→8443, a restart policy and a start timeout; no relabel per start', async () => {
     const { fragment } = pmmServer({ tag: '3.4.1', adminPassword: 'later' });
     const server = (await render(fragment)).systemd.units.find((u) => u.name === 'pmm-server.service');
-    const text = server?.contents ?? '';
-    expect(text).toMatch(/podman run --rm --replace --name pmm-server/);
+    const text = (server?.contents ?? '').replace(/ \\\n\s+/g, ' ');
+    expect(text).toMatch(/ExecStart=\/usr\/bin\/podman run .* --rm --replace --name pmm-server /);
     expect(text).toMatch(/--log-driver=journald/);
     expect(text).toMatch(/--publish 443:8443/);
     expect(text).not.toMatch(/--publish 80:8080/);
     expect(text).toMatch(/PMM_IMAGE=docker\.io\/percona\/pmm-server:3\.4\.1/);
     expect(text).toMatch(/Restart=on-failure/);
     expect(text).toMatch(/TimeoutStartSec=900/);
+    expect(text).toMatch(/ExecStop=\/usr\/bin\/podman stop/);
+    expect(text).toMatch(/--sdnotify=conmon/);
+    expect(text).toMatch(/Type=notify/);
+    // Pulled only when missing: a restart never moves the floating tag 3 to a newer release.
+    expect(text).toMatch(/podman image exists \$\{PMM_IMAGE\} \|\| exec podman pull/);
+    expect(text).toMatch(/--env-file \/var\/lib\/pmm\/pmm-server\.env/);
+    expect(text).toMatch(/--volume \/var\/lib\/pmm\/srv:\/srv/);
+    expect(text).toMatch(/\/v1\/server\/readyz/);
     expect(text).not.toMatch(/:Z\b|:z\b|relabel=/);
     expect(server?.enabled).toBe(true);
   });
@@ -80,11 +93,16 @@ describe('pmmServer()', () => {
     expect(adminPassword).toEqual({ value: secret, generated: false });
     const ign = await render(fragment);
     for (const u of ign.systemd.units) expect(u.contents ?? '').not.toContain(secret);
+    // Nowhere else either: outside the password file's data URL, the config never names it.
+    const others = { ...ign, storage: { ...ign.storage, files: ign.storage.files.filter((f) => f.path !== PMM_PASSWORD_FILE) } };
+    expect(JSON.stringify(others)).not.toContain(secret);
+    expect(JSON.stringify(others)).not.toContain(encodeURIComponent(secret));
+    expect(JSON.stringify(others)).not.toContain(Buffer.from(secret).toString('base64'));
     const file = ign.storage.files.find((f) => f.path === PMM_PASSWORD_FILE);
     expect(file?.mode).toBe(0o600);
     expect(text(file?.contents)).toBe(secret);
     const setter = ign.systemd.units.find((u) => u.name === 'pmm-admin-password.service')?.contents ?? '';
-    expect(setter).toMatch(/--password-from-stdin < \/etc\/cnvm\/pmm-admin-password/);
+    expect(setter).toMatch(/podman exec -i pmm-server grafana cli --config=\/etc\/grafana\/grafana\.ini --homepath \/usr\/share\/grafana admin reset-admin-password --password-from-stdin < \/etc\/cnvm\/pmm-admin-password/);
     expect(setter).toMatch(/shred --remove \/etc\/cnvm\/pmm-admin-password/);
     expect(setter).toMatch(/ConditionPathExists=\/etc\/cnvm\/pmm-admin-password/);
   });
@@ -101,19 +119,38 @@ describe('pmmServer()', () => {
   });
 
   it('validates its options with clear messages', () => {
-    expect(() => pmmServer({ tag: 'latest; rm -rf /' })).toThrow(/invalid image tag/);
+    expect(() => pmmServer({ tag: 'latest; rm -rf /' })).toThrow(/invalid image tag "latest; rm -rf \/"/);
+    expect(() => pmmServer({ tag: '2.44.0' })).toThrow(/image tag "2.44.0" is PMM 2; this recipe runs PMM 3/);
+    expect(() => pmmServer({ tag: '-3' })).toThrow(/invalid image tag/);
+    expect(pmmServer({ tag: '3.4.1', adminPassword: 'later' }).warnings).toEqual([]);
     expect(() => pmmServer({ image: 'Docker.io/Percona' })).toThrow(/invalid image name/);
     expect(() => pmmServer({ parts: { dataDisk: true } })).toThrow(/no dataDisk/);
+    expect(() => pmmServer({ dataDisk: { provider: 'libvirt', serial: 'x'.repeat(21) } })).toThrow(/serial "x{21}" must be 1–20 characters/);
     expect(() => pmmServer({ startTimeoutSec: 5 })).toThrow(/startTimeoutSec/);
     expect(() => pmmServer({ zincati: { mode: 'periodic', days: ['Sat'], startTime: '25:00', lengthMinutes: 60 } })).toThrow(/HH:MM/);
+    expect(() => pmmServer({ sshAuthorizedKeys: ['not a key'] })).toThrow(/not an ssh public key/);
+    expect(() => pmmServer({ sshAuthorizedKeys: ['ssh-ed25519 AAAA\nssh-rsa BBBB'] })).toThrow(/not an ssh public key on one line/);
   });
 
   it('warns about unknown or PMM 2 settings', () => {
-    expect(validatePmmEnv({ PMM_ENABLE_UPDATES: 'false', PMM_DATA_RETENTION: '720h', GF_SMTP_ENABLED: 'true', PMM_POSTGRES_ADDR: 'db:5432' })).toEqual([]);
-    expect(validatePmmEnv({ PMM_ENABLE_UPDATE: 'false' })).toEqual(['unknown PMM setting PMM_ENABLE_UPDATE']);
-    expect(validatePmmEnv({ DISABLE_UPDATES: 'true' })).toEqual(['DISABLE_UPDATES is a PMM 2 setting; PMM 3 uses PMM_ENABLE_UPDATES=false']);
-    expect(validatePmmEnv({ PMM_DEBUG: 'yes please' })).toEqual(['PMM_DEBUG=yes please is not a boolean']);
-    expect(pmmServer({ env: { PMM_FOO: '1' }, adminPassword: 'later' }).warnings).toEqual(['unknown PMM setting PMM_FOO']);
+    expect(validatePmmEnv({ PMM_ENABLE_UPDATES: 'false', PMM_DATA_RETENTION: '720h', GF_SMTP_ENABLED: 'true', PMM_POSTGRES_ADDR: 'db:5432', PMM_ENABLE_NOMAD: '1' })).toEqual([]);
+    expect(validatePmmEnv({ PMM_ENABLE_UPDATE: 'false' })).toEqual(["unknown PMM setting PMM_ENABLE_UPDATE (not in PMM 3's documented environment variables)"]);
+    expect(validatePmmEnv({ DISABLE_UPDATES: 'true' })).toEqual(['DISABLE_UPDATES is not a PMM 3 setting (PMM would ignore it); use PMM_ENABLE_UPDATES=false']);
+    expect(validatePmmEnv({ PMM_ENABLE_RBAC: 'true' })[0]).toMatch(/use PMM_ENABLE_ACCESS_CONTROL/);
+    const { warnings } = pmmServer({ env: { PMM_FOO: '1', PMM_PUBLIC_ADDRESS: 'pmm.example.com' }, adminPassword: 'later' });
+    expect(warnings).toEqual(["unknown PMM setting PMM_FOO (not in PMM 3's documented environment variables)"]);
+    expect(pmmServer({ tag: 'latest', adminPassword: 'later' }).warnings[0]).toMatch(/"latest" is not a stable PMM 3 channel/);
+  });
+
+  it('refuses values PMM itself would refuse to start with', () => {
+    expect(() => validatePmmEnv({ PMM_DEBUG: 'yes please' })).toThrow(/PMM_DEBUG=yes please: PMM expects a boolean/);
+    expect(() => validatePmmEnv({ PMM_DATA_RETENTION: '30d' })).toThrow(/PMM_DATA_RETENTION=30d: .*720h/);
+    expect(() => validatePmmEnv({ PMM_DATA_RETENTION: '36h' })).toThrow(/whole days/);
+    expect(() => validatePmmEnv({ PMM_METRICS_RESOLUTION_LR: '1.5s' })).toThrow(/whole seconds/);
+    expect(validatePmmEnv({ PMM_METRICS_RESOLUTION_LR: '1m', PMM_DATA_RETENTION: '2160h', PMM_ENABLE_TELEMETRY: 'FALSE' })).toEqual([]);
+    expect(() => validatePmmEnv({ 'BAD-NAME': 'x' })).toThrow(/invalid environment variable name/);
+    expect(() => validatePmmEnv({ PMM_PUBLIC_ADDRESS: 'a\nb' })).toThrow(/one line/);
+    expect(() => pmmServer({ env: { PMM_ENABLE_UPDATES: 'no' } })).toThrow(expect.objectContaining({ name: 'PmmOptionsError' }));
   });
 
   it('has an enable flag per part, and composes with other modules', async () => {
