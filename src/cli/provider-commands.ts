@@ -6,14 +6,18 @@ import { flagHelp, parseArgs, type FlagSpec } from './args.js';
 import { IoError, UsageError } from './errors.js';
 
 const COMMON: FlagSpec[] = [
-  { name: 'provider', value: true, help: 'libvirt or gcp (aws: coming)' },
+  { name: 'provider', value: true, help: 'libvirt, gcp or aws' },
   { name: 'name', value: true, help: 'the VM name (its data volume is NAME-data)' },
   { name: 'connect', value: true, help: 'libvirt URI (default qemu:///system; qemu:///session, qemu+ssh://host/system)' },
   { name: 'storage-dir', value: true, help: 'libvirt: where cnvm keeps volumes and VM files (default /var/lib/cnvm/libvirt)' },
   { name: 'network', value: true, help: "libvirt network for new VMs (default 'default'; 'none' for no NIC)" },
   { name: 'project', value: true, help: 'gcp: project id' },
   { name: 'zone', value: true, help: 'gcp: zone, e.g. europe-west1-b' },
-  { name: 'machine-type', value: true, help: 'gcp: machine type (default e2-standard-4)' },
+  { name: 'machine-type', value: true, help: 'gcp machine type (default e2-standard-4) / aws instance type (default t3.large)' },
+  { name: 'region', value: true, help: 'aws: region (default: AWS_REGION)' },
+  { name: 'aws-profile', value: true, help: 'aws: named profile from ~/.aws/config' },
+  { name: 'subnet', value: true, help: 'aws subnet id / gcp subnetwork' },
+  { name: 'security-group', value: true, help: 'aws: security group id' },
   { name: 'shutdown-timeout', value: true, help: 'seconds to wait for a clean guest power-off before forcing it (default 60)' },
   { name: 'stage', value: true, help: 'also read providers/stages/STAGE.yaml' },
   { name: 'config-dir', value: true, help: 'where profiles live (default ./providers)' },
@@ -83,6 +87,10 @@ const FLAG_SETTINGS: Record<string, string> = {
   project: 'project',
   zone: 'zone',
   'machine-type': 'machine_type',
+  region: 'region',
+  'aws-profile': 'aws_profile',
+  subnet: 'subnet',
+  'security-group': 'security_group',
 };
 
 /** The layered settings (profile → stage → host file → flags) for this command line. */
@@ -117,11 +125,21 @@ async function providerFrom(flags: Flags, resolved?: Resolved) {
   const storageDir = setting(r, 'storage_dir');
   const network = setting(r, 'network');
   const shutdownTimeoutSec = intSetting(r, 'shutdown_timeout');
-  const gcp = Object.fromEntries(
-    (['project', 'zone', 'subnet'] as const).map((k) => [k, setting(r, k)]).concat([['machineType', setting(r, 'machine_type')]]).filter(([, v]) => v !== undefined),
-  ) as { project?: string; zone?: string; subnet?: string; machineType?: string };
+  const cloud = Object.fromEntries(
+    [
+      ['project', setting(r, 'project')],
+      ['zone', setting(r, 'zone')],
+      ['subnet', setting(r, 'subnet')],
+      ['machineType', setting(r, 'machine_type')],
+      ['region', setting(r, 'region')],
+      ['profile', setting(r, 'aws_profile')],
+      ['keyName', setting(r, 'key_name')],
+    ].filter(([, v]) => v !== undefined),
+  ) as Record<string, string>;
+  const securityGroup = setting(r, 'security_group');
   return createProvider(required(flags, 'provider'), {
-    ...gcp,
+    ...cloud,
+    ...(securityGroup ? { securityGroups: securityGroup.split(',') } : {}),
     ...(connect ? { connect } : {}),
     ...(storageDir ? { storageDir } : {}),
     ...(network ? { network } : {}),
@@ -208,7 +226,7 @@ export async function runProvision(argv: string[]): Promise<number> {
     return 0;
   }
   const log = (line: string): void => void (json ? undefined : process.stderr.write(`${line}\n`));
-  if (!image) request.image = await resolveImage({ stream: setting(resolved, 'stream') ?? 'stable', provider: provider.name }, log);
+  if (!image) request.image = await resolveImage({ stream: setting(resolved, 'stream') ?? 'stable', provider: provider.name, ...(setting(resolved, 'region') ? { region: setting(resolved, 'region') as string } : {}) }, log);
   const result = await provision(provider, request, (e) => log(`${e.step}: ${e.status}${e.detail ? ` (${e.detail})` : ''}`));
   for (const w of result.warnings) log(`warning: ${w}`);
   if (json) {
@@ -232,8 +250,15 @@ async function confirm(question: string): Promise<boolean> {
   }
 }
 
-async function resolveImage(source: { image?: string; stream: string; provider?: string }, log: (line: string) => void): Promise<{ id: string; version?: string }> {
+async function resolveImage(source: { image?: string; stream: string; provider?: string; region?: string }, log: (line: string) => void): Promise<{ id: string; version?: string }> {
   if (source.image) return { id: source.image };
+  if (source.provider === 'aws') {
+    const { fetchStream, awsImage } = await import('../image/stream.js');
+    const region = source.region ?? process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION ?? '';
+    const image = awsImage(await fetchStream(source.stream), source.stream, region);
+    log(`image: ${image.ami} (${image.release}, ${region})`);
+    return { id: image.ami, version: image.release };
+  }
   if (source.provider === 'gcp') {
     const { fetchStream, gcpImage } = await import('../image/stream.js');
     const image = gcpImage(await fetchStream(source.stream), source.stream);
@@ -280,7 +305,7 @@ export async function runUpgrade(argv: string[]): Promise<number> {
   // Everything slow happens before the old VM stops: the image is resolved and downloaded first.
   // An --image/--stream on the command line picks the new image; a profile's `image` is the provisioning default.
   const cliImage = str(flags, 'image');
-  const image = resuming && pending ? pending.image : await resolveImage({ ...(cliImage ? { image: cliImage } : {}), stream: setting(resolved, 'stream') ?? 'stable', provider: provider.name }, log);
+  const image = resuming && pending ? pending.image : await resolveImage({ ...(cliImage ? { image: cliImage } : {}), stream: setting(resolved, 'stream') ?? 'stable', provider: provider.name, ...(setting(resolved, 'region') ? { region: setting(resolved, 'region') as string } : {}) }, log);
   const keys = sshKeysOf(resolved.settings.ssh_keys);
   const events: unknown[] = [];
   const result = await upgrade(

@@ -21,6 +21,8 @@ export const SETTINGS: { fields: Record<string, FieldType> } = {
     zone: 'string',
     subnet: 'string',
     security_group: 'string',
+    aws_profile: 'string',
+    key_name: 'string',
     machine_type: 'string',
     memory: 'int',
     cpus: 'int',

@@ -16,6 +16,13 @@ export interface ProviderSettings {
   zone?: string;
   machineType?: string;
   subnet?: string;
+  /** AWS: region, named profile, availability zone, security groups, instance type, key pair. */
+  region?: string;
+  profile?: string;
+  availabilityZone?: string;
+  securityGroups?: string[];
+  instanceType?: string;
+  keyName?: string;
 }
 
 export const PROVIDERS: readonly ProviderName[] = ['libvirt', 'aws', 'gcp'];
@@ -55,8 +62,23 @@ export async function createProvider(name: string, settings: ProviderSettings = 
         ...(clientOptions ? { clientOptions, pollIntervalMs: 10 } : {}),
       });
     }
-    case 'aws':
-      throw new ProviderError('invalid', `the ${name} provider is not available in this version of cnvm yet (libvirt and gcp are); see the project's open issues`);
+    case 'aws': {
+      const region = settings.region ?? process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION;
+      if (!region) throw new ProviderError('invalid', 'the aws provider needs a region (profile key `region`, --region, or AWS_REGION)');
+      const { createAwsProvider } = await import('./aws.js');
+      // CNVM_EC2_ENDPOINT points the client at another EC2 endpoint (the tests' fake) with the usual credential chain.
+      const endpoint = process.env.CNVM_EC2_ENDPOINT;
+      return createAwsProvider({
+        region,
+        ...(settings.profile ? { profile: settings.profile } : {}),
+        ...(settings.availabilityZone ? { availabilityZone: settings.availabilityZone } : settings.zone ? { availabilityZone: settings.zone } : {}),
+        ...(settings.subnet ? { subnetId: settings.subnet } : {}),
+        ...(settings.securityGroups?.length ? { securityGroupIds: settings.securityGroups } : {}),
+        ...(settings.instanceType ? { instanceType: settings.instanceType } : settings.machineType ? { instanceType: settings.machineType } : {}),
+        ...(settings.keyName ? { keyName: settings.keyName } : {}),
+        ...(endpoint ? { clientConfig: { endpoint }, waitDelaySec: 0.05 } : {}),
+      });
+    }
     default:
       throw new ProviderError('invalid', `unknown provider ${JSON.stringify(name)} (${PROVIDERS.join(', ')})`);
   }

@@ -1,0 +1,52 @@
+// The EC2 adapter through the real @aws-sdk/client-ec2 client against the stateful fake of the EC2 Query API:
+// the provider conformance suite, plus EC2 specifics.
+import { describe, expect, it } from 'vitest';
+import { awsRequests, EC2_USER_DATA_LIMIT } from '../../src/provider/aws.js';
+import { InUseError } from '../../src/provider/errors.js';
+import { fitIgnition } from '../../src/provider/ignition-size.js';
+import { awsAgainstFake } from '../support/aws-harness.js';
+import { runProviderConformance } from './conformance.js';
+
+runProviderConformance('aws (real client, fake EC2 API)', async () => {
+  const { fake, provider } = await awsAgainstFake();
+  const bytes = (id: string): Buffer => fake.volumes.get(id)?.bytes ?? Buffer.alloc(0);
+  return {
+    provider,
+    image: { id: 'ami-0abc1234def567890', version: '43' },
+    prefix: 'cnvm-conf',
+    writeBytes: async (volume, b) => void b.copy(bytes(volume.id)),
+    readBytes: async (volume, length) => bytes(volume.id).subarray(0, length),
+    cleanup: () => fake.close(),
+  };
+});
+
+describe('aws specifics', () => {
+  it('creates encrypted gp3 volumes in the instance zone, tagged, and attaches them as /dev/sdf', () => {
+    const r = awsRequests({ region: 'eu-west-1' });
+    expect(r.createVolume({ name: 'pmm-data', sizeGiB: 50, deviceName: 'pmm-data' })).toMatchObject({ AvailabilityZone: 'eu-west-1a', Size: 50, VolumeType: 'gp3', Encrypted: true });
+    expect(r.runInstances({ name: 'pmm', image: { id: 'ami-1' }, ignition: '{}' }, '{}')).toMatchObject({ Placement: { AvailabilityZone: 'eu-west-1a' }, UserData: Buffer.from('{}').toString('base64') });
+    expect(r.attachVolume('i-1', 'vol-1')).toEqual({ InstanceId: 'i-1', VolumeId: 'vol-1', Device: '/dev/sdf' });
+  });
+
+  it('keeps user data under 16 KB by wrapping a larger config in a gzip data: URL', () => {
+    const big = JSON.stringify({ ignition: { version: '3.3.0' }, storage: { files: [{ path: '/a', contents: { source: `data:,${'x'.repeat(40_000)}` } }] } });
+    const { text, wrapped } = fitIgnition(big, EC2_USER_DATA_LIMIT, 'EC2 user data');
+    expect(wrapped).toBe(true);
+    expect(Buffer.byteLength(text)).toBeLessThanOrEqual(EC2_USER_DATA_LIMIT);
+  });
+
+  it('retries throttled calls, refuses a second attachment, and launches with a ClientToken', async () => {
+    const { fake, provider } = await awsAgainstFake();
+    try {
+      fake.throttle('CreateVolume', 2);
+      const vol = await provider.createVolume({ name: 'd1', sizeGiB: 10, deviceName: 'pmm-data' });
+      expect(fake.log.filter((a) => a === 'CreateVolume')).toHaveLength(3);
+      await provider.createVm({ name: 'a', image: { id: 'ami-1' }, ignition: '{}', dataVolumeId: vol.id });
+      await expect(provider.createVm({ name: 'b', image: { id: 'ami-1' }, ignition: '{}', dataVolumeId: vol.id })).rejects.toBeInstanceOf(InUseError);
+      expect([...fake.instances.values()].map((i) => i.clientToken)).toEqual([expect.stringMatching(/^[0-9a-f-]{36}$/)]);
+      expect((await provider.findVolume('d1'))?.attachedTo).toBe('a');
+    } finally {
+      await fake.close();
+    }
+  });
+});
