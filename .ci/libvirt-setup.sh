@@ -18,8 +18,10 @@ if [ -e /dev/kvm ]; then
   chmod 0660 /dev/kvm
 fi
 
-pgrep -x virtlogd >/dev/null || virtlogd -d
-pgrep -x libvirtd >/dev/null || libvirtd -d
+if virsh -c qemu:///system list >/dev/null 2>&1; then exit 0; fi
+running() { if command -v pgrep >/dev/null; then pgrep -x "$1" >/dev/null; else pidof "$1" >/dev/null; fi; }
+running virtlogd || virtlogd -d
+running libvirtd || libvirtd -d
 for _ in $(seq 1 50); do
   if virsh -c qemu:///system list >/dev/null 2>&1; then exit 0; fi
   sleep 0.2

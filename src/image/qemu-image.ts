@@ -2,7 +2,7 @@
 // stream's sha256 before it is decompressed and again after, and only then moved into place. An image that fails a
 // check never reaches the cache.
 import { createHash } from 'node:crypto';
-import { createReadStream, createWriteStream, existsSync, mkdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
+import { createReadStream, createWriteStream, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
@@ -43,8 +43,26 @@ export async function sha256File(path: string): Promise<string> {
 /** Resolve the stream's qcow2 and make sure a verified copy is in the cache; returns its path. */
 export async function ensureQemuImage(options: EnsureImageOptions): Promise<LocalImage> {
   const architecture = options.architecture ?? 'x86_64';
-  const artifact = qemuArtifact(await fetchStream(options.stream, options), options.stream, architecture);
-  return ensureArtifact(artifact, architecture, options);
+  let stream: unknown;
+  try {
+    stream = await fetchStream(options.stream, options);
+  } catch (err) {
+    // Offline: never guess which cached image is current, but name the verified ones the user can pass.
+    const cached = cachedImages(options.cacheDir ?? defaultCacheDir(), architecture);
+    if (cached.length === 0 || !(err instanceof ImageError) || !/offline/.test(err.message)) throw err;
+    throw new ImageError(`${err.message}; verified images in the cache: ${cached.join(', ')}`, { cause: err.cause });
+  }
+  return ensureArtifact(qemuArtifact(stream, options.stream, architecture), architecture, options);
+}
+
+/** Cached images that passed verification (they have their checksum record), newest release last. */
+export function cachedImages(cacheDir: string, architecture = 'x86_64'): string[] {
+  if (!existsSync(cacheDir)) return [];
+  const suffix = `-qemu.${architecture}.qcow2`;
+  return readdirSync(cacheDir)
+    .filter((f) => f.startsWith('fedora-coreos-') && f.endsWith(suffix) && existsSync(join(cacheDir, `${f}.sha256`)))
+    .sort((a, b) => a.localeCompare(b, 'en', { numeric: true }))
+    .map((f) => join(cacheDir, f));
 }
 
 export async function ensureArtifact(artifact: QemuArtifact, architecture: string, options: Pick<EnsureImageOptions, 'cacheDir' | 'onProgress' | 'timeoutMs'>): Promise<LocalImage> {
@@ -101,5 +119,6 @@ async function download(url: string, to: string, options: Pick<EnsureImageOption
 async function decompressXz(from: string, to: string): Promise<void> {
   const { execa } = await import('execa');
   const result = await execa('xz', ['--decompress', '--stdout', from], { stdout: { file: to }, reject: false });
-  if (result.exitCode !== 0) throw new ImageError(`cannot decompress ${from}: ${result.stderr.trim() || `xz exited ${result.exitCode}`}`);
+  if ((result as { code?: string }).code === 'ENOENT') throw new ImageError('cannot decompress the image: the `xz` command is missing (Debian/Ubuntu: apt-get install xz-utils)');
+  if (result.exitCode !== 0) throw new ImageError(`cannot decompress ${from}: ${String(result.stderr).trim() || `xz exited ${result.exitCode}`}`);
 }

@@ -1,6 +1,6 @@
 // Pure builders for the libvirt adapter: file layout, domain XML and the virsh / qemu-img argv for every
 // operation. Nothing here touches the system, so --dry-run prints exactly what the adapter would run.
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 
 /** cnvm's XML namespace in a domain's <metadata>: how `list` recognises cnvm's domains. */
 export const CNVM_XMLNS = 'https://cnvm.dev/xmlns/libvirt/1';
@@ -10,7 +10,10 @@ export const DATA_TARGET = 'vdb';
 
 export interface LibvirtLayout {
   uri: string;
-  /** Root of cnvm's files: volumes/ (data disks) and vms/<name>/ (boot overlay, Ignition config, domain XML). */
+  /**
+   * Root of cnvm's files: volumes/ (data disks), images/ (base images the overlays are backed by) and vms/<name>/
+   * (boot overlay, Ignition config, domain XML).
+   */
   storageDir: string;
 }
 
@@ -40,6 +43,9 @@ export const volumeMetaPath = (l: LibvirtLayout, name: string): string => join(l
 export const vmDir = (l: LibvirtLayout, name: string): string => join(l.storageDir, 'vms', checkName('VM', name));
 export const bootDiskPath = (l: LibvirtLayout, name: string): string => join(vmDir(l, name), 'boot.qcow2');
 export const ignitionPath = (l: LibvirtLayout, name: string): string => join(vmDir(l, name), 'config.ign');
+/** A base image as cnvm keeps it for overlays: `images/<source name without .qcow2>-<id>.qcow2`. */
+export const baseImagePath = (l: LibvirtLayout, id: string, source: string): string =>
+  join(l.storageDir, 'images', `${basename(source).replace(/\.qcow2$/, '')}-${id}.qcow2`);
 export const domainXmlPath = (l: LibvirtLayout, name: string): string => join(vmDir(l, name), 'domain.xml');
 
 const virsh = (l: LibvirtLayout, ...args: string[]): string[] => ['virsh', '-c', l.uri, ...args];
@@ -55,6 +61,7 @@ export const cmd = {
   domstate: (l: LibvirtLayout, name: string): string[] => virsh(l, 'domstate', name),
   dumpxml: (l: LibvirtLayout, name: string): string[] => virsh(l, 'dumpxml', '--inactive', name),
   domifaddr: (l: LibvirtLayout, name: string): string[] => virsh(l, 'domifaddr', name, '--source', 'lease'),
+  capabilities: (l: LibvirtLayout): string[] => virsh(l, 'capabilities'),
   listAll: (l: LibvirtLayout): string[] => virsh(l, 'list', '--all', '--name'),
   // Attach and detach change the persistent definition only: the adapter requires the VM to be stopped, which
   // avoids hot-plug (unsupported on the `pc` machine type, and unacknowledged by a guest that is not up).

@@ -3,12 +3,29 @@
 // cnvm's metadata namespace, each with <storageDir>/vms/<name>/ holding the qcow2 overlay of the base image, the
 // Ignition config (handed to the guest through fw_cfg) and the domain XML cnvm defined. cnvm never writes into a
 // data volume after `qemu-img create`.
-import { accessSync, constants, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import {
+  accessSync,
+  chmodSync,
+  chownSync,
+  constants,
+  copyFileSync,
+  existsSync,
+  linkSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  realpathSync,
+  renameSync,
+  rmSync,
+  statSync,
+} from 'node:fs';
 import { homedir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { writeFileAtomic } from '../util/atomic-write.js';
 import { InUseError, NotFoundError, PermissionError, ProviderError, TimeoutError, WrongStateError } from './errors.js';
 import {
+  baseImagePath,
   bootDiskPath,
   checkName,
   cmd,
@@ -23,7 +40,7 @@ import {
   volumePath,
   type LibvirtLayout,
 } from './libvirt-commands.js';
-import type { ListResult, PlannedAction, Provider, VmInfo, VmSpec, Volume, VolumeSpec } from './types.js';
+import type { DestroyVmOptions, ListResult, PlannedAction, Provider, VmInfo, VmSpec, Volume, VolumeSpec } from './types.js';
 
 export interface LibvirtOptions {
   /** Connection URI: qemu:///system (default), qemu:///session, qemu+ssh://host/system. */
@@ -32,10 +49,12 @@ export interface LibvirtOptions {
   storageDir?: string;
   /** libvirt network for new VMs; `null` for none. Default: `default`. */
   network?: string | null;
-  /** kvm when /dev/kvm is usable, else qemu (TCG). */
+  /** Default: kvm when libvirt offers it (virsh capabilities; KVM usable by qemu's user), else qemu (TCG). */
   virtType?: 'kvm' | 'qemu';
   /** Seconds to wait for an ACPI shutdown before forcing the VM off (0: force at once). */
   shutdownTimeoutSec?: number;
+  /** Seconds any one virsh / qemu-img call may take before it fails with TimeoutError (default 120). */
+  commandTimeoutSec?: number;
 }
 
 export function defaultStorageDir(uri: string): string {
@@ -64,13 +83,15 @@ export function createLibvirtProvider(options: LibvirtOptions = {}): Provider {
   const uri = options.uri ?? 'qemu:///system';
   const layout: LibvirtLayout = { uri, storageDir: options.storageDir ?? defaultStorageDir(uri) };
   const network = options.network === undefined ? 'default' : (options.network ?? undefined);
-  const virtType = options.virtType ?? defaultVirtType();
   const shutdownTimeoutSec = options.shutdownTimeoutSec ?? 60;
+  const commandTimeoutSec = options.commandTimeoutSec ?? 120;
 
   async function run(argv: string[]): Promise<string> {
     const { execa } = await import('execa');
     const [file, ...args] = argv as [string, ...string[]];
-    const result = await execa(file, args, { reject: false, stdin: 'ignore' });
+    const result = await execa(file, args, { reject: false, stdin: 'ignore', timeout: commandTimeoutSec * 1000 });
+    if (result.timedOut) throw new TimeoutError(`${argv.slice(0, 4).join(' ')}… did not finish within ${commandTimeoutSec} s (is libvirtd answering on ${uri}?)`);
+    if ((result as { code?: string }).code === 'ENOENT') throw new ProviderError('failed', `${file} is not installed (Debian: apt-get install libvirt-clients qemu-utils)`);
     if (result.exitCode !== 0) throw classify(argv, `${result.stderr || result.stdout}`.trim());
     return result.stdout;
   }
@@ -95,18 +116,26 @@ export function createLibvirtProvider(options: LibvirtOptions = {}): Provider {
     return (await run(cmd.listAll(layout))).split('\n').map((s) => s.trim()).filter(Boolean);
   }
 
-  /** Which cnvm domain has this file attached (the domain definitions are the only record of attachments). */
-  async function attachmentOf(path: string): Promise<string | undefined> {
-    for (const name of await domainNames()) {
-      const xml = await tryRun(cmd.dumpxml(layout, name));
-      if (xml && parseDomainXml(xml).disks.some((d) => d.path === path)) return name;
-    }
-    return undefined;
+  /**
+   * Every file-backed disk of every domain (cnvm's or not) → the domain using it: the domain definitions are the
+   * only record of attachments. One `dumpxml` per domain, a few at a time.
+   */
+  async function attachments(): Promise<Map<string, string>> {
+    const names = await domainNames();
+    const xmls: (string | undefined)[] = [];
+    for (let i = 0; i < names.length; i += 8) xmls.push(...(await Promise.all(names.slice(i, i + 8).map((n) => tryRun(cmd.dumpxml(layout, n))))));
+    const map = new Map<string, string>();
+    names.forEach((name, i) => {
+      for (const d of parseDomainXml(xmls[i] ?? '').disks) if (!map.has(d.path)) map.set(d.path, name);
+    });
+    return map;
   }
 
-  async function volumeFromMeta(meta: VolumeMeta): Promise<Volume> {
+  const attachmentOf = async (path: string): Promise<string | undefined> => (await attachments()).get(path);
+
+  async function volumeFromMeta(meta: VolumeMeta, attached?: Map<string, string>): Promise<Volume> {
     const path = volumePath(layout, meta.name);
-    const attachedTo = await attachmentOf(path);
+    const attachedTo = attached ? attached.get(path) : await attachmentOf(path);
     const sizeGiB = Math.round(statSync(path).size / 2 ** 30);
     return { id: path, name: meta.name, sizeGiB, deviceName: meta.deviceName, ...(attachedTo ? { attachedTo } : {}) };
   }
@@ -117,9 +146,15 @@ export function createLibvirtProvider(options: LibvirtOptions = {}): Provider {
     return name;
   }
 
-  async function describe(name: string): Promise<VmInfo | undefined> {
-    const xml = await tryRun(cmd.dumpxml(layout, name));
-    if (xml === undefined) return undefined;
+  async function describe(name: string, must = false): Promise<VmInfo | undefined> {
+    let xml: string;
+    try {
+      xml = await run(cmd.dumpxml(layout, name));
+    } catch (err) {
+      if (!(err instanceof NotFoundError)) throw err;
+      if (must) throw new NotFoundError(`no VM named ${name} on ${uri}`, { cause: err.cause });
+      return undefined;
+    }
     const parsed = parseDomainXml(xml);
     if (!parsed.cnvm) throw new ProviderError('invalid', `domain ${name} exists but was not created by cnvm; refusing to manage it`);
     const state = parseDomState((await tryRun(cmd.domstate(layout, name))) ?? '');
@@ -131,7 +166,7 @@ export function createLibvirtProvider(options: LibvirtOptions = {}): Provider {
   }
 
   async function mustDescribe(name: string): Promise<VmInfo> {
-    const vm = await describe(name);
+    const vm = await describe(name, true);
     if (!vm) throw new NotFoundError(`no VM named ${name} on ${uri}`);
     return vm;
   }
@@ -146,6 +181,54 @@ export function createLibvirtProvider(options: LibvirtOptions = {}): Provider {
     }
   }
 
+  interface HostInfo {
+    virtType: 'kvm' | 'qemu';
+    /** Who qemu runs as; undefined: as us (session URIs) or unknown. */
+    qemu: { uid: number; gid: number } | undefined;
+  }
+  let hostCache: Promise<HostInfo> | undefined;
+  /** Asked of libvirt once: whether it offers KVM, and its DAC label for qemu; else local guesses. */
+  function hostInfo(): Promise<HostInfo> {
+    hostCache ??= run(cmd.capabilities(layout)).then(
+      (caps) => {
+        const virtType = options.virtType ?? (/<domain type='kvm'/.test(caps) ? 'kvm' : 'qemu');
+        return { virtType, qemu: uri.includes('/session') ? undefined : (parseDacBaseLabel(caps, virtType) ?? qemuIdentity()) };
+      },
+      () => ({ virtType: options.virtType ?? defaultVirtType(), qemu: uri.includes('/session') ? undefined : qemuIdentity() }),
+    );
+    return hostCache;
+  }
+
+  /**
+   * The overlay's backing file, kept under <storageDir>/images/: qemu (another user under qemu:///system) cannot
+   * read a cache in root's 0700 home, and a cleared cache must not break existing boot disks. A hard link costs
+   * nothing on the same file system; otherwise the image is copied once. The name carries the source file's
+   * identity, so a changed source never reuses a stale copy.
+   */
+  function stageBaseImage(source: string): string {
+    const imagesDir = join(layout.storageDir, 'images');
+    if (dirname(source) === imagesDir) return source;
+    const st = statSync(source);
+    const id = createHash('sha256').update(`${realpathSync(source)}\0${st.dev}\0${st.ino}\0${st.size}\0${st.mtimeMs}`).digest('hex').slice(0, 12);
+    const target = baseImagePath(layout, id, source);
+    if (existsSync(target)) return target;
+    mkdirSync(imagesDir, { recursive: true, mode: 0o755 });
+    const tmp = join(imagesDir, `.${basename(target)}.${process.pid}.tmp`);
+    try {
+      try {
+        linkSync(source, tmp);
+      } catch {
+        copyFileSync(source, tmp, constants.COPYFILE_FICLONE);
+        chmodSync(tmp, 0o644);
+      }
+      renameSync(tmp, target);
+    } catch (err) {
+      rmSync(tmp, { force: true });
+      throw new ProviderError('failed', `cannot place base image ${source} in ${imagesDir}: ${(err as Error).message}`, { cause: err });
+    }
+    return target;
+  }
+
   const plan = {
     createVolume: (spec: VolumeSpec): PlannedAction[] => [
       { action: 'qemu-img create', detail: cmd.createVolume(volumePath(layout, spec.name), spec.sizeGiB), effect: `new empty ${spec.sizeGiB} GiB raw volume ${spec.name}` },
@@ -153,7 +236,12 @@ export function createLibvirtProvider(options: LibvirtOptions = {}): Provider {
     ],
     deleteVolume: (id: string): PlannedAction[] => [{ action: 'remove', detail: [id], effect: 'delete the data volume and everything on it' }],
     createVm: (spec: VmSpec): PlannedAction[] => [
-      { action: 'qemu-img create', detail: cmd.createOverlay(spec.image.id, bootDiskPath(layout, spec.name)), effect: `boot disk: qcow2 overlay on ${spec.image.id}` },
+      {
+        action: 'link',
+        detail: [spec.image.id, baseImagePath(layout, '<id>', spec.image.id)],
+        effect: 'keep the base image where qemu can read it and where clearing a cache cannot break the overlay (hard link, else copy)',
+      },
+      { action: 'qemu-img create', detail: cmd.createOverlay(baseImagePath(layout, '<id>', spec.image.id), bootDiskPath(layout, spec.name)), effect: `boot disk: qcow2 overlay on ${spec.image.id}` },
       { action: 'write', detail: [ignitionPath(layout, spec.name)], effect: 'Ignition config, readable by root and the hypervisor only' },
       { action: 'write', detail: [domainXmlPath(layout, spec.name)], effect: 'domain definition (fw_cfg Ignition, virtio data disk with serial)' },
       { action: 'virsh define', detail: cmd.define(layout, domainXmlPath(layout, spec.name)), effect: `define VM ${spec.name} (not started)` },
@@ -163,10 +251,10 @@ export function createLibvirtProvider(options: LibvirtOptions = {}): Provider {
       ...(shutdownTimeoutSec > 0 ? [{ action: 'virsh shutdown', detail: cmd.shutdown(layout, name), effect: `ask ${name} to power off (up to ${shutdownTimeoutSec} s)` }] : []),
       { action: 'virsh destroy', detail: cmd.destroy(layout, name), effect: `force ${name} off if still running` },
     ],
-    destroyVm: (name: string): PlannedAction[] => [
+    destroyVm: (name: string, opts: DestroyVmOptions = {}): PlannedAction[] => [
       { action: 'virsh destroy', detail: cmd.destroy(layout, name), effect: `force ${name} off if running` },
       { action: 'virsh undefine', detail: cmd.undefine(layout, name), effect: `remove the definition of ${name} (data volumes are kept)` },
-      { action: 'remove', detail: [vmDir(layout, name)], effect: 'delete the boot disk overlay and the Ignition config' },
+      ...(opts.deleteBootDisk === false ? [] : [{ action: 'remove', detail: [vmDir(layout, name)], effect: 'delete the boot disk overlay and the Ignition config' }]),
     ],
     attachVolume: (vmName: string, volumeId: string): PlannedAction[] => [
       { action: 'virsh attach-disk', detail: cmd.attachDisk(layout, vmName, volumeId, '<serial>'), effect: `attach ${volumeId} to stopped ${vmName}` },
@@ -221,15 +309,21 @@ export function createLibvirtProvider(options: LibvirtOptions = {}): Provider {
         dataDisk = { path: spec.dataVolumeId, serial: readVolumeMeta(name)?.deviceName ?? name.slice(0, 20) };
       }
       const dir = vmDir(layout, spec.name);
-      mkdirSync(dir, { recursive: true, mode: 0o711 });
+      const host = await hostInfo();
+      const qemu = qemuAccess(host.qemu);
+      mkdirSync(dirname(dir), { recursive: true, mode: 0o755 });
+      mkdirSync(dir, { recursive: true, mode: 0o700 });
+      // The VM directory holds the Ignition config (secrets): no access for others; qemu's group may traverse it.
+      if (qemu.owner) chownSync(dir, qemu.owner.uid, qemu.owner.gid);
+      chmodSync(dir, qemu.dirMode);
       const boot = bootDiskPath(layout, spec.name);
-      if (!existsSync(boot)) await run(cmd.createOverlay(spec.image.id, boot));
-      writeIgnition(ignitionPath(layout, spec.name), spec.ignition);
+      if (!existsSync(boot)) await run(cmd.createOverlay(stageBaseImage(spec.image.id), boot));
+      writeFileAtomic(ignitionPath(layout, spec.name), spec.ignition, qemu.fileMode, qemu.owner);
       // On an SELinux host qemu may read only files labelled for it (Fedora CoreOS docs: svirt_home_t).
       if (existsSync('/sys/fs/selinux/enforce')) await run(['chcon', '--type', 'svirt_home_t', ignitionPath(layout, spec.name)]);
       const xml = domainXml({
         name: spec.name,
-        virtType,
+        virtType: host.virtType,
         memoryMiB: spec.memoryMiB ?? 4096,
         cpus: spec.cpus ?? 2,
         bootDisk: boot,
@@ -247,7 +341,13 @@ export function createLibvirtProvider(options: LibvirtOptions = {}): Provider {
     async startVm(name) {
       const vm = await mustDescribe(checkName('VM', name));
       if (vm.state === 'running') return vm;
-      await run(cmd.start(layout, name));
+      try {
+        await run(cmd.start(layout, name));
+      } catch (err) {
+        const net = /network '([^']+)' is not active/.exec(String((err as Error).cause instanceof Error ? ((err as Error).cause as Error).message : ''))?.[1];
+        if (net) throw new WrongStateError(`cannot start ${name}: libvirt network ${net} is not active; start it (virsh -c ${uri} net-start ${net}) or use another network (--network NAME|none)`, { cause: (err as Error).cause });
+        throw err;
+      }
       return mustDescribe(name);
     },
 
@@ -268,14 +368,14 @@ export function createLibvirtProvider(options: LibvirtOptions = {}): Provider {
       return mustDescribe(name);
     },
 
-    async destroyVm(name) {
+    async destroyVm(name, opts = {}) {
       const vm = await describe(checkName('VM', name));
       if (vm) {
         if (vm.state !== 'stopped') await tryRun(cmd.destroy(layout, name)).catch(() => undefined);
         await run(cmd.undefine(layout, name));
       }
       // Only cnvm's per-VM files: the overlay, the Ignition config, the XML. Data volumes live elsewhere.
-      rmSync(vmDir(layout, name), { recursive: true, force: true });
+      if (opts.deleteBootDisk !== false) rmSync(vmDir(layout, name), { recursive: true, force: true });
     },
 
     async attachVolume(vmName, volumeId) {
@@ -310,40 +410,81 @@ export function createLibvirtProvider(options: LibvirtOptions = {}): Provider {
       const volumes: Volume[] = [];
       const dir = join(layout.storageDir, 'volumes');
       const names = existsSync(dir) ? readdirSync(dir).filter((f) => f.endsWith('.json')).sort() : [];
+      const attached = names.length > 0 ? await attachments() : new Map<string, string>();
       for (const f of names) {
         const meta = readVolumeMeta(f.replace(/\.json$/, ''));
-        if (meta?.managedBy === 'cnvm' && existsSync(volumePath(layout, meta.name))) volumes.push(await volumeFromMeta(meta));
+        if (meta?.managedBy === 'cnvm' && existsSync(volumePath(layout, meta.name))) volumes.push(await volumeFromMeta(meta, attached));
       }
       return { vms, volumes };
     },
   };
 }
 
-/**
- * The Ignition config may hold the PMM admin password: readable by root and by the group qemu runs in, nobody
- * else. Under qemu:///session qemu runs as the user, so 0600 suffices.
- */
-function writeIgnition(path: string, text: string): void {
-  const qemuGroup = process.getuid?.() === 0 ? qemuGroupId() : undefined;
-  writeFileAtomic(path, text, qemuGroup === undefined ? 0o600 : 0o640, qemuGroup === undefined ? undefined : { uid: 0, gid: qemuGroup });
+interface QemuAccess {
+  /** Owner for the VM directory and the Ignition config, when cnvm must share them with qemu's group. */
+  owner?: { uid: number; gid: number };
+  dirMode: number;
+  fileMode: number;
 }
 
-function qemuGroupId(): number | undefined {
-  try {
-    const line = readFileSync('/etc/group', 'utf8')
-      .split('\n')
-      .find((l) => l.startsWith('libvirt-qemu:') || l.startsWith('kvm:'));
-    const gid = line?.split(':')[2];
-    return gid === undefined ? undefined : Number(gid);
-  } catch {
-    return undefined;
-  }
+/**
+ * How the Ignition config (which may hold the PMM admin password) is shared with qemu, which reads it itself
+ * through fw_cfg (libvirt does not relabel files named on the qemu command line), given the user and group qemu
+ * runs as:
+ * - qemu runs as the caller (qemu:///session, or `user = "root"` in qemu.conf): 0700 directory, 0600 file;
+ * - qemu runs as another user (Debian: libvirt-qemu, group kvm) and cnvm is root or in that group: directory 0710 and
+ *   file 0640, group = qemu's group. Anyone in that group (every VM's qemu) can read the config: the trade-off;
+ * - otherwise (an unprivileged user driving qemu:///system): 0755 / 0644, as the Fedora CoreOS docs do, so keep
+ *   the storage directory private to you.
+ */
+export function qemuAccess(qemu: { uid: number; gid: number } | undefined): QemuAccess {
+  const uid = process.getuid?.() ?? 0;
+  if (!qemu || qemu.uid === uid) return { dirMode: 0o700, fileMode: 0o600 };
+  if (uid === 0 || (process.getgroups?.() ?? []).includes(qemu.gid)) return { owner: { uid, gid: qemu.gid }, dirMode: 0o710, fileMode: 0o640 };
+  return { dirMode: 0o755, fileMode: 0o644 };
+}
+
+/** The DAC label libvirt runs qemu under, from `virsh capabilities` (`<baselabel type='kvm'>+64055:+64055</baselabel>`). */
+export function parseDacBaseLabel(capabilities: string, virtType: string): { uid: number; gid: number } | undefined {
+  const m = new RegExp(`<baselabel type='${virtType}'>\\+?(\\d+):\\+?(\\d+)</baselabel>`).exec(capabilities);
+  return m ? { uid: Number(m[1]), gid: Number(m[2]) } : undefined;
+}
+
+/** The user and group qemu:///system runs qemu as: qemu.conf's `user`/`group`, else Debian's or Fedora's default. */
+export function qemuIdentity(qemuConf = '/etc/libvirt/qemu.conf', passwd = '/etc/passwd', group = '/etc/group'): { uid: number; gid: number } | undefined {
+  const read = (path: string): string => {
+    try {
+      return readFileSync(path, 'utf8');
+    } catch {
+      return '';
+    }
+  };
+  const conf = read(qemuConf);
+  const setting = (key: string): string | undefined => new RegExp(`^\\s*${key}\\s*=\\s*"([^"]+)"`, 'm').exec(conf)?.[1];
+  const users = read(passwd).split('\n').map((l) => l.split(':'));
+  const groups = read(group).split('\n').map((l) => l.split(':'));
+  const byName = (rows: string[][], name: string, field: number): number | undefined => {
+    const n = name.startsWith('+') ? Number(name.slice(1)) : undefined;
+    if (n !== undefined && Number.isInteger(n)) return n;
+    const v = rows.find((r) => r[0] === name)?.[field];
+    return v === undefined ? undefined : Number(v);
+  };
+  const userName = setting('user') ?? ['libvirt-qemu', 'qemu'].find((u) => users.some((r) => r[0] === u));
+  if (!userName) return undefined;
+  const uid = byName(users, userName, 2);
+  if (uid === undefined) return undefined;
+  // libvirt's built-in default group is the user's own group when one exists (Debian: libvirt-qemu), else its primary one.
+  const groupName = setting('group') ?? (groups.some((r) => r[0] === userName) ? userName : undefined);
+  const gid = groupName ? byName(groups, groupName, 2) : Number(users.find((r) => r[0] === userName)?.[3] ?? NaN);
+  return gid === undefined || Number.isNaN(gid) ? undefined : { uid, gid };
 }
 
 /** virsh's messages → typed errors, the original text kept as the cause. */
 function classify(argv: string[], message: string): ProviderError {
   const cause = new Error(message);
-  const what = `${argv.slice(0, 4).join(' ')}…: ${message.split('\n')[0] ?? ''}`;
+  // virsh says "error: Failed to start domain 'x'" first and the reason on the next error line: keep both.
+  const errors = message.split('\n').map((l) => l.replace(/^error:\s*/, '').trim()).filter(Boolean);
+  const what = `${argv.slice(0, 4).join(' ')}…: ${errors.slice(0, 3).join(': ')}`;
   if (/failed to get domain|Domain not found|no domain with matching name/i.test(message)) return new NotFoundError(what, { cause });
   if (/permission denied|access denied|authentication/i.test(message)) return new PermissionError(what, { cause });
   if (/is not running|already active|domain is already running|Requested operation is not valid/i.test(message)) return new WrongStateError(what, { cause });

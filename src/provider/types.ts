@@ -44,6 +44,11 @@ export interface VmSpec {
   cpus?: number;
 }
 
+export interface DestroyVmOptions {
+  /** Also delete the boot disk (default true). false keeps it, so a VM defined again under the name reuses it. */
+  deleteBootDisk?: boolean;
+}
+
 export interface VmAttachment {
   volumeId: string;
   deviceName: string;
@@ -86,8 +91,8 @@ export interface Provider {
   createVm(spec: VmSpec): Promise<VmInfo>;
   startVm(name: string): Promise<VmInfo>;
   stopVm(name: string): Promise<VmInfo>;
-  /** Removes the VM and its boot disk; attached data volumes are detached first and kept. */
-  destroyVm(name: string): Promise<void>;
+  /** Removes the VM and (unless told otherwise) its boot disk; attached data volumes are detached and kept. */
+  destroyVm(name: string, options?: DestroyVmOptions): Promise<void>;
   /** Attaches while the VM is stopped; refuses a volume attached elsewhere (InUseError). */
   attachVolume(vmName: string, volumeId: string): Promise<VmInfo>;
   detachVolume(vmName: string, volumeId: string): Promise<VmInfo>;
@@ -102,7 +107,7 @@ export interface Provider {
     createVm(spec: VmSpec): PlannedAction[];
     startVm(name: string): PlannedAction[];
     stopVm(name: string): PlannedAction[];
-    destroyVm(name: string): PlannedAction[];
+    destroyVm(name: string, options?: DestroyVmOptions): PlannedAction[];
     attachVolume(vmName: string, volumeId: string): PlannedAction[];
     detachVolume(vmName: string, volumeId: string): PlannedAction[];
   };

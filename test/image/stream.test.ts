@@ -7,8 +7,8 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ensureQemuImage, type Progress } from '../../src/image/qemu-image.js';
-import { awsImage, fetchStream, gcpImage, qemuArtifact } from '../../src/image/stream.js';
+import { cachedImages, ensureQemuImage, type Progress } from '../../src/image/qemu-image.js';
+import { awsImage, fetchStream, gcpImage, ImageError, qemuArtifact } from '../../src/image/stream.js';
 
 const sha = (b: Buffer): string => createHash('sha256').update(b).digest('hex');
 const raw = Buffer.alloc(256 * 1024, 'fcos-qcow2-stand-in ');
@@ -18,6 +18,10 @@ let server: Server;
 let base = '';
 let tamper = false;
 let hits = 0;
+/** Overrides for the served stream: another release, a bad uncompressed checksum, an unreachable image. */
+let release = '43.20261110.3.0';
+let uncompressedSha = '';
+let imageUrl = '';
 const scratch = mkdtempSync(join(tmpdir(), 'cnvm-image-'));
 
 function streamJson(): unknown {
@@ -28,8 +32,10 @@ function streamJson(): unknown {
       x86_64: {
         artifacts: {
           qemu: {
-            release: '43.20261110.3.0',
-            formats: { 'qcow2.xz': { disk: { location: `${base}/images/fcos.qcow2.xz`, sha256: sha(xz), 'uncompressed-sha256': sha(raw) } } },
+            release,
+            formats: {
+              'qcow2.xz': { disk: { location: imageUrl || `${base}/images/fcos.qcow2.xz`, sha256: sha(xz), 'uncompressed-sha256': uncompressedSha || sha(raw) } },
+            },
           },
         },
         images: {
@@ -46,6 +52,9 @@ beforeAll(async () => {
     if (req.url === '/streams/stable.json') {
       res.writeHead(200, { 'content-type': 'application/json' });
       res.end(JSON.stringify(streamJson()));
+    } else if (req.url === '/streams/next.json') {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end('{"stream": "next", "architectures": {"x86_64": {"artifacts": {}}}}');
     } else if (req.url === '/images/fcos.qcow2.xz') {
       hits++;
       const body = tamper ? Buffer.concat([xz.subarray(0, -1), Buffer.from([0])]) : xz;
@@ -105,5 +114,79 @@ describe('QEMU image download', () => {
     }
     expect(readdirSync(cacheDir)).toEqual([]);
     expect(existsSync(join(cacheDir, 'fedora-coreos-43.20261110.3.0-qemu.x86_64.qcow2'))).toBe(false);
+  });
+});
+
+describe('QEMU image download: failures and refreshes', () => {
+  const opts = (cacheDir: string) => ({ stream: 'stable', baseUrl: `${base}/streams`, cacheDir });
+
+  it('checks the decompressed image too, and keeps nothing when it differs', async () => {
+    const cacheDir = join(scratch, 'bad-uncompressed');
+    uncompressedSha = '0'.repeat(64);
+    try {
+      await expect(ensureQemuImage(opts(cacheDir))).rejects.toThrow(/decompressed image checksum mismatch/);
+    } finally {
+      uncompressedSha = '';
+    }
+    expect(readdirSync(cacheDir)).toEqual([]);
+  });
+
+  it('says what to do when the image cannot be downloaded (offline)', async () => {
+    const cacheDir = join(scratch, 'offline');
+    imageUrl = 'http://127.0.0.1:9/fcos.qcow2.xz';
+    try {
+      const err = await ensureQemuImage(opts(cacheDir)).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(ImageError);
+      expect((err as Error).message).toMatch(/cannot download http:\/\/127\.0\.0\.1:9\/fcos\.qcow2\.xz \(.+\); offline, pass --image PATH/);
+      expect((err as Error).cause).toBeDefined();
+    } finally {
+      imageUrl = '';
+    }
+    expect(readdirSync(cacheDir)).toEqual([]);
+  });
+
+  it('reports HTTP errors and streams without a QEMU image', async () => {
+    imageUrl = `${base}/images/missing.qcow2.xz`;
+    try {
+      await expect(ensureQemuImage(opts(join(scratch, 'http404')))).rejects.toThrow(/HTTP 404/);
+    } finally {
+      imageUrl = '';
+    }
+    await expect(ensureQemuImage({ ...opts(join(scratch, 'next')), stream: 'next' })).rejects.toThrow(/stream next lists no qcow2\.xz QEMU image for x86_64/);
+    await expect(fetchStream('testing', { baseUrl: `${base}/streams` })).rejects.toThrow(/HTTP 404/);
+  });
+
+  it('downloads a new release once the stream moves on, keeping the cached one', async () => {
+    const cacheDir = join(scratch, 'moves-on');
+    const old = await ensureQemuImage(opts(cacheDir));
+    release = '43.20261201.3.0';
+    try {
+      const before = hits;
+      const fresh = await ensureQemuImage(opts(cacheDir));
+      expect(fresh.downloaded).toBe(true);
+      expect(fresh.path).not.toBe(old.path);
+      expect(hits).toBe(before + 1);
+      expect(existsSync(old.path)).toBe(true);
+    } finally {
+      release = '43.20261110.3.0';
+    }
+  });
+
+  it('offline, names the verified images already in the cache', async () => {
+    const cacheDir = join(scratch, 'offline-cached');
+    const cached = await ensureQemuImage(opts(cacheDir));
+    const err = await ensureQemuImage({ stream: 'stable', baseUrl: 'http://127.0.0.1:9/streams', cacheDir, timeoutMs: 2000 }).catch((e: unknown) => e);
+    expect((err as Error).message).toMatch(/offline, pass --image PATH .*; verified images in the cache: /);
+    expect((err as Error).message.endsWith(cached.path)).toBe(true);
+    expect(cachedImages(cacheDir)).toEqual([cached.path]);
+  });
+
+  it('does not trust a cached image whose checksum record is missing', async () => {
+    const cacheDir = join(scratch, 'no-stamp');
+    const first = await ensureQemuImage(opts(cacheDir));
+    rmSync(`${first.path}.sha256`);
+    const before = hits;
+    expect((await ensureQemuImage(opts(cacheDir))).downloaded).toBe(true);
+    expect(hits).toBe(before + 1);
   });
 });

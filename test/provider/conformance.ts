@@ -22,6 +22,8 @@ export function runProviderConformance(label: string, makeHarness: () => Promise
     let p: Provider;
     let volume: Volume;
     const marker = Buffer.from(`cnvm conformance ${Date.now()} \u2713 bytes that must survive`);
+    /** The first 64 KiB as the guest left them: the marker, then the zeros of a fresh volume. */
+    const image = Buffer.concat([marker, Buffer.alloc(64 * 1024 - marker.length)]);
     const names = { vol: '', vm1: '', vm2: '', vm3: '' };
 
     beforeAll(async () => {
@@ -102,7 +104,7 @@ export function runProviderConformance(label: string, makeHarness: () => Promise
       const now = await p.findVolume(names.vol);
       expect(now?.id).toBe(volume.id);
       expect(now?.attachedTo).toBe(names.vm2);
-      expect((await h.readBytes(volume, marker.length)).equals(marker)).toBe(true);
+      expect((await h.readBytes(volume, image.length)).equals(image)).toBe(true);
     });
 
     it('lists what cnvm manages', async () => {
@@ -118,7 +120,7 @@ export function runProviderConformance(label: string, makeHarness: () => Promise
       const kept = await p.findVolume(names.vol);
       expect(kept?.id).toBe(volume.id);
       expect(kept?.attachedTo).toBeUndefined();
-      expect((await h.readBytes(volume, marker.length)).equals(marker)).toBe(true);
+      expect((await h.readBytes(volume, image.length)).equals(image)).toBe(true);
     });
 
     it('deletes a volume only when detached, and only once', async () => {
