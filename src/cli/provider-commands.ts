@@ -18,6 +18,7 @@ const COMMON: FlagSpec[] = [
   { name: 'aws-profile', value: true, help: 'aws: named profile from ~/.aws/config' },
   { name: 'subnet', value: true, help: 'aws subnet id / gcp subnetwork' },
   { name: 'security-group', value: true, help: 'aws: security group id' },
+  { name: 'allow-from', value: true, multiple: true, help: 'gcp/aws: let this CIDR reach 443 (aws: and 22) through a rule/group cnvm creates once (repeatable)' },
   { name: 'shutdown-timeout', value: true, help: 'seconds to wait for a clean guest power-off before forcing it (default 60)' },
   { name: 'stage', value: true, help: 'also read providers/stages/STAGE.yaml' },
   { name: 'config-dir', value: true, help: 'where profiles live (default ./providers)' },
@@ -91,6 +92,7 @@ const FLAG_SETTINGS: Record<string, string> = {
   'aws-profile': 'aws_profile',
   subnet: 'subnet',
   'security-group': 'security_group',
+  'allow-from': 'allow_from',
 };
 
 /** The layered settings (profile → stage → host file → flags) for this command line. */
@@ -137,9 +139,11 @@ async function providerFrom(flags: Flags, resolved?: Resolved) {
     ].filter(([, v]) => v !== undefined),
   ) as Record<string, string>;
   const securityGroup = setting(r, 'security_group');
+  const allowFrom = Array.isArray(r.settings.allow_from) ? (r.settings.allow_from as string[]) : [];
   return createProvider(required(flags, 'provider'), {
     ...cloud,
     ...(securityGroup ? { securityGroups: securityGroup.split(',') } : {}),
+    ...(allowFrom.length ? { allowFrom } : {}),
     ...(connect ? { connect } : {}),
     ...(storageDir ? { storageDir } : {}),
     ...(network ? { network } : {}),

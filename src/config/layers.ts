@@ -22,6 +22,7 @@ export const SETTINGS: { fields: Record<string, FieldType> } = {
     subnet: 'string',
     security_group: 'string',
     aws_profile: 'string',
+    allow_from: 'strings',
     key_name: 'string',
     machine_type: 'string',
     memory: 'int',

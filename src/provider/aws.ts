@@ -11,6 +11,7 @@ import type { ListResult, PlannedAction, Provider, VmInfo, VmSpec, VmState, Volu
 
 export const EC2_USER_DATA_LIMIT = 16 * 1024;
 export const DATA_DEVICE = '/dev/sdf';
+export const SECURITY_GROUP = 'cnvm-pmm';
 const MANAGED = 'cnvm:managed';
 
 export interface AwsOptions {
@@ -22,6 +23,8 @@ export interface AwsOptions {
   securityGroupIds?: string[];
   instanceType?: string;
   keyName?: string;
+  /** Create (once) a security group allowing 443 and 22 from these CIDRs, instead of passing securityGroupIds. */
+  allowCidrs?: string[];
   /** Extra EC2Client configuration (tests: endpoint and static credentials). */
   clientConfig?: Record<string, unknown>;
   /** Waiter bounds, seconds. */
@@ -54,8 +57,9 @@ function vmState(name: string | undefined): VmState {
 }
 
 /** Pure request builders: what --dry-run prints and what the adapter sends. */
-export function awsRequests(o: AwsOptions) {
-  const az = o.availabilityZone ?? `${o.region}a`;
+export function awsRequests(o: AwsOptions, resolved: { az?: string; securityGroupIds?: string[] } = {}) {
+  const az = resolved.az ?? o.availabilityZone ?? (o.subnetId ? `<zone of ${o.subnetId}>` : `${o.region}a`);
+  const groups = resolved.securityGroupIds ?? o.securityGroupIds;
   const tags = (resource: string, values: Record<string, string>) => [{ ResourceType: resource, Tags: Object.entries(values).map(([Key, Value]) => ({ Key, Value })) }];
   return {
     createVolume: (spec: VolumeSpec) => ({
@@ -72,12 +76,22 @@ export function awsRequests(o: AwsOptions) {
       MaxCount: 1,
       UserData: Buffer.from(userData).toString('base64'),
       ...(o.subnetId ? { SubnetId: o.subnetId } : { Placement: { AvailabilityZone: az } }),
-      ...(o.securityGroupIds?.length ? { SecurityGroupIds: o.securityGroupIds } : {}),
+      ...(groups?.length ? { SecurityGroupIds: groups } : o.allowCidrs?.length ? { SecurityGroupIds: ['<cnvm-pmm group>'] } : {}),
       ...(o.keyName ? { KeyName: o.keyName } : {}),
       TagSpecifications: tags('instance', { Name: spec.name, [MANAGED]: 'true', 'cnvm:image': spec.image.id }),
       MetadataOptions: { HttpTokens: 'required' },
     }),
     attachVolume: (instanceId: string, volumeId: string) => ({ InstanceId: instanceId, VolumeId: volumeId, Device: DATA_DEVICE }),
+    securityGroup: (vpcId: string) => ({
+      GroupName: SECURITY_GROUP,
+      Description: 'PMM over HTTPS and ssh (created by cnvm)',
+      VpcId: vpcId,
+      TagSpecifications: tags('security-group', { Name: SECURITY_GROUP, [MANAGED]: 'true' }),
+    }),
+    ingress: (groupId: string) => ({
+      GroupId: groupId,
+      IpPermissions: [443, 22].map((port) => ({ IpProtocol: 'tcp', FromPort: port, ToPort: port, IpRanges: (o.allowCidrs ?? []).map((CidrIp) => ({ CidrIp })) })),
+    }),
     detachVolume: (instanceId: string, volumeId: string) => ({ InstanceId: instanceId, VolumeId: volumeId }),
   };
 }
@@ -96,6 +110,7 @@ function classify(what: string, err: unknown): ProviderError {
 
 export function createAwsProvider(options: AwsOptions): Provider {
   const req = awsRequests(options);
+  let placement: Promise<ReturnType<typeof awsRequests>> | undefined;
   let sdk: Promise<{ ec2: Ec2; client: InstanceType<Ec2['EC2Client']> }> | undefined;
   const waitMax = options.waitMaxSec ?? 600;
   const waitDelay = options.waitDelaySec ?? 5;
@@ -216,12 +231,49 @@ export function createAwsProvider(options: AwsOptions): Provider {
 
   const planned = (action: string, detail: Record<string, unknown>, effect: string): PlannedAction[] => [{ action, detail, effect }];
 
+  /**
+   * Requests for the real placement: the subnet's availability zone (volumes must be created where the instance
+   * runs) and the security group cnvm made when asked to (`allowCidrs`). Looked up once.
+   */
+  function placed(): Promise<ReturnType<typeof awsRequests>> {
+    placement ??= (async () => {
+      const { ec2 } = await load();
+      let az = options.availabilityZone;
+      let vpcId: string | undefined;
+      if (options.subnetId) {
+        const out = await send<{ Subnets?: { AvailabilityZone?: string; VpcId?: string }[] }>(`DescribeSubnets ${options.subnetId}`, new ec2.DescribeSubnetsCommand({ SubnetIds: [options.subnetId] }));
+        az = out.Subnets?.[0]?.AvailabilityZone ?? az;
+        vpcId = out.Subnets?.[0]?.VpcId;
+      }
+      if (!options.allowCidrs?.length) return awsRequests(options, { ...(az ? { az } : {}) });
+      if (!vpcId) {
+        const vpcs = await send<{ Vpcs?: { VpcId?: string }[] }>('DescribeVpcs', new ec2.DescribeVpcsCommand({ Filters: [{ Name: 'isDefault', Values: ['true'] }] }));
+        vpcId = vpcs.Vpcs?.[0]?.VpcId;
+        if (!vpcId) throw new ProviderError('invalid', `no default VPC in ${options.region}: give a subnet (--subnet)`);
+      }
+      const found = await send<{ SecurityGroups?: { GroupId?: string }[] }>(
+        'DescribeSecurityGroups',
+        new ec2.DescribeSecurityGroupsCommand({ Filters: [{ Name: 'group-name', Values: [SECURITY_GROUP] }, { Name: 'vpc-id', Values: [vpcId] }] }),
+      );
+      let groupId = found.SecurityGroups?.[0]?.GroupId;
+      if (!groupId) {
+        const created = await send<{ GroupId?: string }>('CreateSecurityGroup', new ec2.CreateSecurityGroupCommand(req.securityGroup(vpcId) as never));
+        groupId = created.GroupId ?? '';
+        await send('AuthorizeSecurityGroupIngress', new ec2.AuthorizeSecurityGroupIngressCommand(req.ingress(groupId) as never));
+      }
+      return awsRequests(options, { ...(az ? { az } : {}), securityGroupIds: [groupId, ...(options.securityGroupIds ?? [])] });
+    })();
+    placement.catch(() => (placement = undefined));
+    return placement;
+  }
+
   const provider: Provider = {
     name: 'aws',
     plan: {
       createVolume: (spec) => planned('ec2:CreateVolume', req.createVolume(spec), `encrypted gp3 volume ${spec.name}, ${spec.sizeGiB} GiB`),
       deleteVolume: (id) => planned('ec2:DeleteVolume', { VolumeId: id }, `delete ${id} and everything on it`),
       createVm: (spec) => [
+        ...(options.allowCidrs?.length ? planned('ec2:CreateSecurityGroup', req.ingress('<cnvm-pmm group>'), `security group ${SECURITY_GROUP} allowing 443 and 22 from ${options.allowCidrs.join(', ')} (if missing)`) : []),
         ...planned('ec2:RunInstances', { ...req.runInstances(spec, '<ignition>'), UserData: '<base64 Ignition>', ClientToken: '<uuid>' }, `instance ${spec.name}`),
         ...planned('ec2:StopInstances', { InstanceIds: ['<new instance>'] }, 'stop it until it is wanted (EC2 starts new instances)'),
         ...(spec.dataVolumeId ? planned('ec2:AttachVolume', req.attachVolume('<new instance>', spec.dataVolumeId), `attach the data volume as ${DATA_DEVICE}`) : []),
@@ -242,7 +294,7 @@ export function createAwsProvider(options: AwsOptions): Provider {
       const existing = await this.findVolume(spec.name);
       if (existing) return existing;
       const { ec2 } = await load();
-      const out = await send<{ VolumeId?: string }>(`CreateVolume ${spec.name}`, new ec2.CreateVolumeCommand({ ...req.createVolume(spec), ClientToken: randomUUID() } as never));
+      const out = await send<{ VolumeId?: string }>(`CreateVolume ${spec.name}`, new ec2.CreateVolumeCommand({ ...(await placed()).createVolume(spec), ClientToken: randomUUID() } as never));
       await wait(`volume ${spec.name} available`, ec2.waitUntilVolumeAvailable as never, { VolumeIds: [out.VolumeId] });
       return (await this.findVolume(spec.name)) as Volume;
     },
@@ -272,7 +324,7 @@ export function createAwsProvider(options: AwsOptions): Provider {
           if (holder.attachedTo) throw new InUseError(`volume ${spec.dataVolumeId} is attached to ${holder.attachedTo}; a volume is attached to one instance at a time`);
         }
         const { text } = fitIgnition(spec.ignition, EC2_USER_DATA_LIMIT, 'EC2 user data');
-        const out = await send<{ Instances?: Instance[] }>(`RunInstances ${spec.name}`, new ec2.RunInstancesCommand({ ...req.runInstances(spec, text), ClientToken: randomUUID() } as never));
+        const out = await send<{ Instances?: Instance[] }>(`RunInstances ${spec.name}`, new ec2.RunInstancesCommand({ ...(await placed()).runInstances(spec, text), ClientToken: randomUUID() } as never));
         const id = out.Instances?.[0]?.InstanceId ?? '';
         await wait(`instance ${spec.name} running`, ec2.waitUntilInstanceRunning as never, { InstanceIds: [id] });
         inst = await mustInstance(spec.name);

@@ -22,6 +22,8 @@ export interface GcpOptions {
   /** Network tags (default `https-server`, as the design proposal). */
   tags?: string[];
   diskType?: string;
+  /** When given, make sure a firewall rule lets these source ranges reach tcp:443 on the instances' tags. */
+  firewallSourceRanges?: string[];
   /** Passed to every client: endpoint, auth (tests point this at a local fake). */
   clientOptions?: Record<string, unknown>;
   pollIntervalMs?: number;
@@ -34,6 +36,8 @@ interface Clients {
   instances: Json & Record<string, (req: Json) => Promise<unknown[]>>;
   disks: Json & Record<string, (req: Json) => Promise<unknown[]>>;
   operations: Json & Record<string, (req: Json) => Promise<unknown[]>>;
+  firewalls: Json & Record<string, (req: Json) => Promise<unknown[]>>;
+  globalOperations: Json & Record<string, (req: Json) => Promise<unknown[]>>;
 }
 
 /** Pure request builders: what --dry-run prints and what the adapter sends. */
@@ -79,10 +83,24 @@ export function gcpRequests(o: Required<Pick<GcpOptions, 'project' | 'zone'>> & 
       attachedDiskResource: { source: `${zoneUrl}/disks/${disk}`, deviceName, mode: 'READ_WRITE', autoDelete: false },
     }),
     detachDisk: (instance: string, deviceName: string): Json => ({ project: o.project, zone: o.zone, instance, deviceName }),
+    firewallInsert: (sourceRanges: string[]): Json => ({
+      project: o.project,
+      firewallResource: {
+        name: firewallName(o.network ?? 'default'),
+        network: `projects/${o.project}/global/networks/${o.network ?? 'default'}`,
+        direction: 'INGRESS',
+        allowed: [{ IPProtocol: 'tcp', ports: ['443'] }],
+        sourceRanges,
+        targetTags: o.tags ?? ['https-server'],
+        description: 'PMM over HTTPS (created by cnvm)',
+      },
+    }),
     instance: (instance: string): Json => ({ project: o.project, zone: o.zone, instance }),
     disk: (disk: string): Json => ({ project: o.project, zone: o.zone, disk }),
   };
 }
+
+export const firewallName = (network: string): string => `cnvm-allow-https-${network}`.slice(0, 63);
 
 const lastSegment = (url: unknown): string => (typeof url === 'string' ? url.slice(url.lastIndexOf('/') + 1) : '');
 
@@ -139,6 +157,8 @@ export function createGcpProvider(options: GcpOptions): Provider {
         instances: new compute.InstancesClient(opts) as unknown as Clients['instances'],
         disks: new compute.DisksClient(opts) as unknown as Clients['disks'],
         operations: new compute.ZoneOperationsClient(opts) as unknown as Clients['operations'],
+        firewalls: new compute.FirewallsClient(opts) as unknown as Clients['firewalls'],
+        globalOperations: new compute.GlobalOperationsClient(opts) as unknown as Clients['globalOperations'],
       };
     })();
     return clients;
@@ -160,8 +180,8 @@ export function createGcpProvider(options: GcpOptions): Provider {
     }
   }
 
-  /** Sends a mutation with a requestId (reused on retry) and waits for its zone operation to be DONE. */
-  async function mutate(what: string, method: (c: Clients, r: Json) => Promise<unknown[]>, request: Json): Promise<void> {
+  /** Sends a mutation with a requestId (reused on retry) and waits for its zone (or global) operation to be DONE. */
+  async function mutate(what: string, method: (c: Clients, r: Json) => Promise<unknown[]>, request: Json, scope: 'zone' | 'global' = 'zone'): Promise<void> {
     const c = await getClients();
     const requestId = randomUUID();
     const response = await call<{ latestResponse?: { name?: string }; name?: string }>(what, () => method(c, { ...request, requestId }));
@@ -171,7 +191,7 @@ export function createGcpProvider(options: GcpOptions): Provider {
     // `wait` returns when the operation is done or after a while regardless: loop until DONE.
     for (;;) {
       const op = await call<{ status?: string; error?: { errors?: { code?: string; message?: string }[] } }>(`${what} (operation ${name})`, () =>
-        c.operations.wait!({ project: o.project, zone: o.zone, operation: name }),
+        scope === 'zone' ? c.operations.wait!({ project: o.project, zone: o.zone, operation: name }) : c.globalOperations.wait!({ project: o.project, operation: name }),
       );
       if (op?.status === 'DONE') {
         const first = op.error?.errors?.[0];
@@ -241,12 +261,27 @@ export function createGcpProvider(options: GcpOptions): Provider {
 
   const planned = (action: string, detail: Json, effect: string): PlannedAction[] => [{ action, detail, effect }];
 
+  /** The HTTPS firewall rule, created once per network when asked for; an existing rule of that name is kept. */
+  async function ensureFirewall(): Promise<void> {
+    if (!options.firewallSourceRanges?.length) return;
+    const c = await getClients();
+    const name = firewallName(o.network ?? 'default');
+    try {
+      await call(`firewalls.get ${name}`, () => c.firewalls.get!({ project: o.project, firewall: name }));
+      return;
+    } catch (err) {
+      if (!(err instanceof NotFoundError)) throw err;
+    }
+    await mutate(`firewalls.insert ${name}`, (cl, r) => cl.firewalls.insert!(r), req.firewallInsert(options.firewallSourceRanges), 'global');
+  }
+
   return {
     name: 'gcp',
     plan: {
       createVolume: (spec) => planned('compute.disks.insert', req.diskInsert(spec), `new ${spec.sizeGiB} GiB persistent disk ${spec.name}, labelled ${MANAGED_LABEL}`),
       deleteVolume: (id) => planned('compute.disks.delete', req.disk(id), `delete disk ${id} and everything on it`),
       createVm: (spec) => [
+        ...(options.firewallSourceRanges?.length ? planned('compute.firewalls.insert', req.firewallInsert(options.firewallSourceRanges), 'allow tcp:443 to the instances (if the rule is missing)') : []),
         ...planned('compute.instances.insert', req.instanceInsert(spec, '<ignition>', spec.dataVolumeId ? { name: spec.dataVolumeId, deviceName: '<deviceName>' } : undefined), `instance ${spec.name}`),
         ...planned('compute.instances.stop', req.instance(spec.name), 'stop it again until it is wanted (GCE starts new instances)'),
       ],
@@ -296,6 +331,7 @@ export function createGcpProvider(options: GcpOptions): Provider {
         dataDisk = { name: v.name, deviceName: v.deviceName };
       }
       const { text } = fitIgnition(spec.ignition, GCE_METADATA_LIMIT, 'a GCE metadata value');
+      await ensureFirewall();
       await mutate(`instances.insert ${spec.name}`, (c, r) => c.instances.insert!(r), req.instanceInsert(spec, text, dataDisk));
       // GCE starts what it creates; the contract is "created, not started", so the lifecycle decides when it runs.
       await mutate(`instances.stop ${spec.name}`, (c, r) => c.instances.stop!(r), req.instance(spec.name));

@@ -23,6 +23,8 @@ export interface ProviderSettings {
   securityGroups?: string[];
   instanceType?: string;
   keyName?: string;
+  /** gcp/aws: CIDRs allowed to reach PMM (firewall rule / security group cnvm creates once). */
+  allowFrom?: string[];
 }
 
 export const PROVIDERS: readonly ProviderName[] = ['libvirt', 'aws', 'gcp'];
@@ -59,6 +61,7 @@ export async function createProvider(name: string, settings: ProviderSettings = 
         ...(settings.machineType ? { machineType: settings.machineType } : {}),
         ...(settings.network && settings.network !== 'none' ? { network: settings.network } : {}),
         ...(settings.subnet ? { subnetwork: settings.subnet } : {}),
+        ...(settings.allowFrom?.length ? { firewallSourceRanges: settings.allowFrom } : {}),
         ...(clientOptions ? { clientOptions, pollIntervalMs: 10 } : {}),
       });
     }
@@ -76,6 +79,7 @@ export async function createProvider(name: string, settings: ProviderSettings = 
         ...(settings.securityGroups?.length ? { securityGroupIds: settings.securityGroups } : {}),
         ...(settings.instanceType ? { instanceType: settings.instanceType } : settings.machineType ? { instanceType: settings.machineType } : {}),
         ...(settings.keyName ? { keyName: settings.keyName } : {}),
+        ...(settings.allowFrom?.length ? { allowCidrs: settings.allowFrom } : {}),
         ...(endpoint ? { clientConfig: { endpoint }, waitDelaySec: 0.05 } : {}),
       });
     }

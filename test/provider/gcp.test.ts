@@ -1,7 +1,9 @@
 // The GCE adapter through the real @google-cloud/compute client (REST transport) against the stateful fake of the
 // Compute API on a loopback port: the provider conformance suite, plus GCE specifics.
 import { describe, expect, it } from 'vitest';
-import { gcpRequests, GCE_METADATA_LIMIT } from '../../src/provider/gcp.js';
+import { PassThroughClient } from 'google-auth-library';
+import { createGcpProvider, gcpRequests, GCE_METADATA_LIMIT } from '../../src/provider/gcp.js';
+import { startFakeGce } from '../support/fake-gce.js';
 import { fitIgnition } from '../../src/provider/ignition-size.js';
 import { InUseError } from '../../src/provider/errors.js';
 import { gcpAgainstFake } from '../support/gcp-harness.js';
@@ -42,6 +44,26 @@ describe('gcp specifics', () => {
       expect(fake.log.filter((l) => l === 'POST /instances').length).toBe(before);
       // every mutation carried a requestId and was waited on
       expect(fake.log.some((l) => /\/operations\/operation-\d+\/wait$/.test(l))).toBe(true);
+    } finally {
+      await fake.close();
+    }
+  });
+
+  it('creates the HTTPS firewall rule once when asked', async () => {
+    const fake = await startFakeGce('cnvm-test', 'europe-west1-b');
+    try {
+      const provider = createGcpProvider({
+        project: 'cnvm-test',
+        zone: 'europe-west1-b',
+        firewallSourceRanges: ['198.51.100.0/24'],
+        clientOptions: { apiEndpoint: '127.0.0.1', port: fake.port, protocol: 'http', authClient: new PassThroughClient() },
+        pollIntervalMs: 1,
+      });
+      await provider.createVm({ name: 'a', image: { id: 'img' }, ignition: '{}' });
+      await provider.createVm({ name: 'b', image: { id: 'img' }, ignition: '{}' });
+      expect([...fake.firewalls.keys()]).toEqual(['cnvm-allow-https-default']);
+      expect(fake.firewalls.get('cnvm-allow-https-default')).toMatchObject({ allowed: [{ IPProtocol: 'tcp', ports: ['443'] }], sourceRanges: ['198.51.100.0/24'], targetTags: ['https-server'] });
+      expect(fake.log.filter((l) => l.startsWith('POST /compute/v1/projects/cnvm-test/global/firewalls'))).toHaveLength(1);
     } finally {
       await fake.close();
     }

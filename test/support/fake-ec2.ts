@@ -41,6 +41,7 @@ export interface FakeEc2 {
   endpoint: string;
   volumes: Map<string, FakeVolume>;
   instances: Map<string, FakeInstance>;
+  groups: Map<string, { id: string; name: string; vpcId: string; ingress: string[] }>;
   /** Actions called, in order. */
   log: string[];
   /** Answer the next N calls of this action with RequestLimitExceeded (to exercise throttling retries). */
@@ -87,6 +88,7 @@ function matches(fs: { name: string; values: string[] }[], get: (name: string) =
 export async function startFakeEc2(region: string): Promise<FakeEc2> {
   const volumes = new Map<string, FakeVolume>();
   const instances = new Map<string, FakeInstance>();
+  const groups = new Map<string, { id: string; name: string; vpcId: string; ingress: string[] }>();
   const log: string[] = [];
   const throttled = new Map<string, number>();
   let seq = 0;
@@ -196,7 +198,7 @@ export async function startFakeEc2(region: string): Promise<FakeEc2> {
           id: `i-${hex(2)}`,
           imageId: p.get('ImageId') ?? '',
           type: p.get('InstanceType') ?? 'm1.small',
-          az: p.get('Placement.AvailabilityZone') ?? `${region}a`,
+          az: p.get('Placement.AvailabilityZone') ?? (p.get('SubnetId') ? `${region}b` : `${region}a`),
           state: 'pending',
           pending: { to: 'running', after: 2 },
           userData,
@@ -257,6 +259,33 @@ export async function startFakeEc2(region: string): Promise<FakeEc2> {
         v.attachment.state = 'detaching';
         return reply(res, action, `<volumeId>${v.id}</volumeId><instanceId>${i?.id ?? ''}</instanceId><device>/dev/sdf</device><status>detaching</status>`);
       }
+      case 'DescribeVpcs':
+        return reply(res, action, `<vpcSet>${items([`<vpcId>vpc-0default0000000</vpcId><isDefault>true</isDefault><cidrBlock>172.31.0.0/16</cidrBlock><state>available</state>`])}</vpcSet>`);
+      case 'DescribeSubnets': {
+        const ids = numbered(p, 'SubnetId');
+        return reply(res, action, `<subnetSet>${items(ids.map((id) => `<subnetId>${id}</subnetId><vpcId>vpc-0sub000000000000</vpcId><availabilityZone>${region}b</availabilityZone><state>available</state>`))}</subnetSet>`);
+      }
+      case 'DescribeSecurityGroups': {
+        const fs = filters(p);
+        const list = [...groups.values()].filter((g) => matches(fs, (n) => (n === 'group-name' ? g.name : n === 'vpc-id' ? g.vpcId : undefined)));
+        return reply(res, action, `<securityGroupInfo>${items(list.map((g) => `<ownerId>123456789012</ownerId><groupId>${g.id}</groupId><groupName>${g.name}</groupName><groupDescription>cnvm</groupDescription><vpcId>${g.vpcId}</vpcId>`))}</securityGroupInfo>`);
+      }
+      case 'CreateSecurityGroup': {
+        const name = p.get('GroupName') ?? '';
+        const vpcId = p.get('VpcId') ?? '';
+        if ([...groups.values()].some((g) => g.name === name && g.vpcId === vpcId)) return error(res, 400, 'InvalidGroup.Duplicate', `The security group '${name}' already exists for VPC '${vpcId}'`);
+        const g = { id: `sg-${hex(4)}`, name, vpcId, ingress: [] as string[] };
+        groups.set(g.id, g);
+        return reply(res, action, `<return>true</return><groupId>${g.id}</groupId>`);
+      }
+      case 'AuthorizeSecurityGroupIngress': {
+        const g = groups.get(p.get('GroupId') ?? '');
+        if (!g) return error(res, 400, 'InvalidGroup.NotFound', `The security group '${p.get('GroupId')}' does not exist`);
+        for (let i = 1; p.has(`IpPermissions.${i}.FromPort`); i++) {
+          for (let j = 1; p.has(`IpPermissions.${i}.IpRanges.${j}.CidrIp`); j++) g.ingress.push(`tcp/${p.get(`IpPermissions.${i}.FromPort`)} from ${p.get(`IpPermissions.${i}.IpRanges.${j}.CidrIp`)}`);
+        }
+        return reply(res, action, '<return>true</return>');
+      }
       case 'CreateTags':
         return reply(res, action, '<return>true</return>');
       default:
@@ -272,6 +301,7 @@ export async function startFakeEc2(region: string): Promise<FakeEc2> {
     endpoint: `http://127.0.0.1:${port}`,
     volumes,
     instances,
+    groups,
     log,
     throttle: (action, times) => void throttled.set(action, times),
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),

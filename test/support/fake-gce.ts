@@ -45,6 +45,7 @@ export interface FakeGce {
   port: number;
   disks: Map<string, Disk>;
   instances: Map<string, Instance>;
+  firewalls: Map<string, Record<string, unknown>>;
   /** Requests seen, `METHOD path` (for asserting what an operation sent). */
   log: string[];
   close(): Promise<void>;
@@ -55,6 +56,7 @@ const METADATA_LIMIT = 256 * 1024;
 export async function startFakeGce(project: string, zone: string): Promise<FakeGce> {
   const disks = new Map<string, Disk>();
   const instances = new Map<string, Instance>();
+  const firewalls = new Map<string, Record<string, unknown>>();
   const ops = new Map<string, Operation>();
   const byRequestId = new Map<string, Operation>();
   const log: string[] = [];
@@ -105,6 +107,24 @@ export async function startFakeGce(project: string, zone: string): Promise<FakeG
     const path = url.pathname;
     log.push(`${req.method} ${path.replace(base, '')}`);
     const requestId = url.searchParams.get('requestId');
+    const globalBase = `/compute/v1/projects/${project}/global`;
+    if (path.startsWith(`${globalBase}/operations/`) && path.endsWith('/wait')) {
+      const op = ops.get(path.split('/').at(-2) ?? '');
+      if (!op) return fail(res, 404, 'notFound', `operation was not found`);
+      if (op.status !== 'DONE' && op.waits++ > 0) op.apply();
+      return send(res, 200, opJson(op));
+    }
+    if (path.startsWith(`${globalBase}/firewalls`)) {
+      const fwName = path.slice(`${globalBase}/firewalls`.length + 1);
+      if (req.method === 'GET') {
+        const fw = firewalls.get(fwName);
+        return fw ? send(res, 200, fw) : fail(res, 404, 'notFound', `The resource 'projects/${project}/global/firewalls/${fwName}' was not found`);
+      }
+      if (req.method === 'POST' && !fwName) {
+        const op = operation(requestId, () => (firewalls.has(String(body.name)) ? `ALREADY_EXISTS: firewall ${String(body.name)}` : undefined), () => void firewalls.set(String(body.name), body));
+        return send(res, 200, opJson(op));
+      }
+    }
     if (!path.startsWith(base)) return fail(res, 404, 'notFound', `unknown project or zone in ${path}`);
     const rest = path.slice(base.length).split('/').filter(Boolean);
     const [kind, name, action] = rest;
@@ -238,6 +258,7 @@ export async function startFakeGce(project: string, zone: string): Promise<FakeG
     port: (server.address() as AddressInfo).port,
     disks,
     instances,
+    firewalls,
     log,
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),
   };
