@@ -17,6 +17,9 @@ export const ERR_TOO_FEW_MIRROR_DEVICES = 'mirroring requires at least two devic
 export const ERR_NO_LUKS_BOOT_DEVICE = 'device is required for layouts: s390x-eckd, s390x-zfcp';
 export const ERR_MIRROR_NOT_SUPPORTED = 'mirroring not supported on layouts: s390x-eckd, s390x-zfcp, s390x-virt';
 export const ERR_LUKS_BOOT_DEVICE_BAD_NAME = 'device name must start with /dev/dasd on s390x-eckd layout or /dev/sd on s390x-zfcp layout';
+export const ERR_REUSE_BY_LABEL =
+  'partitions cannot be reused by label; number must be specified except on boot disk (/dev/disk/by-id/coreos-boot-disk) or when wipe_table is true';
+export const ERR_CEX_ARCHITECTURE = 'when using cex the targeted architecture must match s390x';
 export const ERR_GRUB_USER_NAME = 'field "name" is required';
 export const ERR_GRUB_PASSWORD = 'field "password_hash" is required';
 
@@ -74,7 +77,11 @@ export function validateButane(doc: Obj, variant: Variant, version: string, _opt
     const fs = obj(f);
     const path = ['storage', 'filesystems', i];
     if (!isTrue(fs.with_mount_unit)) return;
-    if (!nonEmpty(fs.format)) error([...path, 'format'], ERR_MOUNT_UNIT_NO_FORMAT);
+    if (spec.base < 4) {
+      // Before swap units (base v0_4), a mount unit needs both, each reported on its own.
+      if (!nonEmpty(fs.path)) error([...path, 'path'], ERR_MOUNT_UNIT_NO_PATH);
+      if (!nonEmpty(fs.format)) error([...path, 'format'], ERR_MOUNT_UNIT_NO_FORMAT);
+    } else if (!nonEmpty(fs.format)) error([...path, 'format'], ERR_MOUNT_UNIT_NO_FORMAT);
     else if (fs.format !== 'swap' && !nonEmpty(fs.path)) error([...path, 'path'], ERR_MOUNT_UNIT_NO_PATH);
   });
 
@@ -91,13 +98,23 @@ export function validateButane(doc: Obj, variant: Variant, version: string, _opt
   });
 
   if (variant === 'fcos') {
-    validateBootDevice(obj(doc.boot_device), atLeast(spec, '1.5'), error);
+    validateBootDevice(obj(doc.boot_device), atLeast(spec, '1.6'), error);
     list(obj(doc.grub).users).forEach((u, i) => {
       const user = obj(u);
       if (!nonEmpty(user.name)) error(['grub', 'users', i, 'name'], ERR_GRUB_USER_NAME);
       if (!nonEmpty(user.password_hash)) error(['grub', 'users', i, 'password_hash'], ERR_GRUB_PASSWORD);
     });
     if (atLeast(spec, '1.6')) {
+      list(storage.disks).forEach((d, i) => {
+        const disk = obj(d);
+        if (disk.device === '/dev/disk/by-id/coreos-boot-disk' || isTrue(disk.wipe_table)) return;
+        list(disk.partitions).forEach((p, j) => {
+          const part = obj(p);
+          if ((part.number === undefined || part.number === 0) && part.label !== undefined) {
+            warn(['storage', 'disks', i, 'partitions', j, 'number'], ERR_REUSE_BY_LABEL);
+          }
+        });
+      });
       list(storage.filesystems).forEach((f, i) => {
         const fs = obj(f);
         if (typeof fs.path === 'string' && isTrue(fs.with_mount_unit) && !/^\/(etc|var)(\/|$)/.test(fs.path)) {
@@ -111,22 +128,28 @@ export function validateButane(doc: Obj, variant: Variant, version: string, _opt
 
 function validateBootDevice(bd: Obj, s390x: boolean, error: (path: ConfigPath, message: string) => void): void {
   const devices = list(obj(bd.mirror).devices);
+  const luks = obj(bd.luks);
   const layout = bd.layout;
   if (typeof layout === 'string') {
-    const device = obj(bd.luks).device;
+    const device = luks.device;
+    // butane reports every layout problem at boot_device.layout
+    const at = ['boot_device', 'layout'];
     if (['aarch64', 'ppc64le', 'x86_64'].includes(layout)) {
       // always allowed
     } else if (!s390x) {
-      error(['boot_device', 'layout'], ERR_UNKNOWN_LAYOUT_LEGACY);
+      error(at, ERR_UNKNOWN_LAYOUT_LEGACY);
     } else if (layout === 's390x-eckd' || layout === 's390x-zfcp') {
-      // butane reports these at a path named after the layout, which resolves to boot_device itself
       const pattern = layout === 's390x-eckd' ? /\/dev\/dasd[a-z]$/ : /\/dev\/sd[a-z]$/;
-      if (!nonEmpty(device)) error(['boot_device', layout], ERR_NO_LUKS_BOOT_DEVICE);
-      else if (!pattern.test(device)) error(['boot_device', layout], ERR_LUKS_BOOT_DEVICE_BAD_NAME);
+      if (!nonEmpty(device)) error(at, ERR_NO_LUKS_BOOT_DEVICE);
+      else if (!pattern.test(device)) error(at, ERR_LUKS_BOOT_DEVICE_BAD_NAME);
     } else if (layout !== 's390x-virt') {
-      error(['boot_device', 'layout'], ERR_UNKNOWN_LAYOUT);
+      error(at, ERR_UNKNOWN_LAYOUT);
     }
-    if (s390x && layout.startsWith('s390x-') && devices.length > 0) error(['boot_device', layout], ERR_MIRROR_NOT_SUPPORTED);
+    if (s390x && layout.startsWith('s390x-') && devices.length > 0) error(at, ERR_MIRROR_NOT_SUPPORTED);
+  }
+  if (s390x && isTrue(obj(luks.cex).enabled)) {
+    if (typeof layout !== 'string') error(['boot_device', 'luks', 'cex'], ERR_CEX_ARCHITECTURE);
+    else if (!layout.startsWith('s390x-')) error(['boot_device', 'layout'], ERR_CEX_ARCHITECTURE);
   }
   if (devices.length === 1) error(['boot_device', 'mirror', 'devices'], ERR_TOO_FEW_MIRROR_DEVICES);
 }

@@ -39,6 +39,7 @@ export const ERR = {
   pathConflictsSystemd: 'path conflicts with systemd unit or dropin',
   diskDevice: 'disk device is required',
   numbersCollide: 'partition numbers collide',
+  partitionsOverlap: 'partitions overlap',
   labelTooLong: 'partition labels may not exceed 36 characters',
   labelColon: 'partition label will be truncated to text before the colon',
   guid: 'doesn\'t match the form "01234567-89AB-CDEF-EDCB-A98765432101"',
@@ -264,8 +265,14 @@ export function validateIgnitionSemantics(config: Obj, version: string): ReportE
     const path = ['storage', 'links', i];
     node(link, path);
     if (!nonEmpty(link.target)) error([...path, 'target'], ERR.linkTarget);
-    if (link.hard === true && (Object.keys(obj(link.user)).length > 0 || Object.keys(obj(link.group)).length > 0)) {
-      warn([...path, 'hard'], ERR.hardLinkOwner);
+    if (link.hard === true) {
+      // Ignition names each ownership field a hard link ignores.
+      for (const who of ['user', 'group'] as const) {
+        for (const field of ['id', 'name'] as const) {
+          const v = obj(link[who])[field];
+          if (v !== undefined && v !== null) warn([...path, who, field], ERR.hardLinkOwner);
+        }
+      }
     }
   });
   // A node below a symlink the same config creates would be written through the link.
@@ -306,7 +313,8 @@ export function validateIgnitionSemantics(config: Obj, version: string): ReportE
         if (value !== undefined && value !== '' && !GUID.test(value)) error([...ppath, g], ERR.guid);
       }
       if (part.shouldExist === false) {
-        const others = ['label', 'sizeMiB', 'startMiB', 'typeGuid', 'guid', 'wipePartitionEntry', 'resize'];
+        // Deleting a partition may still say how (wipePartitionEntry, resize); only its shape conflicts.
+        const others = ['label', 'sizeMiB', 'startMiB', 'typeGuid', 'guid'];
         if (others.some((k) => part[k] !== undefined && part[k] !== null)) error(ppath, ERR.shouldNotExistWithOthers);
       }
       if (number === 0 && (label === undefined || label === '')) error(ppath, ERR.needLabelOrNumber);
@@ -318,6 +326,15 @@ export function validateIgnitionSemantics(config: Obj, version: string): ReportE
         if (labels.has(label)) error(ppath, ERR.duplicateLabels);
         labels.add(label);
       }
+    });
+    // Partitions with an explicit start and size must not overlap (reported at the later one).
+    const placed: { start: number; end: number }[] = [];
+    partitions.forEach((p, j) => {
+      const part = obj(p);
+      if (typeof part.startMiB !== 'number' || typeof part.sizeMiB !== 'number' || part.startMiB === 0 || part.sizeMiB === 0) return;
+      const me = { start: part.startMiB, end: part.startMiB + part.sizeMiB };
+      if (placed.some((o) => me.start < o.end && o.start < me.end)) error([...path, 'partitions', j], ERR.partitionsOverlap);
+      placed.push(me);
     });
   });
 
@@ -366,7 +383,8 @@ export function validateIgnitionSemantics(config: Obj, version: string): ReportE
     if (str(volume.name)?.includes('/')) error([...path, 'name'], ERR.luksNameSlash);
     const label = str(volume.label);
     if (label !== undefined && label.length > 47) error([...path, 'label'], ERR.luksLabel);
-    absolutePath(volume.device, [...path, 'device']);
+    if (!nonEmpty(volume.device)) error([...path, 'device'], ERR.diskDevice);
+    else absolutePath(volume.device, [...path, 'device']);
     if (isObj(volume.keyFile) && Object.keys(volume.keyFile).length > 0) resource(volume.keyFile, [...path, 'keyFile'], false);
     const clevis = obj(volume.clevis);
     const custom = obj(clevis.custom);
@@ -385,8 +403,10 @@ export function validateIgnitionSemantics(config: Obj, version: string): ReportE
     tangs.forEach((t, j) => {
       const tang = obj(t);
       const tpath = [...path, 'clevis', 'tang', j];
-      const url = str(tang.url);
-      if (url !== undefined) checkUrl(url, [...tpath, 'url']);
+      // Tang servers are reached over HTTP(S) only.
+      const url = str(tang.url) ?? '';
+      if (!/^https?:\/\//i.test(url)) error([...tpath, 'url'], ERR.scheme);
+      else checkUrl(url, [...tpath, 'url']);
       if (!nonEmpty(tang.thumbprint)) error([...tpath, 'thumbprint'], ERR.tangThumbprint);
       const ad = str(tang.advertisement);
       if (nonEmpty(ad)) {
@@ -414,7 +434,7 @@ export function validateIgnitionSemantics(config: Obj, version: string): ReportE
     if (contents !== undefined) {
       const problem = unitContentProblem(contents);
       if (problem) error([...path, 'contents'], problem);
-      else if (unit.enabled === true && !/^\s*\[Install\]\s*$/m.test(contents)) {
+      else if (unit.enabled === true && contents !== '' && !hasInstallOptions(contents)) {
         warn([...path, 'contents'], `unit ${JSON.stringify(name)} is enabled, but has no install section so enable does nothing`);
       }
     }
@@ -436,7 +456,32 @@ export function validateIgnitionSemantics(config: Obj, version: string): ReportE
       if (p !== undefined && unitPaths.has(p)) error(['storage', field, i, 'path'], ERR.pathConflictsSystemd);
     });
   }
-  return entries;
+  return sortByIgnitionOrder(entries);
+}
+
+const TOP_ORDER = ['ignition', 'kernelArguments', 'passwd', 'storage', 'systemd'];
+const STORAGE_ORDER = ['directories', 'disks', 'files', 'filesystems', 'links', 'luks', 'raid'];
+
+/** Ignition validates struct fields in declaration order; report in the same order (stable within a field). */
+function sortByIgnitionOrder(entries: ReportEntry[]): ReportEntry[] {
+  const rank = (e: ReportEntry): number => {
+    const top = TOP_ORDER.indexOf(String(e.path[0] ?? ''));
+    const sub = e.path[0] === 'storage' ? STORAGE_ORDER.indexOf(String(e.path[1] ?? '')) : 0;
+    return (top < 0 ? TOP_ORDER.length : top) * 100 + (sub < 0 ? 99 : sub);
+  };
+  return entries.map((e, i) => ({ e, i, r: rank(e) })).sort((a, b) => a.r - b.r || a.i - b.i).map((x) => x.e);
+}
+
+/** Whether an [Install] section with at least one option exists (an empty section does nothing either). */
+function hasInstallOptions(contents: string): boolean {
+  let section = '';
+  for (const raw of contents.split('\n')) {
+    const line = raw.trim();
+    if (line === '' || line.startsWith('#') || line.startsWith(';')) continue;
+    if (line.startsWith('[')) section = line;
+    else if (section === '[Install]' && line.includes('=')) return true;
+  }
+  return false;
 }
 
 /** systemd unit file syntax, as far as Ignition checks it: `[Section]` headers and `Key=value` lines. */

@@ -2,7 +2,7 @@
 // → butane's own rules → translate → Ignition's rules on the output, mapped back to the Butane source → strict.
 import { checkButaneSchema } from '../butane/schema-check.js';
 import { validateButane } from '../butane/validate.js';
-import { findSpec, isVariant, versionsOf, type ButaneSpec } from '../butane/versions.js';
+import { findSpec, isVariant, type ButaneSpec } from '../butane/versions.js';
 import { parseYaml, positionOf, type NodeInfo, pathKey } from '../butane/yaml.js';
 import { validateIgnitionSemantics } from '../ignition/validate.js';
 import { Report, type ConfigPath, type ReportEntry } from '../report.js';
@@ -86,7 +86,7 @@ export async function translate(input: string | object, options: TranslateOption
   outputReport.merge(variantChecks(translated.config, spec.spec));
   outputReport.merge(validateIgnitionSemantics(translated.config, spec.spec.ignition));
   for (const e of outputReport.entries) {
-    const from = translated.ts.lookup(e.path) ?? [];
+    const from = translated.ts.lookupReport(e.path);
     report.add({ kind: e.kind, path: from, message: e.message });
   }
   const entries = locate(report.entries);
@@ -113,7 +113,7 @@ function pickSpec(doc: JsonObject): { spec: ButaneSpec } | { entries: ReportEntr
         {
           kind: 'error',
           path: ['version'],
-          message: `No translator exists for variant ${variant} with version ${version} (supported: ${versionsOf(variant).join(', ')})`,
+          message: `No translator exists for variant ${variant} with version ${version}`,
         },
       ],
     };

@@ -28,6 +28,16 @@ export class TranslationSet {
     return undefined;
   }
 
+  /**
+   * The Butane path for an Ignition path, as butane reports it: the recorded origin when there is one, else the
+   * same path with each key in snake case (a field that is absent or generated has no origin of its own).
+   */
+  lookupReport(to: ConfigPath): ConfigPath {
+    const hit = this.entries.get(pathKey(to));
+    if (hit) return hit.from;
+    return to.map((p) => (typeof p === 'number' ? p : p.replace(/MiB$/, '_mib').replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`)));
+  }
+
   /** Copies entries of another set into this one, their output paths rewritten by `relocate`; later wins. */
   mergeFrom(other: TranslationSet, relocate: (to: ConfigPath) => ConfigPath = (p) => p): void {
     for (const { to, from } of other.entries.values()) this.add(from, relocate(to));
