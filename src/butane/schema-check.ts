@@ -3,7 +3,7 @@
 // butane ("Unused key NAME"); a value of the wrong type is an error worded like go-yaml's decode error, since that
 // is what butane prints for it.
 import type { ConfigPath, ReportEntry } from '../report.js';
-import type { Variant } from './versions.js';
+import { findSpec, type Variant } from './versions.js';
 
 export interface SchemaError {
   instancePath: string;
@@ -30,17 +30,18 @@ const BUTANE_VALIDATORS: Record<string, () => Promise<{ validate: CompiledValida
 
 export async function checkButaneSchema(doc: Record<string, unknown>, variant: Variant, version: string): Promise<ReportEntry[]> {
   const load = BUTANE_VALIDATORS[`${variant}-${version}`];
-  if (!load) throw new Error(`no schema validator for ${variant} ${version}`);
+  const spec = findSpec(variant, version);
+  if (!load || !spec) throw new Error(`no schema validator for ${variant} ${version}`);
   const { validate } = await load();
   dropNulls(doc);
-  return schemaEntries(validate, doc, goTypeNames);
+  return schemaEntries(validate, doc, (type, path) => goTypeName(type, path, spec.base, spec.id));
 }
 
 /** Runs a compiled validator and words its findings; shared by the Butane and Ignition checks. */
 export function schemaEntries(
   validate: CompiledValidator,
   doc: unknown,
-  typeName: (schemaType: string) => string,
+  typeName: (schemaType: string, path: ConfigPath) => string,
   unknownKey: (name: string) => string = (name) => `Unused key ${name}`,
 ): ReportEntry[] {
   if (validate(doc)) return [];
@@ -52,7 +53,7 @@ export function schemaEntries(
       entries.push({ kind: 'warning', path: [...path, name], message: unknownKey(name) });
     } else if (error.keyword === 'type') {
       const value = valueAt(doc, path);
-      entries.push({ kind: 'error', path, message: `cannot unmarshal ${yamlTag(value)} into ${typeName(String(error.params.type))}` });
+      entries.push({ kind: 'error', path, message: `cannot unmarshal ${yamlTag(value)} into ${typeName(String(error.params.type), path)}` });
     } else if (error.keyword === 'required') {
       entries.push({ kind: 'error', path: [...path, String(error.params.missingProperty)], message: 'field is required' });
     } else {
@@ -62,28 +63,71 @@ export function schemaEntries(
   return entries;
 }
 
-function goTypeNames(schemaType: string): string {
+/** Element types of Butane's list fields, by field name (Go struct names in butane's base/v0_N and config/fcos/v1_N). */
+const LIST_ELEMENTS: Record<string, string> = {
+  files: 'File', directories: 'Directory', links: 'Link', disks: 'Disk', partitions: 'Partition', filesystems: 'Filesystem',
+  luks: 'Luks', raid: 'Raid', trees: 'Tree', units: 'Unit', dropins: 'Dropin', users: 'PasswdUser', merge: 'Resource',
+  append: 'Resource', certificate_authorities: 'Resource', tang: 'Tang', ssh_authorized_keys: 'SSHAuthorizedKey',
+  should_exist: 'KernelArgument', should_not_exist: 'KernelArgument',
+};
+/** Struct types of Butane's mapping fields, by field name. */
+const STRUCTS: Record<string, string> = {
+  ignition: 'Ignition', storage: 'Storage', passwd: 'Passwd', systemd: 'Systemd', kernel_arguments: 'KernelArguments',
+  config: 'IgnitionConfig', replace: 'Resource', contents: 'Resource', key_file: 'Resource', proxy: 'Proxy', security: 'Security',
+  tls: 'TLS', timeouts: 'Timeouts', verification: 'Verification', user: 'NodeUser', group: 'NodeGroup', clevis: 'Clevis',
+  custom: 'ClevisCustom', boot_device: 'BootDevice', mirror: 'BootDeviceMirror', grub: 'Grub', cex: 'BootDeviceLuksCex',
+};
+/** Types declared in the fcos package rather than the shared base. */
+const FCOS_TYPES = new Set(['BootDevice', 'BootDeviceLuks', 'BootDeviceMirror', 'BootDeviceLuksCex', 'Grub', 'GrubUser', 'Config']);
+
+/** The Go type go-yaml names in "cannot unmarshal … into T", as butane's structs declare it. */
+function goTypeName(schemaType: string, path: ConfigPath, base: number, variantId: string): string {
+  const pkg = (t: string): string => `${FCOS_TYPES.has(t) ? `v${variantId}` : `v0_${base}`}.${t}`;
+  const field = [...path].reverse().find((p) => typeof p === 'string') as string | undefined;
+  const parent = path.filter((p) => typeof p === 'string').at(-2);
   switch (schemaType) {
     case 'integer':
       return 'int';
     case 'boolean':
       return 'bool';
-    case 'array':
-      return 'a list';
-    case 'object':
-      return 'a mapping';
+    case 'string':
+      return 'string';
+    case 'array': {
+      if (field === 'http_headers') return pkg('HTTPHeaders');
+      if (field === 'groups') return `[]${pkg(parent === 'passwd' ? 'PasswdGroup' : 'Group')}`;
+      if (field === 'devices') return parent === 'raid' ? `[]${pkg('Device')}` : '[]string';
+      if (field === 'users' && parent === 'grub') return `[]${pkg('GrubUser')}`;
+      const element = field ? LIST_ELEMENTS[field] : undefined;
+      return element ? `[]${pkg(element)}` : '[]string';
+    }
+    case 'object': {
+      if (path.length === 0) return pkg('Config');
+      // An item of a list: the list's element type.
+      if (typeof path[path.length - 1] === 'number') {
+        const element = field ? LIST_ELEMENTS[field] : undefined;
+        if (field === 'users' && parent === 'grub') return pkg('GrubUser');
+        if (field === 'groups') return pkg('PasswdGroup');
+        if (field === 'http_headers') return pkg('HTTPHeader');
+        return element ? pkg(element) : 'string';
+      }
+      if (field === 'luks' && parent === 'boot_device') return pkg('BootDeviceLuks');
+      const struct = field ? STRUCTS[field] : undefined;
+      return struct ? pkg(struct) : 'map[string]interface {}';
+    }
     default:
       return schemaType;
   }
 }
 
 function yamlTag(value: unknown): string {
+  // go-yaml shortens long values in its messages: more than 10 bytes become the first 7 and "...".
+  const shown = (text: string): string => (Buffer.byteLength(text) > 10 ? `${Buffer.from(text).subarray(0, 7).toString()}...` : text);
   if (Array.isArray(value)) return '!!seq';
   if (value !== null && typeof value === 'object') return '!!map';
-  if (typeof value === 'boolean') return `!!bool \`${value}\``;
-  if (typeof value === 'number') return `${Number.isInteger(value) ? '!!int' : '!!float'} \`${value}\``;
+  if (typeof value === 'boolean') return `!!bool \`${shown(String(value))}\``;
+  if (typeof value === 'number') return `${Number.isInteger(value) ? '!!int' : '!!float'} \`${shown(String(value))}\``;
   if (value === null) return '!!null';
-  return `!!str \`${String(value)}\``;
+  return `!!str \`${shown(String(value))}\``;
 }
 
 /** JSON Pointer (`/storage/files/0`) to a config path; array indexes become numbers. */

@@ -564,6 +564,6 @@ function insideBracket(text: string, position: SourcePosition): SourcePosition {
   return ch === '{' || ch === '[' ? { line: position.line, column: position.column + 1 } : position;
 }
 
-function jsonTypeName(schemaType: string): string {
+function jsonTypeName(schemaType: string, _path: ConfigPath): string {
   return schemaType === 'integer' ? 'int' : schemaType === 'boolean' ? 'bool' : schemaType;
 }

@@ -66,7 +66,11 @@ export async function translate(input: string | object, options: TranslateOption
   const report = new Report();
   coerceScalars(doc, spec.spec, nodes);
   report.merge(await checkButaneSchema(doc, spec.spec.variant, spec.spec.version));
-  if (report.hasErrors) return { entries: locate(report.entries), spec: spec.spec };
+  if (report.hasErrors) {
+    // A decode error stops butane before its unused-key pass; go-yaml lists them in document order.
+    const byPosition = (a: ReportEntry, b: ReportEntry): number => (a.position?.line ?? 0) - (b.position?.line ?? 0) || (a.position?.column ?? 0) - (b.position?.column ?? 0);
+    return { entries: locate(report.errors).sort(byPosition), spec: spec.spec };
+  }
   dropUnusedKeys(doc, report.entries);
   report.merge(validateButane(doc, spec.spec.variant, spec.spec.version, { ...(options.filesDir ? { filesDir: options.filesDir } : {}) }));
   if (report.hasErrors) return { entries: locate(report.entries), spec: spec.spec };
