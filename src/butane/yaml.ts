@@ -115,6 +115,12 @@ export function parseYaml(text: string): ParsedYaml {
     return { line: p.line, column: p.col };
   };
   for (const e of [...doc.errors]) {
+    // An unclosed quote runs to the end of the input; go-yaml (and so butane) reports where the quote opened.
+    const quote = e.code === 'MISSING_CHAR' ? /closing (["'])/.exec(e.message)?.[1] : undefined;
+    if (quote) {
+      errors.push({ message: 'found unexpected end of stream', position: toPos(text.lastIndexOf(quote, e.pos[0])) });
+      continue;
+    }
     errors.push({ message: yamlErrorMessage(e.code, e.message), position: toPos(e.pos[0]) });
   }
   if (errors.length > 0) return { value: undefined, nodes, errors };
