@@ -1,36 +1,28 @@
-// Typed failures the CLI maps to exit codes in one place (see main.ts). Command logic throws these; it never exits.
+// Failures raised by the CLI layer itself. Command logic throws these (or any other CnvmError); it never exits.
+// The exit code of each kind is in exit-codes.ts, the one place that maps them.
+import { CnvmError } from '../errors.js';
 import type { ReportEntry } from '../report.js';
 
-export class CliError extends Error {
-  constructor(
-    message: string,
-    readonly exitCode: number,
-  ) {
-    super(message);
-    this.name = new.target.name;
-  }
-}
-
 /** Bad flags or arguments. */
-export class UsageError extends CliError {
+export class UsageError extends CnvmError {
   constructor(message: string) {
-    super(message, 2);
+    super('usage', message);
   }
 }
 
 /** The config given is invalid; its located problems have already been printed. */
-export class InvalidConfigError extends CliError {
+export class InvalidConfigError extends CnvmError {
   constructor(
     message: string,
     readonly entries: readonly ReportEntry[] = [],
   ) {
-    super(message, 1);
+    super('invalid-config', message);
   }
 }
 
 /** Reading or writing a file failed. */
-export class IoError extends CliError {
+export class IoError extends CnvmError {
   constructor(message: string) {
-    super(message, 3);
+    super('io', message);
   }
 }

@@ -2,7 +2,9 @@
 // commands themselves are plain async functions, imported lazily so `cnvm generate` loads nothing it doesn't use.
 import { formatEntry, type ReportEntry } from '../report.js';
 import { flagHelp, parseArgs, type FlagSpec } from './args.js';
-import { CliError, InvalidConfigError, UsageError } from './errors.js';
+import { isCnvmError } from '../errors.js';
+import { InvalidConfigError, UsageError } from './errors.js';
+import { EXIT_CODES, INTERNAL_ERROR_EXIT } from './exit-codes.js';
 
 const GENERATE_FLAGS: FlagSpec[] = [
   { name: 'strict', short: 's', help: 'fail on any warning' },
@@ -132,39 +134,36 @@ export async function main(argv: string[]): Promise<number> {
   }
 }
 
-/**
- * Known failures from the layers below, by error class name (so this module imports none of them): provider
- * errors exit 4, or 5 when a resource is missing; images, workload options and file writes exit 4 and 3.
- */
-function failureExitCode(err: unknown): number | undefined {
-  if (!(err instanceof Error)) return undefined;
-  if (err.name === 'NotFoundError') return 5;
-  if (['ProviderError', 'InUseError', 'WrongStateError', 'TimeoutError', 'PermissionError', 'IgnitionTooLargeError'].includes(err.name)) return 4;
-  if (['ImageError', 'PmmOptionsError', 'DataDiskError', 'PmmReleaseError', 'UpgradeError'].includes(err.name)) return 4;
-  // The upgrade failed but the old VM serves again: a distinct code so automation can tell.
-  if (err.name === 'UpgradeRolledBackError') return 6;
-  if (err.name === 'AtomicWriteError') return 3;
-  if (err.name === 'SettingsError') return 2;
-  return undefined;
-}
-
 /** Runs a command line and returns the exit code; typed errors become their exit codes here and nowhere else. */
 export async function run(argv: string[]): Promise<number> {
+  const json = argv.includes('--json');
+  const command = argv[0] === 'config' ? 'config show' : (argv[0] ?? '');
+  const fail = (kind: string, message: string, exitCode: number): number => {
+    if (json && ['provision', 'upgrade', 'status', 'destroy', 'config show'].includes(command)) {
+      void import('./output.js').then(({ jsonError }) => jsonError(command, { kind, message, exitCode }));
+    }
+    return exitCode;
+  };
+  // Ctrl-C: every step is recorded before and after it runs, so the same command continues from where it was.
+  const onSigint = (): void => {
+    process.stderr.write(`\ncnvm: interrupted; run the same command again to continue (cnvm keeps a record and a journal of each step)\n`);
+    process.exit(EXIT_CODES.interrupted);
+  };
+  process.once('SIGINT', onSigint);
   try {
     return await main(argv);
   } catch (err) {
-    if (err instanceof CliError) {
-      process.stderr.write(`${err.message}\n`);
-      return err.exitCode;
-    }
-    const code = failureExitCode(err);
-    if (code !== undefined) {
+    if (isCnvmError(err)) {
       const cause = (err as { cause?: unknown }).cause;
-      const detail = cause instanceof Error && !(err as Error).message.includes(cause.message) ? `\n  (${cause.message.split('\n')[0]})` : '';
-      process.stderr.write(`cnvm: ${(err as Error).message}${detail}\n`);
-      return code;
+      const detail = cause instanceof Error && !err.message.includes(cause.message) ? `\n  (${cause.message.split('\n')[0]})` : '';
+      // Usage and config errors are printed as they are (they may be multi-line help or butane-style lines).
+      const prefix = err.kind === 'usage' || err.kind === 'invalid-config' ? '' : 'cnvm: ';
+      process.stderr.write(`${prefix}${err.message}${detail}\n`);
+      return fail(err.kind, err.message, EXIT_CODES[err.kind]);
     }
     process.stderr.write(`cnvm: internal error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
-    return 70;
+    return fail('internal', err instanceof Error ? err.message : String(err), INTERNAL_ERROR_EXIT);
+  } finally {
+    process.off('SIGINT', onSigint);
   }
 }

@@ -1,66 +1,16 @@
-// `cnvm provision | status | destroy`: flag parsing and printing around the lifecycle functions.
-import { readFileSync } from 'node:fs';
-import { homedir } from 'node:os';
-import type { PlanStep } from '../lifecycle/provision.js';
+// `cnvm provision | upgrade | status | destroy | config show`: flags → settings → the VM's desired state, then the
+// lifecycle functions; this layer only parses, prints and asks. Every input is checked before the first side
+// effect; --dry-run prints the plan the real run would execute.
+import type { PlanStep } from '../lifecycle/plan.js';
+import type { StateStore } from '../lifecycle/store.js';
+import type { SettingValues } from '../provider/registry.js';
 import { flagHelp, parseArgs, type FlagSpec } from './args.js';
-import { IoError, UsageError } from './errors.js';
+import { UsageError } from './errors.js';
+import { desiredFrom, fromFlag, readPasswordFile } from './inputs.js';
+import { CONFIG_FLAGS, DESTROY_FLAGS, FLAG_SETTINGS, NUMERIC_SETTINGS, PROVISION_FLAGS, STATUS_FLAGS, UPGRADE_FLAGS } from './lifecycle-flags.js';
+import { jsonOut } from './output.js';
 
-const COMMON: FlagSpec[] = [
-  { name: 'provider', value: true, help: 'libvirt, gcp or aws' },
-  { name: 'name', value: true, help: 'the VM name (its data volume is NAME-data)' },
-  { name: 'connect', value: true, help: 'libvirt URI (default qemu:///system; qemu:///session, qemu+ssh://host/system)' },
-  { name: 'storage-dir', value: true, help: 'libvirt: where cnvm keeps volumes and VM files (default /var/lib/cnvm/libvirt)' },
-  { name: 'network', value: true, help: "libvirt network for new VMs (default 'default'; 'none' for no NIC)" },
-  { name: 'project', value: true, help: 'gcp: project id' },
-  { name: 'zone', value: true, help: 'gcp: zone, e.g. europe-west1-b' },
-  { name: 'machine-type', value: true, help: 'gcp machine type (default e2-standard-4) / aws instance type (default t3.large)' },
-  { name: 'region', value: true, help: 'aws: region (default: AWS_REGION)' },
-  { name: 'aws-profile', value: true, help: 'aws: named profile from ~/.aws/config' },
-  { name: 'subnet', value: true, help: 'aws subnet id / gcp subnetwork' },
-  { name: 'security-group', value: true, help: 'aws: security group id' },
-  { name: 'allow-from', value: true, multiple: true, help: 'gcp/aws: let this CIDR reach 443 (aws: and 22) through a rule/group cnvm creates once (repeatable)' },
-  { name: 'shutdown-timeout', value: true, help: 'seconds to wait for a clean guest power-off before forcing it (default 60)' },
-  { name: 'stage', value: true, help: 'also read providers/stages/STAGE.yaml' },
-  { name: 'config-dir', value: true, help: 'where profiles live (default ./providers)' },
-  { name: 'json', help: 'machine-readable output' },
-  { name: 'help', short: 'h', help: 'show this help' },
-];
-
-export const PROVISION_FLAGS: FlagSpec[] = [
-  ...COMMON,
-  { name: 'image', value: true, help: 'local qcow2 to boot (skips the stream download)' },
-  { name: 'stream', value: true, help: 'FCOS stream: stable (default), testing, next' },
-  { name: 'data-size', value: true, help: 'data volume size for a new volume (default 20G)' },
-  { name: 'ssh-key', value: true, multiple: true, help: "public key FILE for the 'core' user (repeatable)" },
-  { name: 'admin-password-file', value: true, help: 'PMM admin password from FILE (default: random, shown once, for a new volume)' },
-  { name: 'pmm-tag', value: true, help: 'percona/pmm-server image tag (default 3)' },
-  { name: 'memory', value: true, help: 'memory in MiB (default 4096)' },
-  { name: 'cpus', value: true, help: 'virtual CPUs (default 2)' },
-  { name: 'dry-run', help: 'print the plan; change nothing' },
-];
-
-export const STATUS_FLAGS: FlagSpec[] = COMMON;
-
-export const UPGRADE_FLAGS: FlagSpec[] = [
-  ...COMMON,
-  { name: 'image', value: true, help: 'local qcow2 of the new OS image' },
-  { name: 'stream', value: true, help: 'FCOS stream to take the newest image from (default stable)' },
-  { name: 'skip-health-check', help: "don't wait for PMM's /v1/server/readyz before deleting the old VM" },
-  { name: 'health-timeout', value: true, help: 'seconds to wait for PMM to be ready before rolling back (default 900)' },
-  { name: 'keep-old', help: 'keep the old VM (stopped) after a successful upgrade' },
-  { name: 'resume', help: 'only continue an interrupted upgrade (a plain re-run also continues one)' },
-  { name: 'state-dir', value: true, help: 'where upgrade journals live (default ~/.local/state/cnvm)' },
-  { name: 'ssh-key', value: true, multiple: true, help: "public key FILE for the 'core' user of the new VM (repeatable)" },
-  { name: 'yes', help: 'proceed without asking (required when not on a terminal)' },
-  { name: 'dry-run', help: 'print the plan; change nothing' },
-];
-
-export const DESTROY_FLAGS: FlagSpec[] = [
-  ...COMMON,
-  { name: 'delete-data', help: 'also DELETE the data volume and all PMM data on it (needs --yes)' },
-  { name: 'yes', help: 'confirm --delete-data' },
-  { name: 'dry-run', help: 'print the plan; change nothing' },
-];
+export { DESTROY_FLAGS, PROVISION_FLAGS, STATUS_FLAGS, UPGRADE_FLAGS } from './lifecycle-flags.js';
 
 type Flags = Record<string, string | boolean | string[] | undefined>;
 const str = (flags: Flags, name: string): string | undefined => (typeof flags[name] === 'string' ? (flags[name] as string) : undefined);
@@ -71,32 +21,10 @@ function required(flags: Flags, name: string): string {
   return v;
 }
 
-/** Flags that are also settings: flag name → settings path. */
-const FLAG_SETTINGS: Record<string, string> = {
-  connect: 'connect',
-  'storage-dir': 'storage_dir',
-  network: 'network',
-  image: 'image',
-  stream: 'stream',
-  'data-size': 'data_size',
-  memory: 'memory',
-  cpus: 'cpus',
-  'pmm-tag': 'pmm.tag',
-  'ssh-key': 'ssh_keys',
-  'health-timeout': 'health_timeout',
-  'shutdown-timeout': 'shutdown_timeout',
-  project: 'project',
-  zone: 'zone',
-  'machine-type': 'machine_type',
-  region: 'region',
-  'aws-profile': 'aws_profile',
-  subnet: 'subnet',
-  'security-group': 'security_group',
-  'allow-from': 'allow_from',
-};
-
 /** The layered settings (profile → stage → host file → flags) for this command line. */
 export async function settingsFrom(flags: Flags, provider: string, name?: string) {
+  const { providerModule } = await import('../provider/registry.js');
+  providerModule(provider); // an unknown --provider is a usage error before any file is read
   const { resolveSettings } = await import('../config/layers.js');
   const values: Record<string, unknown> = {};
   const origins: Record<string, string> = {};
@@ -106,8 +34,8 @@ export async function settingsFrom(flags: Flags, provider: string, name?: string
     const parts = path.split('.');
     let into = values;
     for (const part of parts.slice(0, -1)) into = (into[part] ??= {}) as Record<string, unknown>;
-    const numeric = ['memory', 'cpus', 'health_timeout', 'shutdown_timeout'].includes(path);
-    if (numeric && !/^\d+$/.test(String(v))) throw new UsageError(`--${flag} must be a whole number`);
+    const numeric = NUMERIC_SETTINGS.has(path);
+    if (numeric && !/^\d+$/.test(String(v))) throw new UsageError(`--${flag} must be a whole number, got ${JSON.stringify(v)}`);
     into[parts[parts.length - 1] as string] = numeric ? Number(v) : v;
     origins[path] = `--${flag}`;
   }
@@ -117,64 +45,42 @@ export async function settingsFrom(flags: Flags, provider: string, name?: string
 }
 
 type Resolved = Awaited<ReturnType<typeof settingsFrom>>;
-const setting = (r: Resolved, key: string): string | undefined => (typeof r.settings[key] === 'string' ? (r.settings[key] as string) : undefined);
-const intSetting = (r: Resolved, key: string): number | undefined => (typeof r.settings[key] === 'number' ? (r.settings[key] as number) : undefined);
 
-async function providerFrom(flags: Flags, resolved?: Resolved) {
-  const { createProvider } = await import('../provider/index.js');
-  const r = resolved ?? (await settingsFrom(flags, required(flags, 'provider'), str(flags, 'name')));
-  const connect = setting(r, 'connect');
-  const storageDir = setting(r, 'storage_dir');
-  const network = setting(r, 'network');
-  const shutdownTimeoutSec = intSetting(r, 'shutdown_timeout');
-  const cloud = Object.fromEntries(
-    [
-      ['project', setting(r, 'project')],
-      ['zone', setting(r, 'zone')],
-      ['subnet', setting(r, 'subnet')],
-      ['machineType', setting(r, 'machine_type')],
-      ['region', setting(r, 'region')],
-      ['profile', setting(r, 'aws_profile')],
-      ['keyName', setting(r, 'key_name')],
-    ].filter(([, v]) => v !== undefined),
-  ) as Record<string, string>;
-  const securityGroup = setting(r, 'security_group');
-  const allowFrom = Array.isArray(r.settings.allow_from) ? (r.settings.allow_from as string[]) : [];
-  return createProvider(required(flags, 'provider'), {
-    ...cloud,
-    ...(securityGroup ? { securityGroups: securityGroup.split(',') } : {}),
-    ...(allowFrom.length ? { allowFrom } : {}),
-    ...(connect ? { connect } : {}),
-    ...(storageDir ? { storageDir } : {}),
-    ...(network ? { network } : {}),
-    ...(shutdownTimeoutSec !== undefined ? { shutdownTimeoutSec } : {}),
-  });
+async function storeFrom(flags: Flags): Promise<StateStore> {
+  const [{ StateStore }, { defaultStateDir }] = await Promise.all([import('../lifecycle/store.js'), import('../lifecycle/journal.js')]);
+  return new StateStore(str(flags, 'state-dir') ?? defaultStateDir());
 }
 
-/** ssh_keys entries are public keys, or files holding them (relative to the working directory). */
-function sshKeysOf(entries: unknown): string[] {
-  const list = Array.isArray(entries) ? (entries as string[]) : [];
-  return list.flatMap((entry) =>
-    /^(ssh-|ecdsa-|sk-)/.test(entry)
-      ? [entry]
-      : readText(entry.replace(/^~(?=\/)/, homedir()), 'ssh key').split('\n').map((l) => l.trim()).filter((l) => l && !l.startsWith('#')),
-  );
-}
-
-function readText(path: string, what: string): string {
-  try {
-    return readFileSync(path, 'utf8');
-  } catch (err) {
-    throw new IoError(`cannot read ${what} ${path}: ${(err as Error).message}`);
+/**
+ * The provider, placed where the VM lives: from the record when this machine has one (so status, upgrade and
+ * destroy need no --storage-dir/--zone repeated), else from the settings. A location flag that contradicts the
+ * record is refused: the VM and its volume are where the record says.
+ */
+async function providerFor(providerName: string, resolved: Resolved, store: StateStore, name: string | undefined) {
+  const [{ providerModule }, { createProvider }] = await Promise.all([import('../provider/registry.js'), import('../provider/index.js')]);
+  const mod = providerModule(providerName);
+  const record = name ? store.readRecord(providerName, name) : undefined;
+  const settings: SettingValues = {};
+  for (const decl of mod.settings) {
+    const v = resolved.settings[decl.key];
+    const recorded = record?.desired.placement[decl.key];
+    if (record && decl.location && recorded !== undefined && fromFlag(resolved, decl.key) && JSON.stringify(v) !== JSON.stringify(recorded)) {
+      throw new UsageError(`--${decl.flag} ${String(v)}: ${name} lives at ${decl.key} ${String(recorded)} (cnvm's record ${store.recordPath(providerName, name as string)}); a VM cannot be moved`);
+    }
+    const value = record && !decl.transient && !fromFlag(resolved, decl.key) && recorded !== undefined ? recorded : v;
+    if (value !== undefined) settings[decl.key] = value as string | number | string[];
   }
+  return { provider: await createProvider(providerName, settings), module: mod, record };
 }
 
-function printPlan(title: string, plan: { steps: PlanStep[]; keeps: string[] }, json: boolean): void {
+function printPlan(title: string, plan: { steps: PlanStep[]; keeps: string[]; changes?: { what: string }[]; warnings?: string[] }, changeLines: string[], json: boolean, command: string): void {
   if (json) {
-    process.stdout.write(`${JSON.stringify({ dryRun: true, ...plan }, null, 2)}\n`);
+    const { steps, keeps, warnings } = plan;
+    jsonOut(command, { dryRun: true, changes: plan.changes ?? [], steps, keeps, warnings: warnings ?? [] });
     return;
   }
   process.stdout.write(`${title} (dry run: nothing is changed)\n`);
+  if (changeLines.length) process.stdout.write(`changes against cnvm's record:\n${changeLines.map((l) => `  ${l}`).join('\n')}\n`);
   plan.steps.forEach((s, i) => {
     process.stdout.write(`${i + 1}. ${s.step}\n`);
     for (const a of s.actions) {
@@ -183,58 +89,60 @@ function printPlan(title: string, plan: { steps: PlanStep[]; keeps: string[] }, 
     }
   });
   for (const k of plan.keeps) process.stdout.write(`kept: ${k}\n`);
+  for (const w of plan.warnings ?? []) process.stdout.write(`warning: ${w}\n`);
 }
 
 const usage = (command: string, flags: FlagSpec[]): string => `Usage: cnvm ${command} --provider P --name NAME [flags]\n\n${flagHelp(flags)}\n`;
+const logger = (json: boolean) => (line: string): void => void (json ? undefined : process.stderr.write(`${line}\n`));
 
 export async function runProvision(argv: string[]): Promise<number> {
-  const { flags } = parseArgs(argv, PROVISION_FLAGS);
+  const { flags, positionals } = parseArgs(argv, PROVISION_FLAGS);
   if (flags.help) return void process.stdout.write(usage('provision', PROVISION_FLAGS)), 0;
+  if (positionals.length) throw new UsageError(`unexpected argument ${positionals[0]}`);
   const name = required(flags, 'name');
+  const providerName = required(flags, 'provider');
   const json = flags.json === true;
-  const resolved = await settingsFrom(flags, required(flags, 'provider'), name);
-  const { parseSize } = await import('../lifecycle/names.js');
-  let dataSizeGiB: number;
-  try {
-    dataSizeGiB = parseSize(setting(resolved, 'data_size') ?? '20G');
-  } catch (err) {
-    throw new UsageError((err as Error).message);
-  }
-  const keys = sshKeysOf(resolved.settings.ssh_keys);
-  const passwordFile = str(flags, 'admin-password-file');
-  const adminPassword = passwordFile ? readText(passwordFile, 'password file').replace(/\r?\n$/, '') : undefined;
+  const log = logger(json);
+  const { validateVmName } = await import('../lifecycle/names.js');
+  validateVmName(name);
   if (str(flags, 'image') && flags.stream) throw new UsageError('give --image or --stream, not both');
-  const pmmSettings = (resolved.settings.pmm ?? {}) as { tag?: string; publish_http?: boolean; env?: Record<string, unknown> };
-  const pmm = {
-    ...(pmmSettings.tag ? { tag: pmmSettings.tag } : {}),
-    ...(pmmSettings.publish_http !== undefined ? { publishHttp: pmmSettings.publish_http } : {}),
-    ...(pmmSettings.env ? { env: Object.fromEntries(Object.entries(pmmSettings.env).map(([k, v]) => [k, String(v)])) } : {}),
-  };
-  const memoryMiB = intSetting(resolved, 'memory');
-  const cpus = intSetting(resolved, 'cpus');
-  const provider = await providerFrom(flags, resolved);
+  const choices = ['admin-password-file', 'keep-password', 'allow-default-password'].filter((f) => flags[f] !== undefined);
+  if (choices.length > 1) throw new UsageError(`give one of --${choices.join(', --')}`);
+  const resolved = await settingsFrom(flags, providerName, name);
+  const inputs = await desiredFrom(resolved, providerName);
+  const passwordFile = str(flags, 'admin-password-file');
+  const password = passwordFile
+    ? { kind: 'file' as const, value: readPasswordFile(passwordFile, log) }
+    : flags['keep-password']
+      ? { kind: 'keep' as const }
+      : flags['allow-default-password']
+        ? { kind: 'default' as const }
+        : undefined;
+  const store = await storeFrom(flags);
+  const { provider, module: mod, record } = await providerFor(providerName, resolved, store, name);
   const { planProvision, provision } = await import('../lifecycle/provision.js');
-  const image = setting(resolved, 'image');
-  const request = {
+  const stream = typeof resolved.settings.stream === 'string' ? resolved.settings.stream : 'stable';
+  // The image: given, recorded, or the newest of the stream (downloaded before anything else happens; a dry run
+  // shows a placeholder and downloads nothing).
+  let image = inputs.defaults.image ?? record?.desired.image;
+  if (!image) image = flags['dry-run'] ? { id: mod.imagePlaceholder(stream) } : await mod.resolveImage(stream, resolved.settings as SettingValues, log);
+  const input = {
     name,
-    image: { id: image ?? `<FCOS ${setting(resolved, 'stream') ?? 'stable'} qcow2, downloaded and verified>` },
-    dataSizeGiB,
-    sshAuthorizedKeys: keys,
-    ...(adminPassword !== undefined ? { adminPassword } : {}),
-    pmm,
-    ...(memoryMiB ? { memoryMiB } : {}),
-    ...(cpus ? { cpus } : {}),
+    defaults: { ...inputs.defaults, image },
+    overrides: inputs.overrides,
+    ...(password ? { password } : {}),
+    upgradeCommand: `cnvm upgrade --provider ${providerName}`,
   };
   if (flags['dry-run']) {
-    printPlan(`provision ${name} on ${provider.name}`, planProvision(provider, request), json);
+    const { formatChange } = await import('../lifecycle/desired.js');
+    const plan = await planProvision(provider, store, input);
+    printPlan(`provision ${name} on ${provider.name}${plan.isNew ? '' : ' (continuing: cnvm has a record of it)'}`, plan, plan.changes.map(formatChange), json, 'provision');
     return 0;
   }
-  const log = (line: string): void => void (json ? undefined : process.stderr.write(`${line}\n`));
-  if (!image) request.image = await resolveImage({ stream: setting(resolved, 'stream') ?? 'stable', provider: provider.name, ...(setting(resolved, 'region') ? { region: setting(resolved, 'region') as string } : {}) }, log);
-  const result = await provision(provider, request, (e) => log(`${e.step}: ${e.status}${e.detail ? ` (${e.detail})` : ''}`));
+  const result = await provision(provider, store, input, (e) => log(`${e.step}: ${e.status}${e.detail ? ` (${e.detail})` : ''}`));
   for (const w of result.warnings) log(`warning: ${w}`);
   if (json) {
-    process.stdout.write(`${JSON.stringify({ vm: result.vm, volume: result.volume, adminPassword: result.generatedAdminPassword ?? null, warnings: result.warnings }, null, 2)}\n`);
+    jsonOut('provision', { vm: result.vm, volume: result.volume, generation: result.generation, adminPassword: result.generatedAdminPassword ?? null, warnings: result.warnings });
   } else {
     process.stdout.write(`${result.vm.name}: ${result.vm.state}; data volume ${result.volume.id} (${result.volume.sizeGiB} GiB, device ${result.volume.deviceName})\n`);
     if (result.vm.addresses.length > 0) process.stdout.write(`address: https://${result.vm.addresses[0]}/\n`);
@@ -254,80 +162,60 @@ async function confirm(question: string): Promise<boolean> {
   }
 }
 
-async function resolveImage(source: { image?: string; stream: string; provider?: string; region?: string }, log: (line: string) => void): Promise<{ id: string; version?: string }> {
-  if (source.image) return { id: source.image };
-  if (source.provider === 'aws') {
-    const { fetchStream, awsImage } = await import('../image/stream.js');
-    const region = source.region ?? process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION ?? '';
-    const image = awsImage(await fetchStream(source.stream), source.stream, region);
-    log(`image: ${image.ami} (${image.release}, ${region})`);
-    return { id: image.ami, version: image.release };
-  }
-  if (source.provider === 'gcp') {
-    const { fetchStream, gcpImage } = await import('../image/stream.js');
-    const image = gcpImage(await fetchStream(source.stream), source.stream);
-    log(`image: ${image.project}/${image.name}`);
-    return { id: `projects/${image.project}/global/images/${image.name}`, version: image.release };
-  }
-  const { ensureQemuImage } = await import('../image/qemu-image.js');
-  let last = 0;
-  const image = await ensureQemuImage({
-    stream: source.stream,
-    onProgress: (p) => {
-      if (p.phase !== 'download') return log(`image: ${p.phase}…`);
-      const pct = p.total ? Math.floor((100 * p.bytes) / p.total) : undefined;
-      if (pct !== undefined && pct >= last + 10) log(`image: downloaded ${(last = pct)}%`);
-    },
-  });
-  log(`image: ${image.path}${image.downloaded ? '' : ' (cached)'}`);
-  return { id: image.path, version: image.release };
-}
-
 export async function runUpgrade(argv: string[]): Promise<number> {
-  const { flags } = parseArgs(argv, UPGRADE_FLAGS);
+  const { flags, positionals } = parseArgs(argv, UPGRADE_FLAGS);
   if (flags.help) return void process.stdout.write(usage('upgrade', UPGRADE_FLAGS)), 0;
+  if (positionals.length) throw new UsageError(`unexpected argument ${positionals[0]}`);
   const name = required(flags, 'name');
+  const providerName = required(flags, 'provider');
   const json = flags.json === true;
+  const log = logger(json);
   if (str(flags, 'image') && flags.stream) throw new UsageError('give --image or --stream, not both');
-  const resolved = await settingsFrom(flags, required(flags, 'provider'), name);
-  const timeout = intSetting(resolved, 'health_timeout');
-  const provider = await providerFrom(flags, resolved);
+  const resolved = await settingsFrom(flags, providerName, name);
+  const inputs = await desiredFrom(resolved, providerName);
+  const timeout = typeof resolved.settings.health_timeout === 'number' ? resolved.settings.health_timeout : undefined;
+  const store = await storeFrom(flags);
+  const { provider, module: mod } = await providerFor(providerName, resolved, store, name);
   const { planUpgrade, upgrade } = await import('../lifecycle/upgrade.js');
-  const { Journal, defaultStateDir } = await import('../lifecycle/journal.js');
-  const stateDir = str(flags, 'state-dir') ?? defaultStateDir();
-  const pending = Journal.for(stateDir, provider.name, name).read();
+  const { Journal } = await import('../lifecycle/journal.js');
+  const pending = Journal.for(store.dir, provider.name, name).read();
   const resuming = pending?.phase === 'forward' || pending?.phase === 'rollback';
-  const log = (line: string): void => void (json ? undefined : process.stderr.write(`${line}\n`));
+  // Only --image/--stream on this command line pick the new image; a profile's `image` is the provisioning default.
+  const stream = fromFlag(resolved, 'stream') && typeof resolved.settings.stream === 'string' ? resolved.settings.stream : 'stable';
+  const flagImage = fromFlag(resolved, 'image') ? inputs.overrides.image : undefined;
   if (flags['dry-run']) {
-    const image = { id: str(flags, 'image') ?? `<FCOS ${setting(resolved, 'stream') ?? 'stable'} image>` };
-    printPlan(`upgrade ${name} on ${provider.name}`, await planUpgrade(provider, { name, image, keepOld: flags['keep-old'] === true }), json);
+    const { formatChange } = await import('../lifecycle/desired.js');
+    const image = flagImage ?? { id: mod.imagePlaceholder(stream) };
+    const plan = await planUpgrade(provider, store, { name, overrides: { ...inputs.overrides, image }, keepOld: flags['keep-old'] === true });
+    printPlan(`upgrade ${name} on ${provider.name}`, plan, plan.changes.map(formatChange), json, 'upgrade');
     return 0;
   }
   if (!flags.yes && !(await confirm(resuming ? `Continue the interrupted upgrade of ${name}?` : `Upgrade ${name}? PMM is down from the old VM's stop until the new one is ready.`))) {
     throw new UsageError('not confirmed: pass --yes to upgrade without a terminal');
   }
   // Everything slow happens before the old VM stops: the image is resolved and downloaded first.
-  // An --image/--stream on the command line picks the new image; a profile's `image` is the provisioning default.
-  const cliImage = str(flags, 'image');
-  const image = resuming && pending ? pending.image : await resolveImage({ ...(cliImage ? { image: cliImage } : {}), stream: setting(resolved, 'stream') ?? 'stable', provider: provider.name, ...(setting(resolved, 'region') ? { region: setting(resolved, 'region') as string } : {}) }, log);
-  const keys = sshKeysOf(resolved.settings.ssh_keys);
+  const image = resuming && pending ? pending.image : (flagImage ?? (await mod.resolveImage(stream, resolved.settings as SettingValues, log)));
   const events: unknown[] = [];
   const result = await upgrade(
     provider,
+    store,
     {
       name,
-      image,
-      stateDir,
+      overrides: { ...inputs.overrides, image },
       skipHealthCheck: flags['skip-health-check'] === true,
       keepOld: flags['keep-old'] === true,
       resumeOnly: flags.resume === true,
-      sshAuthorizedKeys: keys,
       ...(timeout ? { healthTimeoutSec: timeout } : {}),
     },
     (e) => (json ? events.push(e) : log(`[${(e.at / 1000).toFixed(1)}s] ${e.step}: ${e.status}${e.detail ? ` (${e.detail})` : ''}`)),
   );
-  if (json) process.stdout.write(`${JSON.stringify({ ...result, events }, null, 2)}\n`);
-  else process.stdout.write(`${name}: upgraded ${result.oldVm} → ${result.newVm} (${result.vm.state}); downtime ${(result.downtimeMs / 1000).toFixed(1)} s\n`);
+  if (json) jsonOut('upgrade', { ...result, events });
+  else {
+    const { formatChange } = await import('../lifecycle/desired.js');
+    for (const c of result.changes) log(`changed: ${formatChange(c)}`);
+    process.stdout.write(`${name}: upgraded ${result.oldVm} → ${result.newVm} (${result.vm.state}); downtime ${(result.downtimeMs / 1000).toFixed(1)} s\n`);
+    if (result.vm.addresses.length > 0) process.stdout.write(`address: https://${result.vm.addresses[0]}/\n`);
+  }
   return 0;
 }
 
@@ -335,52 +223,49 @@ export async function runStatus(argv: string[]): Promise<number> {
   const { flags } = parseArgs(argv, STATUS_FLAGS);
   if (flags.help) return void process.stdout.write(usage('status', STATUS_FLAGS)), 0;
   const name = required(flags, 'name');
-  const provider = await providerFrom(flags);
+  const providerName = required(flags, 'provider');
+  const resolved = await settingsFrom(flags, providerName, name);
+  const store = await storeFrom(flags);
+  const { provider } = await providerFor(providerName, resolved, store, name);
   const { status } = await import('../lifecycle/status.js');
-  const s = await status(provider, name);
+  const s = await status(provider, store, name);
   if (flags.json) {
-    process.stdout.write(`${JSON.stringify({ name, vm: s.vm ?? null, volume: s.volume ?? null }, null, 2)}\n`);
+    jsonOut('status', { name, status: s.record.status, generation: s.generation ?? null, vm: s.vm ?? null, volume: s.volume ?? null, others: s.others, desired: s.record.desired, url: s.vm?.addresses[0] ? `https://${s.vm.addresses[0]}/` : null });
   } else {
-    process.stdout.write(s.vm ? `${name}: ${s.vm.state}, image ${s.vm.image}${s.vm.addresses.length ? `, addresses ${s.vm.addresses.join(' ')}` : ''}\n` : `${name}: no VM\n`);
+    process.stdout.write(s.vm ? `${name}: ${s.vm.state} (${s.vm.name}, generation ${s.generation ?? '?'}), image ${s.vm.image}\n` : `${name}: no VM (${s.record.status})\n`);
+    if (s.vm?.addresses.length) process.stdout.write(`PMM: https://${s.vm.addresses[0]}/\n`);
     if (s.others.length > 0) process.stdout.write(`other generations: ${s.others.join(', ')}\n`);
     process.stdout.write(s.volume ? `data volume ${s.volume.name}: ${s.volume.id}, ${s.volume.sizeGiB} GiB, ${s.volume.attachedTo ? `attached to ${s.volume.attachedTo}` : 'not attached'}\n` : 'no data volume\n');
   }
-  return s.vm || s.volume ? 0 : 1;
+  return 0;
 }
 
 export async function runDestroy(argv: string[]): Promise<number> {
   const { flags } = parseArgs(argv, DESTROY_FLAGS);
   if (flags.help) return void process.stdout.write(usage('destroy', DESTROY_FLAGS)), 0;
   const name = required(flags, 'name');
+  const providerName = required(flags, 'provider');
   const deleteData = flags['delete-data'] === true;
   if (deleteData && flags.yes !== true && flags['dry-run'] !== true) {
     throw new UsageError('--delete-data deletes the data volume and every byte of PMM data on it; add --yes to confirm');
   }
-  const provider = await providerFrom(flags);
+  const resolved = await settingsFrom(flags, providerName, name);
+  const store = await storeFrom(flags);
+  const { provider } = await providerFor(providerName, resolved, store, name);
   const { destroy, planDestroy } = await import('../lifecycle/destroy.js');
   if (flags['dry-run']) {
-    printPlan(`destroy ${name} on ${provider.name}`, await planDestroy(provider, { name, deleteData }), flags.json === true);
+    printPlan(`destroy ${name} on ${provider.name}`, await planDestroy(provider, store, { name, deleteData }), [], flags.json === true, 'destroy');
     return 0;
   }
-  const result = await destroy(provider, { name, deleteData });
-  if (flags.json) process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
+  const result = await destroy(provider, store, { name, deleteData });
+  if (flags.json) jsonOut('destroy', result);
   else {
-    process.stdout.write(result.vmRemoved ? `${name}: removed\n` : `${name}: no VM\n`);
-    if (result.volumeKept) process.stdout.write(`kept data volume ${result.volumeKept} (destroy --delete-data --yes removes it)\n`);
+    process.stdout.write(result.vmRemoved ? `${name}: removed ${result.removed.join(', ')}\n` : `${name}: no VM\n`);
+    if (result.volumeKept) process.stdout.write(`kept data volume ${result.volumeKept} and cnvm's record (destroy --delete-data --yes removes them)\n`);
     if (result.volumeDeleted) process.stdout.write('data volume deleted\n');
   }
   return 0;
 }
-
-export const CONFIG_FLAGS: FlagSpec[] = [
-  { name: 'provider', value: true, help: 'the provider profile to start from (providers/PROVIDER.yaml)' },
-  { name: 'name', value: true, help: 'the VM name (adds providers/hosts/NAME.yaml)' },
-  { name: 'stage', value: true, help: 'also read providers/stages/STAGE.yaml' },
-  { name: 'config-dir', value: true, help: 'where profiles live (default ./providers)' },
-  ...PROVISION_FLAGS.filter((f) => Object.keys(FLAG_SETTINGS).includes(f.name) && !['connect', 'storage-dir', 'network'].includes(f.name)),
-  ...COMMON.filter((f) => ['connect', 'storage-dir', 'network', 'json'].includes(f.name)),
-  { name: 'help', short: 'h', help: 'show this help' },
-];
 
 export async function runConfig(argv: string[]): Promise<number> {
   const [sub, ...rest] = argv;
@@ -389,7 +274,7 @@ export async function runConfig(argv: string[]): Promise<number> {
   if (flags.help) return void process.stdout.write(`Usage: cnvm config show --provider P [--name N] [--stage S]\n\n${flagHelp(CONFIG_FLAGS)}\n`), 0;
   const resolved = await settingsFrom(flags, required(flags, 'provider'), str(flags, 'name'));
   const { formatResolved } = await import('../config/layers.js');
-  if (flags.json) process.stdout.write(`${JSON.stringify(resolved, null, 2)}\n`);
+  if (flags.json) jsonOut('config show', resolved);
   else process.stdout.write(`# layers: ${['defaults', ...resolved.layers].join(' → ')}\n${formatResolved(resolved)}`);
   return 0;
 }

@@ -5,36 +5,27 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { parseYaml, positionOf } from '../butane/yaml.js';
+import { CnvmError } from '../errors.js';
+import { allProviderSettings } from '../provider/registry.js';
 import { formatEntry, type ConfigPath, type ReportEntry } from '../report.js';
 
 type FieldType = 'string' | 'int' | 'bool' | 'strings' | 'stringMap' | { fields: Record<string, FieldType> };
 
-/** The settings schema: everything a profile may say. */
+const COMMON_SETTINGS: Record<string, FieldType> = {
+  provider: 'string',
+  memory: 'int',
+  cpus: 'int',
+  data_size: 'string',
+  stream: 'string',
+  image: 'string',
+  ssh_keys: 'strings',
+  health_timeout: 'int',
+  pmm: { fields: { tag: 'string', publish_http: 'bool', env: 'stringMap' } },
+};
+
+/** The settings schema: everything a profile may say (the common keys, and each provider module's). */
 export const SETTINGS: { fields: Record<string, FieldType> } = {
-  fields: {
-    provider: 'string',
-    connect: 'string',
-    storage_dir: 'string',
-    network: 'string',
-    project: 'string',
-    region: 'string',
-    zone: 'string',
-    subnet: 'string',
-    security_group: 'string',
-    aws_profile: 'string',
-    allow_from: 'strings',
-    key_name: 'string',
-    machine_type: 'string',
-    memory: 'int',
-    cpus: 'int',
-    data_size: 'string',
-    stream: 'string',
-    image: 'string',
-    ssh_keys: 'strings',
-    health_timeout: 'int',
-    shutdown_timeout: 'int',
-    pmm: { fields: { tag: 'string', publish_http: 'bool', env: 'stringMap' } },
-  },
+  fields: { ...COMMON_SETTINGS, ...Object.fromEntries(allProviderSettings().map((s) => [s.key, s.type])) },
 };
 
 export type Settings = Record<string, unknown>;
@@ -54,10 +45,9 @@ export interface Resolved {
   layers: string[];
 }
 
-export class SettingsError extends Error {
+export class SettingsError extends CnvmError {
   constructor(readonly entries: ReportEntry[]) {
-    super(entries.map(formatEntry).join('\n'));
-    this.name = 'SettingsError';
+    super('usage', entries.map(formatEntry).join('\n'));
   }
 }
 

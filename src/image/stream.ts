@@ -1,13 +1,14 @@
 // Fedora CoreOS stream metadata (https://builds.coreos.fedoraproject.org/streams/<stream>.json, format of
 // coreos/stream-metadata-go): which image each platform should boot for a stream and architecture.
+import { CnvmError } from '../errors.js';
+
 export const STREAM_BASE_URL = 'https://builds.coreos.fedoraproject.org/streams';
 export const STREAMS = ['stable', 'testing', 'next'] as const;
 export type StreamName = (typeof STREAMS)[number];
 
-export class ImageError extends Error {
+export class ImageError extends CnvmError {
   constructor(message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.name = 'ImageError';
+    super('provider', message, options);
   }
 }
 

@@ -4,6 +4,7 @@ import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import type { ImageRef } from '../provider/types.js';
+import type { DesiredState } from './record.js';
 import { writeFileAtomic } from '../util/atomic-write.js';
 
 export const FORWARD_STEPS = ['create-new', 'stop-old', 'detach-old', 'attach-new', 'start-new', 'health', 'destroy-old'] as const;
@@ -17,7 +18,10 @@ export interface UpgradeJournal {
   volumeId: string;
   oldVm: string;
   newVm: string;
+  newGeneration: number;
   image: ImageRef;
+  /** The desired state of the new generation (the record's, with this upgrade's changes). */
+  desired: DesiredState;
   keepOld: boolean;
   skipHealthCheck: boolean;
   phase: 'forward' | 'rollback' | 'done' | 'rolled-back';

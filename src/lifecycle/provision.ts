@@ -1,22 +1,49 @@
-// `cnvm provision`: data volume (found or created, never formatted by cnvm), the PMM Ignition config for this
-// provider's device naming, the VM with the volume attached, started. Re-running finds what exists and continues.
-import { compose, fcos } from '../builders/index.js';
-import type { PlannedAction, Provider, VmInfo, Volume } from '../provider/types.js';
-import { formatIgnition, translate } from '../translate/index.js';
-import type { DataDisk } from '../workload/data-disk.js';
-import { pmmAdminPasswordFile, pmmServer, randomPassword, type PmmServerOptions } from '../workload/pmm-server.js';
-import { currentVm, DATA_DEVICE_NAME, dataVolumeName } from './names.js';
+// `cnvm provision`: plan, then apply. The plan is computed from the VM's record (if any) and the flags, after every
+// input was checked — the rendered config, the provider's own preflight (image, network, size limits) — with no
+// side effect. Apply writes the record and the password intent first, then creates the data volume (or finds it,
+// never formatting it), the VM (a generation owned by the record) and starts it, each step journaled in the record.
+//
+// The password invariant: whatever fails or is interrupted, PMM ends up with the password cnvm showed (or will
+// show) the user. A generated password is written to the secret store before the first side effect and reused by
+// every re-run until the first provision completes; a volume cnvm has no record of is never silently taken as
+// "already has a password".
+import { CnvmError } from '../errors.js';
+import type { Provider, VmInfo, Volume } from '../provider/types.js';
+import { randomPassword } from '../workload/pmm-server.js';
+import { renderVmConfig } from './config.js';
+import { applyOverrides, diffDesired, formatChange, type Change, type DesiredOverrides } from './desired.js';
+import { DATA_DEVICE_NAME, dataVolumeName, generationName, validateVmName } from './names.js';
+import { loadRecord } from './lookup.js';
+import { currentGeneration, recordForVm, type DesiredState, type PasswordPolicy, type VmRecord } from './record.js';
+import type { PlanStep } from './plan.js';
+import type { StateStore } from './store.js';
 
-export interface ProvisionRequest {
+export type { PlanStep } from './plan.js';
+
+/** The VM exists with other settings than this run asks for: another command applies them. */
+export class ConflictError extends CnvmError {
+  constructor(message: string) {
+    super('conflict', message);
+  }
+}
+
+/** What the user said about the admin password on this run. */
+export type PasswordChoice =
+  | { kind: 'file'; value: string }
+  /** --keep-password: a reused volume's PMM keeps the password it has. */
+  | { kind: 'keep' }
+  /** --allow-default-password: run with PMM's admin/admin. */
+  | { kind: 'default' };
+
+export interface ProvisionInput {
   name: string;
-  image: { id: string; version?: string };
-  dataSizeGiB: number;
-  sshAuthorizedKeys?: string[];
-  /** Set this admin password at first boot. Absent: a random one for a new data volume, none for a reused one. */
-  adminPassword?: string;
-  pmm?: Pick<PmmServerOptions, 'tag' | 'env' | 'publishHttp' | 'zincati'>;
-  memoryMiB?: number;
-  cpus?: number;
+  /** The full desired state for a VM cnvm has no record of (profile values and defaults filled in). */
+  defaults: DesiredState;
+  /** What this command line gave explicitly: compared with an existing record. */
+  overrides: DesiredOverrides;
+  password?: PasswordChoice;
+  /** The command that changes an existing VM, for the conflict message (`cnvm upgrade --provider libvirt`). */
+  upgradeCommand?: string;
 }
 
 export interface ProvisionEvent {
@@ -25,109 +52,232 @@ export interface ProvisionEvent {
   detail?: string;
 }
 
+export interface ProvisionPlan {
+  name: string;
+  /** No record existed: a new VM. */
+  isNew: boolean;
+  desired: DesiredState;
+  /** Relative to the record (empty for a new VM, or a re-run with the same flags). */
+  changes: Change[];
+  password: { policy: PasswordPolicy; action: 'generate' | 'set-from-file' | 'set-recorded' | 'none' };
+  steps: PlanStep[];
+  keeps: string[];
+  warnings: string[];
+  /** Internal: what apply starts from. */
+  record: VmRecord;
+  existing: { vm?: VmInfo; volume?: Volume };
+}
+
 export interface ProvisionResult {
   vm: VmInfo;
   volume: Volume;
-  /** Only when cnvm generated it now: show it once, it is stored nowhere else readable. */
+  /** The shown-once answer: present on the run that completes a provision with a generated password. */
   generatedAdminPassword?: string;
+  generation: number;
   warnings: string[];
 }
 
-export interface PlanStep {
-  step: string;
-  actions: PlannedAction[];
+function newRecord(provider: Provider, name: string, desired: DesiredState, policy: PasswordPolicy): VmRecord {
+  const now = new Date().toISOString();
+  return { version: 1, provider: provider.name, name, desired, password: { policy }, status: 'provisioning', generations: [], createdAt: now, updatedAt: now };
 }
 
-export interface ProvisionPlan {
-  steps: PlanStep[];
-  keeps: string[];
-}
+/** Pure of side effects: reads the record, the provider's view and renders the config; changes nothing. */
+export async function planProvision(provider: Provider, store: StateStore, input: ProvisionInput): Promise<ProvisionPlan> {
+  validateVmName(input.name);
+  const found = await loadRecord(provider, store, input.name);
+  const volumeName = dataVolumeName(input.name);
+  const volume = await provider.findVolume(volumeName);
+  const gen = found ? currentGeneration(found) : undefined;
+  const vm = gen ? await provider.findVm(gen.vm) : undefined;
+  const warnings: string[] = [];
 
-function dataDiskFor(provider: Provider, volume: Pick<Volume, 'id' | 'deviceName'>): DataDisk {
-  switch (provider.name) {
-    case 'libvirt':
-      return { provider: 'libvirt', serial: volume.deviceName };
-    case 'gcp':
-      return { provider: 'gcp', deviceName: volume.deviceName };
-    case 'aws':
-      return { provider: 'aws', volumeId: volume.id };
+  let desired: DesiredState;
+  let changes: Change[] = [];
+  let record: VmRecord;
+  let action: ProvisionPlan['password']['action'];
+  const recordedSecret = store.readSecret(provider.name, input.name);
+
+  if (found) {
+    desired = applyOverrides(found.desired, input.overrides);
+    changes = diffDesired(found.desired, desired);
+    if (vm && changes.length > 0) {
+      const cmd = input.upgradeCommand ?? `cnvm upgrade --provider ${provider.name}`;
+      throw new ConflictError(
+        `${input.name} exists (${vm.name}, ${vm.state}) and provision does not change an existing VM:\n${changes.map((c) => `  ${formatChange(c)}`).join('\n')}\n` +
+          `To apply these, run: ${cmd} --name ${input.name} with the same flags (a new VM on the same data volume); to keep the VM as it is, drop them.`,
+      );
+    }
+    if (vm && input.password?.kind === 'file') {
+      throw new ConflictError(`${input.name} exists: cnvm sets the admin password only on the first boot of a new data volume; change it in PMM (Configuration → Users) or with \`podman exec pmm-server change-admin-password\` on the VM`);
+    }
+    record = { ...found, desired };
+    if (input.password?.kind === 'file') {
+      record.password = { policy: 'file' };
+      action = 'set-from-file';
+    } else if (recordedSecret !== undefined) {
+      // The secret of a provision that has not completed yet (or not yet proven applied): set the same one again.
+      action = 'set-recorded';
+    } else {
+      action = 'none';
+    }
+  } else {
+    desired = applyOverrides(input.defaults, input.overrides);
+    let policy: PasswordPolicy;
+    if (input.password?.kind === 'file') {
+      policy = 'file';
+      action = 'set-from-file';
+    } else if (input.password?.kind === 'default') {
+      policy = 'default';
+      action = 'none';
+    } else if (volume) {
+      if (input.password?.kind !== 'keep') {
+        throw new CnvmError(
+          'usage',
+          `data volume ${volume.name} (${volume.id}) exists, but cnvm has no record of the VM it belonged to, so it cannot know the PMM admin password on it. ` +
+            'Pass --admin-password-file FILE to set one at first boot, or --keep-password if that volume\'s PMM already has the password you use.',
+        );
+      }
+      policy = 'keep-existing';
+      action = 'none';
+    } else {
+      policy = 'generated';
+      action = 'generate';
+    }
+    record = newRecord(provider, input.name, desired, policy);
   }
-}
+  if (record.password.policy === 'default') warnings.push(`PMM on ${input.name} keeps the default admin/admin password (--allow-default-password): change it before exposing it`);
+  if (volume?.attachedTo && volume.attachedTo !== vm?.name) {
+    throw new CnvmError('conflict', `data volume ${volume.name} is attached to ${volume.attachedTo}, which is not ${input.name}'s current VM; destroy or detach that VM first`);
+  }
 
-/** The Ignition config for this VM: the PMM recipe for the provider's device naming, plus keys and password. */
-export async function renderProvisionConfig(
-  provider: Provider,
-  volume: Pick<Volume, 'id' | 'deviceName'>,
-  req: ProvisionRequest,
-  adminPassword: string | undefined,
-): Promise<{ ignition: string; warnings: string[] }> {
-  const pmm = pmmServer({
-    ...req.pmm,
-    dataDisk: dataDiskFor(provider, volume),
-    adminPassword: 'later',
-    sshAuthorizedKeys: req.sshAuthorizedKeys ?? [],
-  });
-  const fragment = adminPassword ? compose(pmm.fragment, pmmAdminPasswordFile(adminPassword)) : pmm.fragment;
-  const result = await translate(fcos(fragment, '1.4.0'), { strict: true });
-  if (!result.config) throw new Error(`the PMM config did not render: ${result.entries.map((e) => e.message).join('; ')}`);
-  return { ignition: formatIgnition(result.config), warnings: pmm.warnings };
-}
+  const generation = gen?.generation ?? 1;
+  const vmName = gen?.vm ?? generationName(input.name, generation);
+  if (!vm) {
+    const squatter = await provider.findVm(vmName);
+    if (squatter && (squatter.owner?.name !== input.name || squatter.owner.generation !== generation) && !found) {
+      throw new ConflictError(`a VM named ${vmName} already exists and is not cnvm's ${input.name} (${squatter.owner ? `it belongs to ${squatter.owner.name}` : 'it has no cnvm owner'}); pick another --name`);
+    }
+  }
+  // Check everything createVm would need, with the config as it will be (a stand-in of the real password's
+  // shape, and a stand-in volume id for providers that name the disk by it).
+  const placeholderVolume = volume ?? { id: 'vol-0123456789abcdef0', deviceName: DATA_DEVICE_NAME };
+  const passwordForCheck = action === 'set-from-file' && input.password?.kind === 'file' ? input.password.value : action === 'none' ? undefined : randomPassword();
+  const rendered = await renderVmConfig(provider, placeholderVolume, desired, passwordForCheck);
+  warnings.push(...rendered.warnings);
+  if (!vm) await provider.preflight({ name: vmName, image: desired.image, ignition: rendered.ignition, dataVolumeId: placeholderVolume.id });
 
-export function planProvision(provider: Provider, req: ProvisionRequest): ProvisionPlan {
-  const volumeName = dataVolumeName(req.name);
-  const volumeSpec = { name: volumeName, sizeGiB: req.dataSizeGiB, deviceName: DATA_DEVICE_NAME, vmName: req.name };
+  const volumeSpec = { name: volumeName, sizeGiB: desired.dataSizeGiB, deviceName: DATA_DEVICE_NAME, vmName: input.name };
+  const steps: PlanStep[] = [
+    { step: volume ? `data volume ${volumeName}: exists (${volume.id}), attached as it is` : `create data volume ${volumeName} (${desired.dataSizeGiB} GiB)`, actions: volume ? [] : provider.plan.createVolume(volumeSpec) },
+    vm
+      ? { step: `VM ${vm.name}: exists (${vm.state})`, actions: vm.volumes.some((v) => v.volumeId === volume?.id) ? [] : provider.plan.attachVolume(vm.name, volume?.id ?? `<${volumeName}>`) }
+      : { step: `create VM ${vmName} (generation ${generation}) on ${desired.image.version ?? desired.image.id}`, actions: provider.plan.createVm({ name: vmName, image: desired.image, ignition: '<rendered>', dataVolumeId: volume?.id ?? `<${volumeName}>` }) },
+    { step: `start ${vmName}`, actions: vm?.state === 'running' ? [] : provider.plan.startVm(vmName) },
+  ];
+  const passwordLine = {
+    generate: 'PMM admin password: a new random one, recorded (0600) before anything is created, shown once at the end',
+    'set-from-file': 'PMM admin password: from --admin-password-file, set at first boot',
+    'set-recorded': 'PMM admin password: the one recorded by the earlier, unfinished run (set again at first boot)',
+    none: record.password.policy === 'default' ? 'PMM admin password: none set (admin/admin)' : 'PMM admin password: unchanged (the data volume\'s PMM keeps its own)',
+  }[action];
   return {
-    steps: [
-      { step: `data volume ${volumeName} (reused if it exists)`, actions: provider.plan.createVolume(volumeSpec) },
-      { step: `VM ${req.name}`, actions: provider.plan.createVm({ name: req.name, image: req.image, ignition: '<rendered>', dataVolumeId: `<${volumeName}>` }) },
-      { step: `start ${req.name}`, actions: provider.plan.startVm(req.name) },
-    ],
-    keeps: [`an existing ${volumeName} is attached as it is: never formatted, never wiped`],
+    name: input.name,
+    isNew: !found,
+    desired,
+    changes,
+    password: { policy: record.password.policy, action },
+    steps,
+    keeps: [volume ? `data volume ${volume.name} (${volume.id}): never formatted, never wiped` : `the new data volume ${volumeName} is formatted once by Ignition on first boot, never again`, passwordLine],
+    warnings,
+    record,
+    existing: { ...(vm ? { vm } : {}), ...(volume ? { volume } : {}) },
   };
 }
 
-export async function provision(provider: Provider, req: ProvisionRequest, onEvent: (e: ProvisionEvent) => void = () => {}): Promise<ProvisionResult> {
-  const volumeName = dataVolumeName(req.name);
-  // After an upgrade the VM is a later generation (NAME-g2, …): that is the one to complete, not a new NAME.
-  const existingVm = await currentVm(provider, req.name);
-  const vmName = existingVm?.name ?? req.name;
-
-  onEvent({ step: 'volume', status: 'start', detail: volumeName });
-  const existingVolume = await provider.findVolume(volumeName);
-  const volume = existingVolume ?? (await provider.createVolume({ name: volumeName, sizeGiB: req.dataSizeGiB, deviceName: DATA_DEVICE_NAME, vmName: req.name }));
-  onEvent({ step: 'volume', status: existingVolume ? 'skip' : 'done', detail: existingVolume ? `${volumeName} exists; reusing it as it is` : `${volumeName} created` });
-  if (volume.attachedTo && volume.attachedTo !== vmName) {
-    throw new Error(`data volume ${volumeName} is attached to ${volume.attachedTo}; destroy or detach that VM first`);
+/**
+ * Applies a plan under the VM's lock. The plan is computed again under the lock (another run may have finished
+ * in between), so what runs is what the record says now.
+ */
+export async function provision(provider: Provider, store: StateStore, input: ProvisionInput, onEvent: (e: ProvisionEvent) => void = () => {}): Promise<ProvisionResult> {
+  validateVmName(input.name);
+  const lock = store.lock(provider.name, input.name, 'provision');
+  try {
+    const plan = await planProvision(provider, store, input);
+    return await applyProvision(provider, store, plan, input, onEvent);
+  } finally {
+    lock.release();
   }
+}
 
-  let generatedAdminPassword: string | undefined;
-  let warnings: string[] = [];
-  let vm = existingVm;
+async function applyProvision(provider: Provider, store: StateStore, plan: ProvisionPlan, input: ProvisionInput, onEvent: (e: ProvisionEvent) => void): Promise<ProvisionResult> {
+  const record = plan.record;
+  const name = plan.name;
+  // 1. The intent and the secret, before anything exists.
+  let password: string | undefined;
+  if (plan.password.action === 'generate') store.writeSecret(provider.name, name, (password = randomPassword()));
+  else if (plan.password.action === 'set-from-file' && input.password?.kind === 'file') store.writeSecret(provider.name, name, (password = input.password.value));
+  else if (plan.password.action === 'set-recorded') password = store.readSecret(provider.name, name);
+  if (record.current === undefined) {
+    record.current = 1;
+    record.generations = [{ generation: 1, vm: generationName(name, 1), image: record.desired.image, createdAt: new Date().toISOString() }];
+  }
+  const gen = currentGeneration(record);
+  if (!gen) throw new CnvmError('io', `the record of ${name} names generation ${record.current}, which it does not list`);
+  gen.image = plan.existing.vm ? gen.image : record.desired.image;
+  store.writeRecord(record);
+
+  // 2. The data volume.
+  const volumeName = dataVolumeName(name);
+  onEvent({ step: 'volume', status: 'start', detail: volumeName });
+  const volume = plan.existing.volume ?? (await provider.createVolume({ name: volumeName, sizeGiB: record.desired.dataSizeGiB, deviceName: DATA_DEVICE_NAME, vmName: name }));
+  onEvent({ step: 'volume', status: plan.existing.volume ? 'skip' : 'done', detail: plan.existing.volume ? `${volumeName} exists; reusing it as it is` : `${volumeName} created` });
+  record.volume = { id: volume.id, name: volume.name };
+  store.writeRecord(record);
+
+  // 3. The VM: created stopped with the volume (the contract brings one left running by a crash to that state).
+  let vm = plan.existing.vm;
+  let warnings = plan.warnings;
   if (!vm) {
-    // A reused volume already holds PMM's admin password: change it only when asked.
-    let password = req.adminPassword;
-    if (password === undefined && !existingVolume) password = generatedAdminPassword = randomPassword();
     onEvent({ step: 'config', status: 'start' });
-    const rendered = await renderProvisionConfig(provider, volume, req, password);
-    warnings = rendered.warnings;
+    const rendered = await renderVmConfig(provider, volume, record.desired, password);
     onEvent({ step: 'config', status: 'done' });
-    onEvent({ step: 'vm', status: 'start', detail: req.name });
+    onEvent({ step: 'vm', status: 'start', detail: gen.vm });
     vm = await provider.createVm({
-      name: req.name,
-      image: req.image,
+      name: gen.vm,
+      image: record.desired.image,
       ignition: rendered.ignition,
       dataVolumeId: volume.id,
-      ...(req.memoryMiB ? { memoryMiB: req.memoryMiB } : {}),
-      ...(req.cpus ? { cpus: req.cpus } : {}),
+      ...(record.desired.memoryMiB ? { memoryMiB: record.desired.memoryMiB } : {}),
+      ...(record.desired.cpus ? { cpus: record.desired.cpus } : {}),
+      owner: { name, generation: gen.generation },
+      record: recordForVm({ ...record, status: 'ready' }),
     });
-    onEvent({ step: 'vm', status: 'done', detail: `${req.name} defined` });
+    warnings = [...new Set([...warnings, ...rendered.warnings])];
+    onEvent({ step: 'vm', status: 'done', detail: `${gen.vm} defined` });
   } else {
-    onEvent({ step: 'vm', status: 'skip', detail: `${vmName} exists` });
-    if (!vm.volumes.some((v) => v.volumeId === volume.id)) vm = await provider.attachVolume(vmName, volume.id);
+    onEvent({ step: 'vm', status: 'skip', detail: `${vm.name} exists` });
+    if (!vm.volumes.some((v) => v.volumeId === volume.id)) {
+      if (vm.state !== 'stopped') vm = await provider.stopVm(vm.name);
+      vm = await provider.attachVolume(vm.name, volume.id);
+    }
   }
 
-  onEvent({ step: 'start', status: 'start', detail: vmName });
-  vm = await provider.startVm(vmName);
+  // 4. Start.
+  onEvent({ step: 'start', status: 'start', detail: vm.name });
+  vm = await provider.startVm(vm.name);
   onEvent({ step: 'start', status: 'done', detail: vm.state });
-  return { vm, volume: (await provider.findVolume(volumeName)) ?? volume, ...(generatedAdminPassword ? { generatedAdminPassword } : {}), warnings };
+
+  // 5. Done: the shown-once answer goes out on the run that completes, and only once.
+  const show = record.password.policy === 'generated' && !record.password.shownAt && password !== undefined;
+  record.status = 'ready';
+  if (show) record.password = { ...record.password, shownAt: new Date().toISOString() };
+  store.writeRecord(record);
+  return {
+    vm,
+    volume: (await provider.findVolume(volumeName)) ?? volume,
+    generation: gen.generation,
+    ...(show && password ? { generatedAdminPassword: password } : {}),
+    warnings,
+  };
 }

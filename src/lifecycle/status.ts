@@ -1,9 +1,15 @@
-// `cnvm status`: the VM and its data volume as the provider reports them.
+// `cnvm status`: the VM and its data volume, found from the record (never by scanning other VMs' names).
+import { NotFoundError } from '../provider/errors.js';
 import type { Provider, VmInfo, Volume } from '../provider/types.js';
-import { currentVm, dataVolumeName, generations } from './names.js';
+import { loadRecord } from './lookup.js';
+import { dataVolumeName } from './names.js';
+import { currentGeneration, type VmRecord } from './record.js';
+import type { StateStore } from './store.js';
 
 export interface Status {
   name: string;
+  record: VmRecord;
+  generation?: number;
   /** The current generation: the VM holding the data volume. */
   vm?: VmInfo;
   volume?: Volume;
@@ -11,7 +17,17 @@ export interface Status {
   others: string[];
 }
 
-export async function status(provider: Provider, name: string): Promise<Status> {
-  const [vm, volume, all] = await Promise.all([currentVm(provider, name), provider.findVolume(dataVolumeName(name)), generations(provider, name)]);
-  return { name, ...(vm ? { vm } : {}), ...(volume ? { volume } : {}), others: all.map((v) => v.name).filter((n) => n !== vm?.name) };
+export async function status(provider: Provider, store: StateStore, name: string): Promise<Status> {
+  const record = await loadRecord(provider, store, name);
+  if (!record) throw new NotFoundError(`no VM named ${name} on ${provider.name}: cnvm has no record of it here (${store.dir}) and no VM at the provider carries one`);
+  const gen = currentGeneration(record);
+  const [vm, volume] = await Promise.all([gen ? provider.findVm(gen.vm) : undefined, provider.findVolume(dataVolumeName(name))]);
+  const others: string[] = [];
+  for (const g of record.generations) {
+    if (g.generation === gen?.generation) continue;
+    const other = await provider.findVm(g.vm);
+    if (other && other.owner?.name !== undefined && other.owner.name !== name) continue;
+    if (other) others.push(other.name);
+  }
+  return { name, record, ...(gen ? { generation: gen.generation } : {}), ...(vm ? { vm } : {}), ...(volume ? { volume } : {}), others };
 }

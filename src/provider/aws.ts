@@ -5,8 +5,10 @@
 // Ignition is the instance's user data (wrapped and compressed above EC2's 16 KB). Waits use the SDK's waiters;
 // throttling (RequestLimitExceeded) is retried by the SDK's standard retry strategy with backoff.
 import { randomUUID } from 'node:crypto';
+import { defineProvider } from './contract.js';
 import { InUseError, NotFoundError, PermissionError, ProviderError, TimeoutError, WrongStateError } from './errors.js';
 import { fitIgnition } from './ignition-size.js';
+import { recordFromTags, recordToTags } from './record-tags.js';
 import type { ListResult, PlannedAction, Provider, VmInfo, VmSpec, VmState, Volume, VolumeSpec } from './types.js';
 
 export const EC2_USER_DATA_LIMIT = 16 * 1024;
@@ -39,6 +41,14 @@ interface Tag {
 }
 
 const tag = (tags: Tag[] | undefined, key: string): string | undefined => tags?.find((t) => t.Key === key)?.Value;
+const RECORD_TAG_PREFIX = 'cnvm:record:';
+
+function ownerAndRecord(tags: Tag[] | undefined): Pick<VmInfo, 'owner' | 'record'> {
+  const owner = tag(tags, 'cnvm:owner');
+  const generation = Number(tag(tags, 'cnvm:generation'));
+  const record = recordFromTags(RECORD_TAG_PREFIX, tags);
+  return { ...(owner && Number.isInteger(generation) ? { owner: { name: owner, generation } } : {}), ...(record ? { record } : {}) };
+}
 
 function vmState(name: string | undefined): VmState {
   switch (name) {
@@ -78,7 +88,13 @@ export function awsRequests(o: AwsOptions, resolved: { az?: string; securityGrou
       ...(o.subnetId ? { SubnetId: o.subnetId } : { Placement: { AvailabilityZone: az } }),
       ...(groups?.length ? { SecurityGroupIds: groups } : o.allowCidrs?.length ? { SecurityGroupIds: ['<cnvm-pmm group>'] } : {}),
       ...(o.keyName ? { KeyName: o.keyName } : {}),
-      TagSpecifications: tags('instance', { Name: spec.name, [MANAGED]: 'true', 'cnvm:image': spec.image.id }),
+      TagSpecifications: tags('instance', {
+        Name: spec.name,
+        [MANAGED]: 'true',
+        'cnvm:image': spec.image.id,
+        ...(spec.owner ? { 'cnvm:owner': spec.owner.name, 'cnvm:generation': String(spec.owner.generation) } : {}),
+        ...(spec.record ? recordToTags(RECORD_TAG_PREFIX, spec.record) : {}),
+      }),
       MetadataOptions: { HttpTokens: 'required' },
     }),
     attachVolume: (instanceId: string, volumeId: string) => ({ InstanceId: instanceId, VolumeId: volumeId, Device: DATA_DEVICE }),
@@ -220,6 +236,7 @@ export function createAwsProvider(options: AwsOptions): Provider {
         .filter((v) => v.Attachments?.some((a) => a.InstanceId === i.InstanceId && a.State !== 'detached'))
         .map((v) => ({ volumeId: v.VolumeId ?? '', deviceName: tag(v.Tags, 'cnvm:device') ?? '' })),
       addresses: state === 'running' ? [i.PublicIpAddress, i.PrivateIpAddress].filter((x): x is string => !!x) : [],
+      ...ownerAndRecord(i.Tags),
     };
   }
 
@@ -269,6 +286,8 @@ export function createAwsProvider(options: AwsOptions): Provider {
 
   const provider: Provider = {
     name: 'aws',
+    // Nitro NVMe: the serial is the volume id without its dash.
+    dataDisk: (volume) => ({ provider: 'aws', volumeId: volume.id }),
     plan: {
       createVolume: (spec) => planned('ec2:CreateVolume', req.createVolume(spec), `encrypted gp3 volume ${spec.name}, ${spec.sizeGiB} GiB`),
       deleteVolume: (id) => planned('ec2:DeleteVolume', { VolumeId: id }, `delete ${id} and everything on it`),
@@ -311,6 +330,11 @@ export function createAwsProvider(options: AwsOptions): Provider {
     async findVm(name) {
       const i = await instanceByName(name);
       return i ? vmOf(i) : undefined;
+    },
+
+    async preflight(spec) {
+      fitIgnition(spec.ignition, EC2_USER_DATA_LIMIT, 'EC2 user data');
+      if (!/^ami-[0-9a-f]{8,17}$/.test(spec.image.id) && !spec.image.id.startsWith('<')) throw new ProviderError('invalid', `${spec.image.id} is not an AMI id (ami-…)`);
     },
 
     async createVm(spec) {
@@ -397,15 +421,27 @@ export function createAwsProvider(options: AwsOptions): Provider {
     async list(): Promise<ListResult> {
       const { ec2 } = await load();
       const managed = [{ Name: `tag:${MANAGED}`, Values: ['true'] }];
-      const inst = await send<{ Reservations?: { Instances?: Instance[] }[] }>(
-        'DescribeInstances',
-        new ec2.DescribeInstancesCommand({ Filters: [...managed, { Name: 'instance-state-name', Values: ['pending', 'running', 'stopping', 'stopped'] }] }),
-      );
-      const vols = await send<{ Volumes?: Ebs[] }>('DescribeVolumes', new ec2.DescribeVolumesCommand({ Filters: managed }));
-      const vms = await Promise.all((inst.Reservations ?? []).flatMap((r) => r.Instances ?? []).map(vmOf));
-      const volumes = await Promise.all((vols.Volumes ?? []).filter((v) => v.State !== 'deleted').map(volumeOf));
+      // Both calls page (EC2 returns NextToken past MaxResults; moto pages instances at 100 reservations).
+      const instances: Instance[] = [];
+      let token: string | undefined;
+      do {
+        const page: { Reservations?: { Instances?: Instance[] }[]; NextToken?: string } = await send(
+          'DescribeInstances',
+          new ec2.DescribeInstancesCommand({ Filters: [...managed, { Name: 'instance-state-name', Values: ['pending', 'running', 'stopping', 'stopped'] }], MaxResults: 1000, ...(token ? { NextToken: token } : {}) }),
+        );
+        instances.push(...(page.Reservations ?? []).flatMap((r) => r.Instances ?? []));
+        token = page.NextToken;
+      } while (token);
+      const ebs: Ebs[] = [];
+      do {
+        const page: { Volumes?: Ebs[]; NextToken?: string } = await send('DescribeVolumes', new ec2.DescribeVolumesCommand({ Filters: managed, MaxResults: 500, ...(token ? { NextToken: token } : {}) }));
+        ebs.push(...(page.Volumes ?? []));
+        token = page.NextToken;
+      } while (token);
+      const vms = await Promise.all(instances.map(vmOf));
+      const volumes = await Promise.all(ebs.filter((v) => v.State !== 'deleted').map(volumeOf));
       return { vms, volumes };
     },
   };
-  return provider;
+  return defineProvider(provider);
 }

@@ -4,6 +4,7 @@
 // `user-data` metadata key. Every mutation is a zone operation that cnvm waits on until DONE and checks for errors,
 // with a requestId so a retried request is not applied twice; rate and quota errors are retried with backoff.
 import { randomUUID } from 'node:crypto';
+import { defineProvider } from './contract.js';
 import { InUseError, NotFoundError, PermissionError, ProviderError, TimeoutError, WrongStateError } from './errors.js';
 import { fitIgnition } from './ignition-size.js';
 import type { ListResult, PlannedAction, Provider, VmInfo, VmSpec, VmState, Volume, VolumeSpec } from './types.js';
@@ -60,7 +61,8 @@ export function gcpRequests(o: Required<Pick<GcpOptions, 'project' | 'zone'>> & 
       instanceResource: {
         name: spec.name,
         machineType: `${zoneUrl}/machineTypes/${o.machineType ?? 'e2-standard-4'}`,
-        labels: { [MANAGED_LABEL]: 'true' },
+        // Labels hold the owner (values: lowercase, ≤ 63 characters, as cnvm's names are); the record is metadata.
+        labels: { [MANAGED_LABEL]: 'true', ...(spec.owner ? { 'cnvm-owner': spec.owner.name, 'cnvm-generation': String(spec.owner.generation) } : {}) },
         tags: { items: o.tags ?? ['https-server'] },
         disks: [
           { boot: true, autoDelete: true, initializeParams: { sourceImage: spec.image.id, diskSizeGb: '20' } },
@@ -73,7 +75,7 @@ export function gcpRequests(o: Required<Pick<GcpOptions, 'project' | 'zone'>> & 
             accessConfigs: [{ name: 'External NAT', type: 'ONE_TO_ONE_NAT' }],
           },
         ],
-        metadata: { items: [{ key: 'user-data', value: userData }, { key: 'cnvm-image', value: spec.image.id }] },
+        metadata: { items: [{ key: 'user-data', value: userData }, { key: 'cnvm-image', value: spec.image.id }, ...(spec.record ? [{ key: 'cnvm-record', value: spec.record }] : [])] },
       },
     }),
     attachDisk: (instance: string, disk: string, deviceName: string): Json => ({
@@ -239,6 +241,10 @@ export function createGcpProvider(options: GcpOptions): Provider {
     const disks = (Array.isArray(inst.disks) ? inst.disks : []) as Json[];
     const meta = ((inst.metadata as Json | undefined)?.items ?? []) as { key: string; value: string }[];
     const nics = (Array.isArray(inst.networkInterfaces) ? inst.networkInterfaces : []) as Json[];
+    const labels = (inst.labels ?? {}) as Record<string, string>;
+    const owner = labels['cnvm-owner'];
+    const generation = Number(labels['cnvm-generation']);
+    const record = meta.find((m) => m.key === 'cnvm-record')?.value;
     const addresses = nics.flatMap((n) => [
       ...((n.accessConfigs as Json[] | undefined) ?? []).map((a) => a.natIP).filter((x): x is string => typeof x === 'string'),
       ...(typeof n.networkIP === 'string' ? [n.networkIP] : []),
@@ -250,6 +256,8 @@ export function createGcpProvider(options: GcpOptions): Provider {
       image: meta.find((m) => m.key === 'cnvm-image')?.value ?? '',
       volumes: disks.filter((d) => !d.boot).map((d) => ({ volumeId: lastSegment(d.source), deviceName: String(d.deviceName ?? '') })),
       addresses: vmState(inst.status) === 'running' ? addresses : [],
+      ...(owner && Number.isInteger(generation) ? { owner: { name: owner, generation } } : {}),
+      ...(record ? { record } : {}),
     };
   };
 
@@ -275,8 +283,10 @@ export function createGcpProvider(options: GcpOptions): Provider {
     await mutate(`firewalls.insert ${name}`, (cl, r) => cl.firewalls.insert!(r), req.firewallInsert(options.firewallSourceRanges), 'global');
   }
 
-  return {
+  return defineProvider({
     name: 'gcp',
+    // The attachment's deviceName: /dev/disk/by-id/google-<deviceName>.
+    dataDisk: (volume) => ({ provider: 'gcp', deviceName: volume.deviceName }),
     plan: {
       createVolume: (spec) => planned('compute.disks.insert', req.diskInsert(spec), `new ${spec.sizeGiB} GiB persistent disk ${spec.name}, labelled ${MANAGED_LABEL}`),
       deleteVolume: (id) => planned('compute.disks.delete', req.disk(id), `delete disk ${id} and everything on it`),
@@ -316,6 +326,11 @@ export function createGcpProvider(options: GcpOptions): Provider {
     async findVm(name) {
       const inst = await getInstance(name);
       return inst ? vmOf(inst) : undefined;
+    },
+
+    async preflight(spec) {
+      if (!/^[a-z]([-a-z0-9]{0,61}[a-z0-9])?$/.test(spec.name)) throw new ProviderError('invalid', `${JSON.stringify(spec.name)} is not a valid GCE instance name (lowercase letters, digits, dashes; ≤ 63; starts with a letter)`);
+      fitIgnition(spec.ignition, GCE_METADATA_LIMIT, 'a GCE metadata value');
     },
 
     async createVm(spec) {
@@ -390,5 +405,5 @@ export function createGcpProvider(options: GcpOptions): Provider {
       const disks = await call<Json[]>('disks.list', () => c.disks.list!({ project: o.project, zone: o.zone, filter }));
       return { vms: (instances ?? []).map(vmOf), volumes: (disks ?? []).map(volumeOf) };
     },
-  };
+  });
 }

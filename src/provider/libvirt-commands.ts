@@ -25,6 +25,10 @@ export interface DomainSettings {
   bootDisk: string;
   baseImage: string;
   imageVersion?: string;
+  /** The cnvm VM this domain is a generation of, and which. */
+  owner?: { name: string; generation: number };
+  /** cnvm's record of the VM (JSON, no secrets): travels with the domain so another host sees it. */
+  record?: string;
   ignitionPath: string;
   dataDisk?: { path: string; serial: string };
   /** libvirt network to attach, or none (tests; hosts without a network). */
@@ -62,6 +66,7 @@ export const cmd = {
   dumpxml: (l: LibvirtLayout, name: string): string[] => virsh(l, 'dumpxml', '--inactive', name),
   domifaddr: (l: LibvirtLayout, name: string): string[] => virsh(l, 'domifaddr', name, '--source', 'lease'),
   capabilities: (l: LibvirtLayout): string[] => virsh(l, 'capabilities'),
+  netInfo: (l: LibvirtLayout, network: string): string[] => virsh(l, 'net-info', network),
   listAll: (l: LibvirtLayout): string[] => virsh(l, 'list', '--all', '--name'),
   // Attach and detach change the persistent definition only: the adapter requires the VM to be stopped, which
   // avoids hot-plug (unsupported on the `pc` machine type, and unacknowledged by a guest that is not up).
@@ -81,6 +86,8 @@ export function domainXml(d: DomainSettings): string {
     `    <cnvm:vm xmlns:cnvm='${CNVM_XMLNS}'>`,
     `      <cnvm:image>${esc(d.baseImage)}</cnvm:image>`,
     ...(d.imageVersion ? [`      <cnvm:image-version>${esc(d.imageVersion)}</cnvm:image-version>`] : []),
+    ...(d.owner ? [`      <cnvm:owner name='${esc(d.owner.name)}' generation='${d.owner.generation}'/>`] : []),
+    ...(d.record ? [`      <cnvm:record>${esc(d.record)}</cnvm:record>`] : []),
     '    </cnvm:vm>',
     '  </metadata>',
     `  <memory unit='MiB'>${d.memoryMiB}</memory>`,
@@ -123,6 +130,8 @@ export function domainXml(d: DomainSettings): string {
 export interface ParsedDomain {
   cnvm: boolean;
   image: string;
+  owner?: { name: string; generation: number };
+  record?: string;
   disks: { path: string; target: string; serial?: string }[];
 }
 
@@ -139,7 +148,15 @@ export function parseDomainXml(xml: string): ParsedDomain {
     if (path && target) disks.push({ path: unesc(path), target, ...(serial ? { serial: unesc(serial) } : {}) });
   }
   const image = /<cnvm:image>(.*?)<\/cnvm:image>/.exec(xml)?.[1];
-  return { cnvm: xml.includes(CNVM_XMLNS), image: image ? unesc(image) : '', disks };
+  const owner = /<cnvm:owner\s+name=(['"])(.*?)\1\s+generation=(['"])(\d+)\3/.exec(xml);
+  const record = /<cnvm:record>([\s\S]*?)<\/cnvm:record>/.exec(xml)?.[1];
+  return {
+    cnvm: xml.includes(CNVM_XMLNS),
+    image: image ? unesc(image) : '',
+    disks,
+    ...(owner ? { owner: { name: unesc(owner[2] ?? ''), generation: Number(owner[4]) } } : {}),
+    ...(record ? { record: unesc(record) } : {}),
+  };
 }
 
 /** `virsh domstate` words → the provider-neutral states. */

@@ -23,6 +23,7 @@ import {
 import { homedir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { writeFileAtomic } from '../util/atomic-write.js';
+import { defineProvider } from './contract.js';
 import { InUseError, NotFoundError, PermissionError, ProviderError, TimeoutError, WrongStateError } from './errors.js';
 import {
   baseImagePath,
@@ -162,7 +163,7 @@ export function createLibvirtProvider(options: LibvirtOptions = {}): Provider {
       .filter((d) => d.path.startsWith(join(layout.storageDir, 'volumes') + '/'))
       .map((d) => ({ volumeId: d.path, deviceName: d.serial ?? '' }));
     const addresses = state === 'running' && network ? parseDomIfAddr((await tryRun(cmd.domifaddr(layout, name))) ?? '') : [];
-    return { name, id: name, state, image: parsed.image, volumes, addresses };
+    return { name, id: name, state, image: parsed.image, volumes, addresses, ...(parsed.owner ? { owner: parsed.owner } : {}), ...(parsed.record ? { record: parsed.record } : {}) };
   }
 
   async function mustDescribe(name: string): Promise<VmInfo> {
@@ -264,8 +265,10 @@ export function createLibvirtProvider(options: LibvirtOptions = {}): Provider {
     ],
   };
 
-  return {
+  return defineProvider({
     name: 'libvirt',
+    // virtio disk with <serial>: /dev/disk/by-id/virtio-<serial>.
+    dataDisk: (volume) => ({ provider: 'libvirt', serial: volume.deviceName }),
     plan,
 
     async findVolume(name) {
@@ -296,6 +299,16 @@ export function createLibvirtProvider(options: LibvirtOptions = {}): Provider {
     },
 
     findVm: (name) => describe(checkName('VM', name)),
+
+    async preflight(spec) {
+      checkName('VM', spec.name);
+      if (!existsSync(spec.image.id)) throw new NotFoundError(`base image ${spec.image.id} does not exist (--image)`);
+      if (network) {
+        const info = await tryRun(cmd.netInfo(layout, network));
+        if (info === undefined) throw new NotFoundError(`libvirt network ${network} does not exist on ${uri}; pick another (--network NAME) or none (--network none)`);
+        if (!/^Active:\s+yes/m.test(info)) throw new WrongStateError(`libvirt network ${network} is not active; start it (virsh -c ${uri} net-start ${network}) or use another network (--network NAME|none)`);
+      }
+    },
 
     async createVm(spec) {
       const existing = await describe(checkName('VM', spec.name));
@@ -329,6 +342,8 @@ export function createLibvirtProvider(options: LibvirtOptions = {}): Provider {
         bootDisk: boot,
         baseImage: spec.image.id,
         ...(spec.image.version ? { imageVersion: spec.image.version } : {}),
+        ...(spec.owner ? { owner: spec.owner } : {}),
+        ...(spec.record ? { record: spec.record } : {}),
         ignitionPath: ignitionPath(layout, spec.name),
         ...(dataDisk ? { dataDisk } : {}),
         ...(network ? { network } : {}),
@@ -417,7 +432,7 @@ export function createLibvirtProvider(options: LibvirtOptions = {}): Provider {
       }
       return { vms, volumes };
     },
-  };
+  });
 }
 
 interface QemuAccess {

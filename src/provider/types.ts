@@ -2,6 +2,8 @@
 // code drives. Every operation is idempotent: re-running it after it succeeded finds what exists and changes
 // nothing. Every operation also has a pure `plan` form that says what it would run, for --dry-run.
 
+import type { DataDisk } from '../workload/data-disk.js';
+
 export type ProviderName = 'libvirt' | 'aws' | 'gcp';
 
 export type VmState = 'pending' | 'running' | 'stopping' | 'stopped' | 'unknown';
@@ -42,6 +44,15 @@ export interface VmSpec {
   dataVolumeId?: string;
   memoryMiB?: number;
   cpus?: number;
+  /** The cnvm VM this is a generation of: stored with the VM (libvirt metadata, EC2 tags, GCE labels). */
+  owner?: VmOwner;
+  /** cnvm's record of the VM's desired state (JSON, never a secret), stored with the VM for other operators. */
+  record?: string;
+}
+
+export interface VmOwner {
+  name: string;
+  generation: number;
 }
 
 export interface DestroyVmOptions {
@@ -61,6 +72,8 @@ export interface VmInfo {
   image: string;
   volumes: VmAttachment[];
   addresses: string[];
+  owner?: VmOwner;
+  record?: string;
 }
 
 export interface ListResult {
@@ -80,6 +93,15 @@ export interface PlannedAction {
 
 export interface Provider {
   readonly name: ProviderName;
+
+  /** How the guest finds a data volume: the stable device path the PMM recipe mounts (adapter-specific naming). */
+  dataDisk(volume: Pick<Volume, 'id' | 'deviceName'>): DataDisk;
+
+  /**
+   * Read-only checks of everything createVm would need (image present, network active, config within the
+   * metadata limit, zone consistent): run before the first side effect, so bad input fails with nothing created.
+   */
+  preflight(spec: VmSpec): Promise<void>;
 
   findVolume(name: string): Promise<Volume | undefined>;
   createVolume(spec: VolumeSpec): Promise<Volume>;

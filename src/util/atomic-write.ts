@@ -2,11 +2,11 @@
 // final mode and owner, so a secret is never briefly world-readable), fsync, then rename over the target.
 import { closeSync, fchownSync, fsyncSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
+import { CnvmError } from '../errors.js';
 
-export class AtomicWriteError extends Error {
+export class AtomicWriteError extends CnvmError {
   constructor(message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.name = 'AtomicWriteError';
+    super('io', message, options);
   }
 }
 

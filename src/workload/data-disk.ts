@@ -1,5 +1,7 @@
 // The data disk's device path as the guest sees it, stable across reboots and re-attachment, per provider. Never
 // /dev/sdX or /dev/disk/by-diskseq/N: those depend on probe and attach order.
+import { CnvmError } from '../errors.js';
+
 export type DataDisk =
   /** libvirt: virtio disk with `<serial>`; udev names it /dev/disk/by-id/virtio-<serial> (serial ≤ 20 bytes). */
   | { provider: 'libvirt'; serial: string }
@@ -8,10 +10,9 @@ export type DataDisk =
   /** EC2 Nitro: the NVMe serial is the volume id without its dash. */
   | { provider: 'aws'; volumeId: string };
 
-export class DataDiskError extends Error {
+export class DataDiskError extends CnvmError {
   constructor(message: string) {
-    super(message);
-    this.name = 'DataDiskError';
+    super('usage', message);
   }
 }
 

@@ -1,7 +1,8 @@
-/** An option given to the PMM recipe is invalid; the message says which and why. The CLI maps it to exit code 4. */
-export class PmmOptionsError extends Error {
+import { CnvmError } from '../errors.js';
+
+/** An option given to the PMM recipe is invalid; the message says which and why. A user's input: exit code 2. */
+export class PmmOptionsError extends CnvmError {
   constructor(message: string) {
-    super(message);
-    this.name = 'PmmOptionsError';
+    super('usage', message);
   }
 }

@@ -1,12 +1,13 @@
 // Which PMM 3 image tag to run: resolve "the newest 3.x release" from percona/pmm's GitHub releases (Octokit), or
 // fall back to a pinned tag the caller chose to accept. Offline or rate-limited, the error says so and how to
 // proceed (--pmm-tag); nothing here runs during a plain render.
+import { CnvmError } from '../errors.js';
+
 export const PMM_PINNED_TAG = '3.4.1';
 
-export class PmmReleaseError extends Error {
+export class PmmReleaseError extends CnvmError {
   constructor(message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.name = 'PmmReleaseError';
+    super('provider', message, options);
   }
 }
 

@@ -6,10 +6,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { dataVolumeName } from '../../src/lifecycle/names.js';
-import { provision } from '../../src/lifecycle/provision.js';
 import { upgrade } from '../../src/lifecycle/upgrade.js';
 import { createLibvirtProvider } from '../../src/provider/libvirt.js';
 import { crashable } from '../support/crashable.js';
+import { provisionVm, tempStore } from '../support/lifecycle.js';
 import { upgradeFaultMatrix } from './upgrade-matrix.js';
 
 function setup(tag: string) {
@@ -39,13 +39,13 @@ function writeAt(path: string, bytes: Buffer): void {
 describe('upgrade on real libvirt', () => {
   it('end to end: same volume (path and serial), old domain gone, bytes intact', async () => {
     const { dir, imageA, imageB, provider } = setup('e2e');
-    const stateDir = join(dir, 'state');
+    const store = tempStore();
     const name = `cnvm-e2e${process.pid}`;
     try {
-      const first = await provision(provider, { name, image: { id: imageA, version: 'A' }, dataSizeGiB: 1 });
+      const first = await provisionVm(provider, store, name, { id: imageA, version: 'A' });
       const marker = Buffer.from(`PMM data written before the upgrade ${Date.now()}`);
       writeAt(first.volume.id, marker);
-      const result = await upgrade(provider, { name, image: { id: imageB, version: 'B' }, stateDir, skipHealthCheck: true });
+      const result = await upgrade(provider, store, { name, overrides: { image: { id: imageB, version: 'B' } }, skipHealthCheck: true });
       expect(result).toMatchObject({ outcome: 'upgraded', oldVm: name, newVm: `${name}-g2` });
       expect(result.vm.state).toBe('running');
       expect(result.vm.image).toBe(imageB);
@@ -60,6 +60,7 @@ describe('upgrade on real libvirt', () => {
     } finally {
       for (const vm of [name, `${name}-g2`]) await provider.destroyVm(vm).catch(() => undefined);
       rmSync(dir, { recursive: true, force: true });
+      store.cleanup();
     }
   }, 120_000);
 

@@ -1,15 +1,13 @@
 // The upgrade fault matrix, written once and run against every provider (the in-memory fake here, real libvirt
 // in upgrade-libvirt.test.ts): for every mutating call of an upgrade, and of a rollback, crash just before it
 // and just after it, re-run the command, and check the invariants.
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { expect, it } from 'vitest';
 import { Journal } from '../../src/lifecycle/journal.js';
 import { dataVolumeName } from '../../src/lifecycle/names.js';
-import { provision } from '../../src/lifecycle/provision.js';
 import { upgrade, UpgradeRolledBackError } from '../../src/lifecycle/upgrade.js';
+import type { StateStore } from '../../src/lifecycle/store.js';
 import type { ImageRef, Provider } from '../../src/provider/types.js';
+import { provisionVm, tempStore } from '../support/lifecycle.js';
 
 export interface MatrixHarness {
   provider: Provider;
@@ -37,13 +35,12 @@ export interface MatrixOptions {
 const healthy = async (): Promise<boolean> => true;
 const unhealthy = async (): Promise<boolean> => false;
 
-async function freshUpgradeTarget(h: MatrixHarness, stateDir: string, marker: Buffer): Promise<void> {
-  await provision(h.provider, { name: h.name, image: h.imageA, dataSizeGiB: 1, adminPassword: 'first-boot-password' });
+async function freshUpgradeTarget(h: MatrixHarness, store: StateStore, marker: Buffer): Promise<void> {
+  await provisionVm(h.provider, store, h.name, h.imageA, { password: { kind: 'file', value: 'first-boot-password' } });
   await h.writeBytes(marker);
-  void stateDir;
 }
 
-async function checkUpgraded(h: MatrixHarness, stateDir: string, marker: Buffer, expectNew: string): Promise<void> {
+async function checkUpgraded(h: MatrixHarness, store: StateStore, marker: Buffer, expectNew: string): Promise<void> {
   const vol = await h.provider.findVolume(dataVolumeName(h.name));
   expect(vol?.attachedTo).toBe(expectNew);
   const vm = await h.provider.findVm(expectNew);
@@ -52,17 +49,17 @@ async function checkUpgraded(h: MatrixHarness, stateDir: string, marker: Buffer,
   expect(await h.provider.findVm(h.name)).toBeUndefined();
   expect((await h.readBytes(marker.length)).equals(marker)).toBe(true);
   expect(await h.maxAttachments()).toBeLessThanOrEqual(1);
-  expect(Journal.for(stateDir, h.provider.name, h.name).read()?.phase).toBe('done');
+  expect(Journal.for(store.dir, h.provider.name, h.name).read()?.phase).toBe('done');
 }
 
-async function checkRolledBack(h: MatrixHarness, stateDir: string, marker: Buffer): Promise<void> {
+async function checkRolledBack(h: MatrixHarness, store: StateStore, marker: Buffer): Promise<void> {
   const vol = await h.provider.findVolume(dataVolumeName(h.name));
   expect(vol?.attachedTo).toBe(h.name);
   expect((await h.provider.findVm(h.name))?.state).toBe('running');
   expect(await h.provider.findVm(`${h.name}-g2`)).toBeUndefined();
   expect((await h.readBytes(marker.length)).equals(marker)).toBe(true);
   expect(await h.maxAttachments()).toBeLessThanOrEqual(1);
-  expect(Journal.for(stateDir, h.provider.name, h.name).read()?.phase).toBe('rolled-back');
+  expect(Journal.for(store.dir, h.provider.name, h.name).read()?.phase).toBe('rolled-back');
 }
 
 /** Runs an upgrade expecting an injected crash; returns whether it crashed. */
@@ -85,20 +82,20 @@ export function upgradeFaultMatrix(label: string, options: MatrixOptions): void 
   it(`${label}: a clean upgrade and a clean rollback`, async () => {
     for (const kind of ['upgrade', 'rollback'] as const) {
       const h = await options.makeHarness();
-      const stateDir = mkdtempSync(join(tmpdir(), 'cnvm-state-'));
+      const store = tempStore();
       const marker = Buffer.from(`marker ${kind} ${Date.now()}`);
       try {
-        await freshUpgradeTarget(h, stateDir, marker);
+        await freshUpgradeTarget(h, store, marker);
         const before = h.callCount();
-        const req = { name: h.name, image: h.imageB, stateDir, healthCheck: kind === 'upgrade' ? healthy : unhealthy, healthTimeoutSec: 0.05, healthIntervalMs: 10 };
-        if (kind === 'upgrade') await checkUpgraded(h, stateDir, marker, (await upgrade(h.provider, req)).newVm);
+        const req = { name: h.name, overrides: { image: h.imageB }, healthCheck: kind === 'upgrade' ? healthy : unhealthy, healthTimeoutSec: 0.05, healthIntervalMs: 10 };
+        if (kind === 'upgrade') await checkUpgraded(h, store, marker, (await upgrade(h.provider, store, req)).newVm);
         else {
-          await expect(upgrade(h.provider, req)).rejects.toBeInstanceOf(UpgradeRolledBackError);
-          await checkRolledBack(h, stateDir, marker);
+          await expect(upgrade(h.provider, store, req)).rejects.toBeInstanceOf(UpgradeRolledBackError);
+          await checkRolledBack(h, store, marker);
         }
         counts[kind] = h.callCount() - before;
       } finally {
-        rmSync(stateDir, { recursive: true, force: true });
+        store.cleanup();
         await h.cleanup();
       }
     }
@@ -114,26 +111,26 @@ export function upgradeFaultMatrix(label: string, options: MatrixOptions): void 
         const points = options.points ? options.points(n) : Array.from({ length: n }, (_, i) => i + 1);
         for (const point of points) {
           const h = await options.makeHarness();
-          const stateDir = mkdtempSync(join(tmpdir(), 'cnvm-state-'));
+          const store = tempStore();
           const marker = Buffer.from(`marker ${kind} ${when} ${point} ${Date.now()}`);
           try {
-            await freshUpgradeTarget(h, stateDir, marker);
-            const req = { name: h.name, image: h.imageB, stateDir, healthCheck: kind === 'upgrade' ? healthy : unhealthy, healthTimeoutSec: 0.05, healthIntervalMs: 10 };
+            await freshUpgradeTarget(h, store, marker);
+            const req = { name: h.name, overrides: { image: h.imageB }, healthCheck: kind === 'upgrade' ? healthy : unhealthy, healthTimeoutSec: 0.05, healthIntervalMs: 10 };
             h.crashAt(point, when);
-            const crashed = await crashingRun(() => upgrade(h.provider, req));
+            const crashed = await crashingRun(() => upgrade(h.provider, store, req));
             expect(crashed, `crash ${when} call ${point} fired`).toBe(true);
             expect(await h.maxAttachments(), `after crash ${when} call ${point}`).toBeLessThanOrEqual(1);
             // the plain re-run resumes from the journal
             if (kind === 'upgrade') {
-              const result = await upgrade(h.provider, req);
+              const result = await upgrade(h.provider, store, req);
               expect(result.resumed).toBe(true);
-              await checkUpgraded(h, stateDir, marker, result.newVm);
+              await checkUpgraded(h, store, marker, result.newVm);
             } else {
-              await expect(upgrade(h.provider, req)).rejects.toBeInstanceOf(UpgradeRolledBackError);
-              await checkRolledBack(h, stateDir, marker);
+              await expect(upgrade(h.provider, store, req)).rejects.toBeInstanceOf(UpgradeRolledBackError);
+              await checkRolledBack(h, store, marker);
             }
           } finally {
-            rmSync(stateDir, { recursive: true, force: true });
+            store.cleanup();
             await h.cleanup();
           }
         }

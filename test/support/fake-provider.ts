@@ -2,7 +2,8 @@
 // adapters do (one attachment per volume, attach/detach only while stopped, state transitions) and can inject a
 // latency per operation and a crash at any call, before or after the operation takes effect.
 import { InUseError, NotFoundError, WrongStateError } from '../../src/provider/errors.js';
-import type { PlannedAction, Provider, VmInfo, VmSpec, Volume, VolumeSpec } from '../../src/provider/types.js';
+import { defineProvider } from '../../src/provider/contract.js';
+import type { PlannedAction, Provider, VmInfo, VmOwner, VmSpec, Volume, VolumeSpec } from '../../src/provider/types.js';
 
 export class InjectedCrash extends Error {
   constructor(readonly at: string) {
@@ -16,6 +17,10 @@ interface FakeVm {
   image: string;
   state: 'running' | 'stopped';
   volumes: { volumeId: string; deviceName: string }[];
+  owner?: VmOwner;
+  record?: string;
+  ignition: string;
+  memoryMiB?: number;
 }
 
 interface FakeVolume {
@@ -41,6 +46,10 @@ export interface FakeProvider extends Provider {
   /** The largest number of VMs that ever had one volume attached at the same time. */
   readonly maxAttachments: number;
   volumeBytes(id: string): Buffer;
+  /** What createVm was given for a VM (its Ignition config and memory), for assertions. */
+  spec(name: string): { ignition: string; memoryMiB?: number } | undefined;
+  /** Make the next createVm leave the VM running and fail, as a run killed between launch and stop would. */
+  crashInsideCreate(): void;
 }
 
 export function createFakeProvider(options: FakeOptions = {}): FakeProvider {
@@ -50,6 +59,7 @@ export function createFakeProvider(options: FakeOptions = {}): FakeProvider {
   let crash: { n: number; when: 'before' | 'after' } | undefined;
   let counter = 0;
   let maxAttachments = 0;
+  let crashInCreate = false;
 
   const sleep = (op: Operation): Promise<void> => new Promise((r) => setTimeout(r, options.latencyMs?.[op] ?? 0));
 
@@ -81,6 +91,8 @@ export function createFakeProvider(options: FakeOptions = {}): FakeProvider {
     image: vm.image,
     volumes: vm.volumes.map((v) => ({ ...v })),
     addresses: vm.state === 'running' ? ['192.0.2.10'] : [],
+    ...(vm.owner ? { owner: { ...vm.owner } } : {}),
+    ...(vm.record ? { record: vm.record } : {}),
   });
   const volumeInfo = (v: FakeVolume): Volume => {
     const attachedTo = holderOf(v.id);
@@ -98,16 +110,13 @@ export function createFakeProvider(options: FakeOptions = {}): FakeProvider {
   };
   const planned = (action: string, detail: string[]): PlannedAction[] => [{ action, detail, effect: action }];
 
-  return {
+  const primitives: Provider = {
     name: 'libvirt',
-    calls,
-    get maxAttachments() {
-      return maxAttachments;
+    dataDisk: (volume) => ({ provider: 'libvirt', serial: volume.deviceName }),
+    async preflight(spec) {
+      // The fake's "images" are names; a name starting with `missing` stands for an image that does not exist.
+      if (spec.image.id.startsWith('missing')) throw new NotFoundError(`base image ${spec.image.id} does not exist`);
     },
-    crashAt(n, when) {
-      crash = { n: counter + n, when };
-    },
-    volumeBytes: (id) => mustVolume(id).bytes,
     plan: {
       createVolume: (s: VolumeSpec) => planned('fake:createVolume', [s.name]),
       deleteVolume: (id: string) => planned('fake:deleteVolume', [id]),
@@ -153,10 +162,18 @@ export function createFakeProvider(options: FakeOptions = {}): FakeProvider {
         const vm: FakeVm = {
           name: spec.name,
           image: spec.image.id,
-          state: 'stopped',
+          state: crashInCreate ? 'running' : 'stopped',
+          ignition: spec.ignition,
+          ...(spec.memoryMiB ? { memoryMiB: spec.memoryMiB } : {}),
+          ...(spec.owner ? { owner: spec.owner } : {}),
+          ...(spec.record ? { record: spec.record } : {}),
           volumes: spec.dataVolumeId ? [{ volumeId: spec.dataVolumeId, deviceName: mustVolume(spec.dataVolumeId).deviceName }] : [],
         };
         vms.set(spec.name, vm);
+        if (crashInCreate) {
+          crashInCreate = false;
+          throw new InjectedCrash(`inside createVm ${spec.name}, after the launch and before the stop`);
+        }
         return info(vm);
       });
     },
@@ -193,4 +210,25 @@ export function createFakeProvider(options: FakeOptions = {}): FakeProvider {
       return { vms: [...vms.values()].map(info), volumes: [...volumes.values()].map(volumeInfo) };
     },
   };
+  // The fake's rules are checked twice: by the fake itself (above) and by the contract wrapper every adapter has.
+  const wrapped = defineProvider(primitives);
+  const extras = {
+    calls,
+    get maxAttachments() {
+      return maxAttachments;
+    },
+    crashAt(n: number, when: 'before' | 'after') {
+      crash = { n: counter + n, when };
+    },
+    crashInsideCreate() {
+      crashInCreate = true;
+    },
+    volumeBytes: (id: string) => mustVolume(id).bytes,
+    spec: (name: string) => {
+      const vm = vms.get(name);
+      return vm ? { ignition: vm.ignition, ...(vm.memoryMiB ? { memoryMiB: vm.memoryMiB } : {}) } : undefined;
+    },
+  };
+  // defineProperties, not Object.assign: maxAttachments must stay a live getter.
+  return Object.defineProperties(wrapped, Object.getOwnPropertyDescriptors(extras)) as FakeProvider;
 }

@@ -1,0 +1,48 @@
+// libvirt: local or remote hypervisors through virsh; images are local qcow2 files.
+import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { CnvmError } from '../../errors.js';
+import { int, str, type ProviderModule } from '../module.js';
+
+export const libvirtModule: ProviderModule = {
+  name: 'libvirt',
+  summary: 'libvirt/qemu (virsh, qemu-img)',
+  settings: [
+    { key: 'connect', flag: 'connect', type: 'string', location: true, help: 'libvirt URI (default qemu:///system; qemu:///session, qemu+ssh://host/system)' },
+    { key: 'storage_dir', flag: 'storage-dir', type: 'string', location: true, help: 'where cnvm keeps volumes and VM files (default /var/lib/cnvm/libvirt)' },
+    { key: 'network', flag: 'network', type: 'string', help: "libvirt network for new VMs (default 'default'; 'none' for no NIC)" },
+    { key: 'shutdown_timeout', flag: 'shutdown-timeout', type: 'int', transient: true, help: 'seconds to wait for a clean guest power-off before forcing it (default 60)' },
+  ],
+  imageHelp: 'a local Fedora CoreOS qcow2 file',
+  imagePlaceholder: (stream) => `<FCOS ${stream} qcow2, downloaded and verified>`,
+  imageFromFlag(value) {
+    const path = resolve(value);
+    if (!existsSync(path)) throw new CnvmError('usage', `--image ${value}: no such file (libvirt boots ${this.imageHelp})`);
+    return { id: path };
+  },
+  async resolveImage(stream, _settings, log) {
+    const { ensureQemuImage } = await import('../../image/qemu-image.js');
+    let last = 0;
+    const image = await ensureQemuImage({
+      stream,
+      onProgress: (p) => {
+        if (p.phase !== 'download') return log(`image: ${p.phase}…`);
+        const pct = p.total ? Math.floor((100 * p.bytes) / p.total) : undefined;
+        if (pct !== undefined && pct >= last + 10) log(`image: downloaded ${(last = pct)}%`);
+      },
+    });
+    log(`image: ${image.path}${image.downloaded ? '' : ' (cached)'}`);
+    return { id: image.path, version: image.release };
+  },
+  async create(s) {
+    const { createLibvirtProvider } = await import('../libvirt.js');
+    const network = str(s, 'network');
+    const shutdownTimeoutSec = int(s, 'shutdown_timeout');
+    return createLibvirtProvider({
+      ...(str(s, 'connect') ? { uri: str(s, 'connect') as string } : {}),
+      ...(str(s, 'storage_dir') ? { storageDir: str(s, 'storage_dir') as string } : {}),
+      ...(network ? { network: network === 'none' ? null : network } : {}),
+      ...(shutdownTimeoutSec !== undefined ? { shutdownTimeoutSec } : {}),
+    });
+  },
+};

@@ -1,0 +1,29 @@
+// The provider registry: one module per provider declares its settings (profile keys and flags), what its image
+// is, how it resolves one from a stream, and its factory. The CLI's help, the settings schema, the VM record's
+// placement and image lookup all come from here; code outside src/provider/ never switches on a provider's name.
+// Adding a provider: its adapter, its module file, its tests, and one line in PROVIDER_MODULES.
+// Nothing here imports an adapter or a cloud SDK: factories import them lazily.
+import { awsModule } from './modules/aws.js';
+import { gcpModule } from './modules/gcp.js';
+import { libvirtModule } from './modules/libvirt.js';
+import type { ProviderModule } from './module.js';
+import { ProviderError } from './errors.js';
+
+export type { ImageLog, ProviderModule, ProviderSettingDecl, SettingValues } from './module.js';
+
+export const PROVIDER_MODULES: readonly ProviderModule[] = [libvirtModule, awsModule, gcpModule];
+
+export const providerNames = (): string[] => PROVIDER_MODULES.map((m) => m.name);
+
+export function providerModule(name: string): ProviderModule {
+  const m = PROVIDER_MODULES.find((p) => p.name === name);
+  if (!m) throw new ProviderError('invalid', `unknown provider ${JSON.stringify(name)} (${providerNames().join(', ')})`);
+  return m;
+}
+
+/** Every provider's settings, once each by key (shared keys such as `zone` are declared alike). */
+export function allProviderSettings(): ProviderModule['settings'] {
+  const seen = new Map<string, ProviderModule['settings'][number]>();
+  for (const m of PROVIDER_MODULES) for (const s of m.settings) if (!seen.has(s.key)) seen.set(s.key, s);
+  return [...seen.values()];
+}
