@@ -11,9 +11,22 @@ export async function ownedVms(provider: Provider, name: string): Promise<VmInfo
   return vms.filter((vm) => vm.owner?.name === name).sort((a, b) => (a.owner?.generation ?? 0) - (b.owner?.generation ?? 0));
 }
 
+/**
+ * The record of NAME. Drift: when the local record's current VM is gone but the provider holds a newer generation
+ * (another operator upgraded it), the record that generation carries wins and replaces the local copy.
+ */
 export async function loadRecord(provider: Provider, store: StateStore, name: string): Promise<VmRecord | undefined> {
   const local = store.readRecord(provider.name, name);
-  if (local) return local;
+  if (local) {
+    const gen = local.generations.find((g) => g.generation === local.current);
+    if (!gen || local.status === 'provisioning' || (await provider.findVm(gen.vm))) return local;
+    const newer = await fromProvider(provider, store, name);
+    return newer && (newer.current ?? 0) > (local.current ?? 0) ? newer : local;
+  }
+  return fromProvider(provider, store, name);
+}
+
+async function fromProvider(provider: Provider, store: StateStore, name: string): Promise<VmRecord | undefined> {
   const owned = await ownedVms(provider, name);
   for (const vm of owned.reverse()) {
     const r = recordFromVm(vm.record);

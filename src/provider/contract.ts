@@ -8,7 +8,7 @@
 // - a data volume is on at most one VM: createVm and attachVolume refuse a volume attached elsewhere;
 // - attach and detach happen only while the VM is stopped; detaching what is not attached is a no-op;
 // - startVm / stopVm on a VM already in that state change nothing.
-import { InUseError, NotFoundError, WrongStateError } from './errors.js';
+import { InUseError, WrongStateError } from './errors.js';
 import type { Provider, VmInfo, VmSpec } from './types.js';
 
 export function defineProvider(primitives: Provider): Provider {
@@ -19,8 +19,7 @@ export function defineProvider(primitives: Provider): Provider {
   }
 
   async function volumeHolder(volumeId: string, vmName: string): Promise<string | undefined> {
-    const { volumes } = await p.list();
-    const holder = volumes.find((v) => v.id === volumeId)?.attachedTo;
+    const holder = p.holderOf ? await p.holderOf(volumeId) : (await p.list()).volumes.find((v) => v.id === volumeId)?.attachedTo;
     return holder && holder !== vmName ? holder : undefined;
   }
 
@@ -59,13 +58,14 @@ export function defineProvider(primitives: Provider): Provider {
 
     async startVm(name) {
       const vm = await p.findVm(name);
-      if (!vm) throw new NotFoundError(`no VM named ${name}`);
+      // Missing: the adapter's own call says so, with the provider's message as the cause.
+      if (!vm) return p.startVm(name);
       return vm.state === 'running' ? vm : p.startVm(name);
     },
 
     async stopVm(name) {
       const vm = await p.findVm(name);
-      if (!vm) throw new NotFoundError(`no VM named ${name}`);
+      if (!vm) return p.stopVm(name);
       return stopped(vm);
     },
 
@@ -73,7 +73,7 @@ export function defineProvider(primitives: Provider): Provider {
 
     async attachVolume(vmName, volumeId) {
       const vm = await p.findVm(vmName);
-      if (!vm) throw new NotFoundError(`no VM named ${vmName}`);
+      if (!vm) return p.attachVolume(vmName, volumeId);
       if (vm.volumes.some((v) => v.volumeId === volumeId)) return vm;
       const holder = await volumeHolder(volumeId, vmName);
       if (holder) throw new InUseError(`volume ${volumeId} is attached to ${holder}; detach it there first`);
@@ -83,7 +83,7 @@ export function defineProvider(primitives: Provider): Provider {
 
     async detachVolume(vmName, volumeId) {
       const vm = await p.findVm(vmName);
-      if (!vm) throw new NotFoundError(`no VM named ${vmName}`);
+      if (!vm) return p.detachVolume(vmName, volumeId);
       if (!vm.volumes.some((v) => v.volumeId === volumeId)) return vm;
       if (vm.state !== 'stopped') throw new WrongStateError(`${vmName} is ${vm.state}: stop it before detaching the data volume`);
       return p.detachVolume(vmName, volumeId);

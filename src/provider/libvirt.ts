@@ -77,6 +77,11 @@ interface VolumeMeta {
   sizeGiB: number;
   deviceName: string;
   vmName?: string;
+  /**
+   * Which domain cnvm last attached it to (null: detached by cnvm). A hint that lets findVolume check one domain
+   * instead of every domain on the host; checks before attaching or deleting always scan them all.
+   */
+  attachedTo?: string | null;
   managedBy: 'cnvm';
 }
 
@@ -134,9 +139,23 @@ export function createLibvirtProvider(options: LibvirtOptions = {}): Provider {
 
   const attachmentOf = async (path: string): Promise<string | undefined> => (await attachments()).get(path);
 
+  function setAttachedHint(volumeName: string, vm: string | null): void {
+    const meta = readVolumeMeta(volumeName);
+    if (meta) writeFileAtomic(volumeMetaPath(layout, volumeName), `${JSON.stringify({ ...meta, attachedTo: vm }, null, 2)}\n`, 0o644);
+  }
+
+  /** The hinted domain, verified with one dumpxml; without a usable hint, every domain. */
+  async function hintedAttachment(meta: VolumeMeta, path: string): Promise<string | undefined> {
+    if (meta.attachedTo === undefined) return attachmentOf(path);
+    if (meta.attachedTo === null) return undefined;
+    const xml = await tryRun(cmd.dumpxml(layout, meta.attachedTo));
+    if (xml && parseDomainXml(xml).disks.some((d) => d.path === path)) return meta.attachedTo;
+    return attachmentOf(path);
+  }
+
   async function volumeFromMeta(meta: VolumeMeta, attached?: Map<string, string>): Promise<Volume> {
     const path = volumePath(layout, meta.name);
-    const attachedTo = attached ? attached.get(path) : await attachmentOf(path);
+    const attachedTo = attached ? attached.get(path) : await hintedAttachment(meta, path);
     const sizeGiB = Math.round(statSync(path).size / 2 ** 30);
     return { id: path, name: meta.name, sizeGiB, deviceName: meta.deviceName, ...(attachedTo ? { attachedTo } : {}) };
   }
@@ -289,6 +308,8 @@ export function createLibvirtProvider(options: LibvirtOptions = {}): Provider {
       return volumeFromMeta(meta);
     },
 
+    holderOf: (volumeId) => attachmentOf(volumeId),
+
     async deleteVolume(id) {
       if (!existsSync(id)) return;
       const name = volumeNameOf(id);
@@ -350,6 +371,7 @@ export function createLibvirtProvider(options: LibvirtOptions = {}): Provider {
       });
       writeFileAtomic(domainXmlPath(layout, spec.name), xml, 0o644);
       await run(cmd.define(layout, domainXmlPath(layout, spec.name)));
+      if (spec.dataVolumeId) setAttachedHint(volumeNameOf(spec.dataVolumeId), spec.name);
       return mustDescribe(spec.name);
     },
 
@@ -388,6 +410,7 @@ export function createLibvirtProvider(options: LibvirtOptions = {}): Provider {
       if (vm) {
         if (vm.state !== 'stopped') await tryRun(cmd.destroy(layout, name)).catch(() => undefined);
         await run(cmd.undefine(layout, name));
+        for (const v of vm.volumes) if (existsSync(v.volumeId)) setAttachedHint(volumeNameOf(v.volumeId), null);
       }
       // Only cnvm's per-VM files: the overlay, the Ignition config, the XML. Data volumes live elsewhere.
       if (opts.deleteBootDisk !== false) rmSync(vmDir(layout, name), { recursive: true, force: true });
@@ -402,6 +425,7 @@ export function createLibvirtProvider(options: LibvirtOptions = {}): Provider {
       if (vm.state !== 'stopped') throw new WrongStateError(`${vmName} is ${vm.state}: stop it before attaching a volume`);
       if (vm.volumes.length > 0) throw new InUseError(`${vmName} already has data volume ${vm.volumes[0]?.volumeId}`);
       await run(cmd.attachDisk(layout, vmName, volumeId, readVolumeMeta(name)?.deviceName ?? name.slice(0, 20)));
+      setAttachedHint(name, vmName);
       return mustDescribe(vmName);
     },
 
@@ -410,6 +434,7 @@ export function createLibvirtProvider(options: LibvirtOptions = {}): Provider {
       if (!vm.volumes.some((v) => v.volumeId === volumeId)) return vm;
       if (vm.state !== 'stopped') throw new WrongStateError(`${vmName} is ${vm.state}: stop it before detaching a volume`);
       await run(cmd.detachDisk(layout, vmName, volumeId));
+      setAttachedHint(volumeNameOf(volumeId), null);
       return mustDescribe(vmName);
     },
 

@@ -7,7 +7,7 @@ import { awsModule } from './modules/aws.js';
 import { gcpModule } from './modules/gcp.js';
 import { libvirtModule } from './modules/libvirt.js';
 import type { ProviderModule } from './module.js';
-import { ProviderError } from './errors.js';
+import { CnvmError } from '../errors.js';
 
 export type { ImageLog, ProviderModule, ProviderSettingDecl, SettingValues } from './module.js';
 
@@ -17,7 +17,7 @@ export const providerNames = (): string[] => PROVIDER_MODULES.map((m) => m.name)
 
 export function providerModule(name: string): ProviderModule {
   const m = PROVIDER_MODULES.find((p) => p.name === name);
-  if (!m) throw new ProviderError('invalid', `unknown provider ${JSON.stringify(name)} (${providerNames().join(', ')})`);
+  if (!m) throw new CnvmError('usage', `--provider: unknown provider ${JSON.stringify(name)} (${providerNames().join(', ')})`);
   return m;
 }
 

@@ -105,6 +105,8 @@ export interface Provider {
 
   findVolume(name: string): Promise<Volume | undefined>;
   createVolume(spec: VolumeSpec): Promise<Volume>;
+  /** Optional: the VM holding a volume, when the adapter can tell more cheaply than `list()`. */
+  holderOf?(volumeId: string): Promise<string | undefined>;
   /** Deletes a volume that is not attached. Lifecycle code calls it only when the user asked explicitly. */
   deleteVolume(id: string): Promise<void>;
 

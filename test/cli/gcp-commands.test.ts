@@ -13,7 +13,7 @@ const dir = mkdtempSync(join(tmpdir(), 'cnvm-gcpcli-'));
 const configDir = join(dir, 'providers');
 mkdirSync(configDir);
 let fake: FakeGce;
-const common = ['--provider', 'gcp', '--project', 'cnvm-test', '--zone', 'europe-west1-b', '--name', 'pmm1', '--config-dir', configDir];
+const common = ['--provider', 'gcp', '--project', 'cnvm-test', '--zone', 'europe-west1-b', '--name', 'pmm1', '--config-dir', configDir, '--state-dir', join(dir, 'state')];
 
 function cnvm(args: string[], env: Record<string, string> = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
   // Asynchronous: the fake API runs in this process and must keep answering.
@@ -44,7 +44,8 @@ describe('cnvm with --provider gcp', () => {
     const actions = plan.steps.flatMap((s) => s.actions);
     expect(actions.map((a) => a.action)).toEqual(['compute.disks.insert', 'compute.instances.insert', 'compute.instances.stop', 'compute.instances.start']);
     expect(actions[0]?.detail).toMatchObject({ project: 'cnvm-test', zone: 'europe-west1-b', diskResource: { name: 'pmm1-data', sizeGb: '20' } });
-    expect(fake.log).toEqual([]);
+    // A dry run reads what exists (the record, the volume); it changes nothing.
+    expect(fake.log.filter((a) => !a.startsWith('GET '))).toEqual([]);
   });
 
   it('provisions, upgrades and destroys, keeping the data disk', async () => {
@@ -60,7 +61,7 @@ describe('cnvm with --provider gcp', () => {
     expect(userData).toContain('/dev/disk/by-id/google-pmm-data');
     expect(inst?.disks.find((d) => !d.boot)).toMatchObject({ deviceName: 'pmm-data', mode: 'READ_WRITE', autoDelete: false });
 
-    const u = await cnvm(['upgrade', ...common, '--image', 'projects/x/global/images/fcos-b', '--skip-health-check', '--yes', '--state-dir', join(dir, 'state'), '--json']);
+    const u = await cnvm(['upgrade', ...common, '--image', 'projects/x/global/images/fcos-b', '--skip-health-check', '--yes', '--json']);
     expect(u.stderr).toBe('');
     expect(u.code).toBe(0);
     expect(JSON.parse(u.stdout)).toMatchObject({ outcome: 'upgraded', newVm: 'pmm1-g2', vm: { image: 'projects/x/global/images/fcos-b', volumes: [{ volumeId: 'pmm1-data', deviceName: 'pmm-data' }] } });

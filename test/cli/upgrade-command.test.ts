@@ -18,8 +18,8 @@ mkdirSync(join(configDir, 'hosts'), { recursive: true });
 writeFileSync(join(configDir, 'libvirt.yaml'), `provider: libvirt\nstorage_dir: ${join(dir, 'store')}\nnetwork: none\ndata_size: 1G\nshutdown_timeout: 0\n`);
 const name = `cnvm-up${process.pid}`;
 writeFileSync(join(configDir, 'hosts', `${name}.yaml`), 'memory: 256\ncpus: 1\n');
-const common = ['--provider', 'libvirt', '--name', name, '--config-dir', configDir];
 const stateDir = join(dir, 'state');
+const common = ['--provider', 'libvirt', '--name', name, '--config-dir', configDir];
 
 function cnvm(args: string[]) {
   const r = spawnSync(process.execPath, [BIN, ...args], { cwd: REPO_ROOT, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
@@ -43,9 +43,9 @@ describe('cnvm config show', () => {
 
 describe('cnvm upgrade (libvirt)', () => {
   it('needs a VM, and --yes when not on a terminal', () => {
-    expect(cnvm(['upgrade', ...common, '--image', imageB, '--state-dir', stateDir]).code).toBe(2);
-    const r = cnvm(['upgrade', ...common, '--image', imageB, '--state-dir', stateDir, '--yes']);
-    expect(r.code).toBe(4);
+    expect(cnvm(['upgrade', ...common, '--image', imageB]).code).toBe(2);
+    const r = cnvm(['upgrade', ...common, '--image', imageB, '--yes']);
+    expect(r.code).toBe(5);
     expect(r.stderr).toMatch(/provision it first/);
   });
 
@@ -62,7 +62,7 @@ describe('cnvm upgrade (libvirt)', () => {
     expect(plan.code).toBe(0);
     expect(plan.stdout).toMatch(/1\. create cnvm-up\d+-g2 .*\n[\s\S]*2\. stop cnvm-up\d+ — downtime starts/);
 
-    const r = cnvm(['upgrade', ...common, '--image', imageB, '--skip-health-check', '--yes', '--state-dir', stateDir, '--json']);
+    const r = cnvm(['upgrade', ...common, '--image', imageB, '--skip-health-check', '--yes', '--json']);
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
     const out = JSON.parse(r.stdout) as { outcome: string; newVm: string; vm: { image: string; volumes: { volumeId: string }[] }; events: { step: string }[] };
@@ -82,8 +82,8 @@ describe('cnvm upgrade (libvirt)', () => {
   });
 
   it('--resume with nothing interrupted says so', () => {
-    const r = cnvm(['upgrade', ...common, '--resume', '--yes', '--state-dir', stateDir, '--image', imageA]);
-    expect(r.code).toBe(4);
+    const r = cnvm(['upgrade', ...common, '--resume', '--yes', '--image', imageA]);
+    expect(r.code).toBe(5);
     expect(r.stderr).toMatch(/no interrupted upgrade/);
   });
 });

@@ -41,6 +41,11 @@ export function runProviderConformance(label: string, makeHarness: () => Promise
       await h?.cleanup();
     }, 120_000);
 
+    it('preflight checks without side effects', async () => {
+      await p.preflight({ name: names.vm1, image: h.image, ignition: '{"ignition":{"version":"3.3.0"}}' });
+      expect(await p.findVm(names.vm1)).toBeUndefined();
+    });
+
     it('plans without side effects', async () => {
       const steps = [
         ...p.plan.createVolume({ name: names.vol, sizeGiB: 1, deviceName: 'pmm-data' }),
@@ -75,6 +80,21 @@ export function runProviderConformance(label: string, makeHarness: () => Promise
     it('starts, and starting again is a no-op', async () => {
       expect((await p.startVm(names.vm1)).state).toBe('running');
       expect((await p.startVm(names.vm1)).state).toBe('running');
+    });
+
+    it('keeps the owner and the record it was given, and never takes over a VM of another owner', async () => {
+      const record = JSON.stringify({ note: 'cnvm record \u2713 with "quotes" & <brackets>', list: Array.from({ length: 40 }, (_, i) => `item-${i}`) });
+      await p.createVm({ name: names.vm3, image: h.image, ignition: '{"ignition":{"version":"3.3.0"}}', memoryMiB: 256, cpus: 1, owner: { name: names.vm1, generation: 3 }, record });
+      expect(await p.findVm(names.vm3)).toMatchObject({ owner: { name: names.vm1, generation: 3 }, record });
+      await expect(p.createVm({ name: names.vm3, image: h.image, ignition: '{}', owner: { name: 'someone-else', generation: 1 } })).rejects.toBeInstanceOf(InUseError);
+    });
+
+    it('createVm on a VM left running (killed between launch and stop) brings it to stopped', async () => {
+      expect((await p.startVm(names.vm3)).state).toBe('running');
+      const again = await p.createVm({ name: names.vm3, image: h.image, ignition: '{}', owner: { name: names.vm1, generation: 3 } });
+      expect(again.state).toBe('stopped');
+      await p.destroyVm(names.vm3);
+      expect(await p.findVm(names.vm3)).toBeUndefined();
     });
 
     it('refuses a second attachment of the volume', async () => {
