@@ -19,7 +19,7 @@ writeFileSync(join(configDir, 'libvirt.yaml'), `provider: libvirt\nstorage_dir: 
 const name = `cnvm-up${process.pid}`;
 writeFileSync(join(configDir, 'hosts', `${name}.yaml`), 'memory: 256\ncpus: 1\n');
 const stateDir = join(dir, 'state');
-const common = ['--provider', 'libvirt', '--name', name, '--config-dir', configDir];
+const common = ['--provider', 'libvirt', '--name', name, '--config-dir', configDir, '--state-dir', stateDir];
 
 function cnvm(args: string[]) {
   const r = spawnSync(process.execPath, [BIN, ...args], { cwd: REPO_ROOT, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
