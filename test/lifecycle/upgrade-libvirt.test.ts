@@ -1,7 +1,7 @@
 // Upgrade on real libvirt (qemu:///system): end to end with two blank "images", and the fault matrix with crashes
 // injected around every virsh-backed call. No real FCOS boots here, so the health gate is skipped or simulated.
 import { execFileSync } from 'node:child_process';
-import { chmodSync, closeSync, mkdtempSync, openSync, readSync, rmSync, writeSync } from 'node:fs';
+import { chmodSync, closeSync, mkdtempSync, openSync, readFileSync, readSync, rmSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -10,6 +10,7 @@ import { upgrade } from '../../src/lifecycle/upgrade.js';
 import { createLibvirtProvider } from '../../src/provider/libvirt.js';
 import { crashable } from '../support/crashable.js';
 import { provisionVm, tempStore } from '../support/lifecycle.js';
+import { provisionFaultMatrix, type ProvisionMatrixHarness } from './provision-matrix.js';
 import { upgradeFaultMatrix } from './upgrade-matrix.js';
 
 function setup(tag: string) {
@@ -65,28 +66,28 @@ describe('upgrade on real libvirt', () => {
   }, 120_000);
 
   let run = 0;
-  upgradeFaultMatrix('libvirt', {
-    timeout: 120_000,
-    makeHarness: async () => {
-      const { dir, imageA, imageB, provider } = setup(`m${++run}`);
-      const name = `cnvm-m${process.pid}x${run}`;
-      const volumeFile = (): string => join(dir, 'store', 'volumes', `${dataVolumeName(name)}.img`);
-      const c = crashable(provider, volumeFile);
-      return {
-        provider: c.provider,
-        imageA: { id: imageA, version: 'A' },
-        imageB: { id: imageB, version: 'B' },
-        name,
-        crashAt: c.crashAt,
-        callCount: c.callCount,
-        maxAttachments: async () => c.maxHolders(),
-        writeBytes: async (bytes) => writeAt(volumeFile(), bytes),
-        readBytes: async (length) => bytesAt(volumeFile(), length),
-        cleanup: async () => {
-          for (const vm of [name, `${name}-g2`]) await provider.destroyVm(vm).catch(() => undefined);
-          rmSync(dir, { recursive: true, force: true });
-        },
-      };
-    },
-  });
+  async function harness(): Promise<ProvisionMatrixHarness> {
+    const { dir, imageA, imageB, provider } = setup(`m${++run}`);
+    const name = `cnvm-m${process.pid}x${run}`;
+    const volumeFile = (): string => join(dir, 'store', 'volumes', `${dataVolumeName(name)}.img`);
+    const c = crashable(provider, volumeFile);
+    return {
+      provider: c.provider,
+      imageA: { id: imageA, version: 'A' },
+      imageB: { id: imageB, version: 'B' },
+      name,
+      crashAt: c.crashAt,
+      callCount: c.callCount,
+      maxAttachments: async () => c.maxHolders(),
+      writeBytes: async (bytes) => writeAt(volumeFile(), bytes),
+      readBytes: async (length) => bytesAt(volumeFile(), length),
+      ignitionOf: async (vm) => readFileSync(join(dir, 'store', 'vms', vm, 'config.ign'), 'utf8'),
+      cleanup: async () => {
+        for (const vm of [name, `${name}-g2`]) await provider.destroyVm(vm).catch(() => undefined);
+        rmSync(dir, { recursive: true, force: true });
+      },
+    };
+  }
+  upgradeFaultMatrix('libvirt', { timeout: 120_000, makeHarness: harness });
+  provisionFaultMatrix('libvirt', harness, 120_000);
 });

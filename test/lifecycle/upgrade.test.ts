@@ -5,6 +5,7 @@ import { status } from '../../src/lifecycle/status.js';
 import { planUpgrade, upgrade, UpgradeRolledBackError } from '../../src/lifecycle/upgrade.js';
 import { createFakeProvider } from '../support/fake-provider.js';
 import { provisionVm, tempStore } from '../support/lifecycle.js';
+import { provisionFaultMatrix } from './provision-matrix.js';
 import { upgradeFaultMatrix } from './upgrade-matrix.js';
 
 const A = { id: 'image-a', version: 'A' };
@@ -109,5 +110,24 @@ describe('upgrade fault matrix (in-memory provider)', () => {
         cleanup: async () => {},
       };
     },
+  });
+});
+
+describe('provision fault matrix (in-memory provider)', () => {
+  provisionFaultMatrix('fake', async () => {
+    const p = createFakeProvider();
+    return {
+      provider: p,
+      imageA: A,
+      imageB: B,
+      name: 'pmm',
+      crashAt: (n, when) => p.crashAt(n, when),
+      callCount: () => p.calls.length,
+      maxAttachments: async () => p.maxAttachments,
+      writeBytes: async () => {},
+      readBytes: async () => Buffer.alloc(0),
+      ignitionOf: async (vm) => p.spec(vm)?.ignition ?? '',
+      cleanup: async () => {},
+    };
   });
 });

@@ -3,6 +3,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { gunzipSync } from 'node:zlib';
 import type { DesiredOverrides } from '../../src/lifecycle/desired.js';
 import { provision, type PasswordChoice, type ProvisionInput, type ProvisionResult } from '../../src/lifecycle/provision.js';
 import type { DesiredState } from '../../src/lifecycle/record.js';
@@ -26,15 +27,24 @@ export function provisionVm(provider: Provider, store: StateStore, name: string,
   return provision(provider, store, provisionInput(name, image, options));
 }
 
-/** The PMM admin password in a rendered Ignition config (the root-only file), if there is one. */
-export function passwordInConfig(ignition: string): string | undefined {
-  const config = JSON.parse(ignition) as { storage?: { files?: { path: string; contents?: { source?: string; compression?: string } }[] } };
-  const file = config.storage?.files?.find((f) => f.path === '/etc/cnvm/pmm-admin-password');
-  const source = file?.contents?.source;
-  if (!source) return undefined;
+/** The contents of a data: URL, gunzipped when the entry says gzip. */
+function dataUrl(source: string, compression?: string): string {
   const comma = source.indexOf(',');
   const meta = source.slice(5, comma);
   const data = source.slice(comma + 1);
-  if (file.contents?.compression === 'gzip') throw new Error('the password file is not expected to be compressed');
-  return meta.endsWith(';base64') ? Buffer.from(data, 'base64').toString('utf8') : decodeURIComponent(data);
+  const bytes = meta.endsWith(';base64') ? Buffer.from(data, 'base64') : Buffer.from(decodeURIComponent(data), 'utf8');
+  return (compression === 'gzip' ? gunzipSync(bytes) : bytes).toString('utf8');
+}
+
+/** The PMM admin password in a rendered Ignition config (the root-only file), if there is one. */
+export function passwordInConfig(ignition: string): string | undefined {
+  const config = JSON.parse(ignition) as {
+    ignition?: { config?: { replace?: { source?: string; compression?: string } } };
+    storage?: { files?: { path: string; contents?: { source?: string; compression?: string } }[] };
+  };
+  // The cloud wrapper for configs over the metadata limit carries the real one, compressed.
+  const replaced = config.ignition?.config?.replace;
+  if (replaced?.source) return passwordInConfig(dataUrl(replaced.source, replaced.compression));
+  const file = config.storage?.files?.find((f) => f.path === '/etc/cnvm/pmm-admin-password');
+  return file?.contents?.source ? dataUrl(file.contents.source, file.contents.compression) : undefined;
 }
