@@ -102,6 +102,20 @@ describe('cnvm provision / status / destroy (libvirt)', () => {
     expect(passwordInConfig(readFileSync(join(dir, 'store', 'vms', name, 'config.ign'), 'utf8'))).toBe(password);
   });
 
+  it('upgrade keeps what provision was told (no network, memory, keys) without repeating a flag', () => {
+    const imageB = join(dir, 'blank-b.qcow2');
+    execFileSync('qemu-img', ['create', '-q', '-f', 'qcow2', imageB, '1G']);
+    const r = cnvm(['upgrade', ...common, '--image', imageB, '--skip-health-check', '--yes', '--shutdown-timeout', '0', '--json']);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    const xml = execFileSync('virsh', ['-c', 'qemu:///system', 'dumpxml', '--inactive', `${name}-g2`], { encoding: 'utf8' });
+    expect(xml).not.toContain('<interface');
+    expect(xml).toMatch(/<memory unit='KiB'>4194304<\/memory>/);
+    expect(readFileSync(join(dir, 'store', 'vms', `${name}-g2`, 'config.ign'), 'utf8')).toContain(key);
+    const s = JSON.parse(cnvm(['status', ...common, '--json']).stdout) as { generation: number; vm: { name: string } };
+    expect(s).toMatchObject({ generation: 2, vm: { name: `${name}-g2` } });
+  }, 120_000);
+
   it('explains unknown providers', () => {
     const r = cnvm(['status', '--provider', 'azure', '--name', 'x']);
     expect(r.code).toBe(2);
