@@ -73,10 +73,10 @@ async function providerFor(providerName: string, resolved: Resolved, store: Stat
   return { provider: await createProvider(providerName, settings), module: mod, record };
 }
 
-function printPlan(title: string, plan: { steps: PlanStep[]; keeps: string[]; changes?: { what: string }[]; warnings?: string[] }, changeLines: string[], json: boolean, command: string): void {
+function printPlan(title: string, plan: { steps: PlanStep[]; keeps: string[]; notes?: string[]; changes?: { what: string }[]; warnings?: string[] }, changeLines: string[], json: boolean, command: string): void {
   if (json) {
-    const { steps, keeps, warnings } = plan;
-    jsonOut(command, { dryRun: true, changes: plan.changes ?? [], steps, keeps, warnings: warnings ?? [] });
+    const { steps, keeps, notes, warnings } = plan;
+    jsonOut(command, { dryRun: true, changes: plan.changes ?? [], steps, keeps, notes: notes ?? [], warnings: warnings ?? [] });
     return;
   }
   process.stdout.write(`${title} (dry run: nothing is changed)\n`);
@@ -89,6 +89,7 @@ function printPlan(title: string, plan: { steps: PlanStep[]; keeps: string[]; ch
     }
   });
   for (const k of plan.keeps) process.stdout.write(`kept: ${k}\n`);
+  for (const n of plan.notes ?? []) process.stdout.write(`${n}\n`);
   for (const w of plan.warnings ?? []) process.stdout.write(`warning: ${w}\n`);
 }
 

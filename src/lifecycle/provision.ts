@@ -62,6 +62,7 @@ export interface ProvisionPlan {
   password: { policy: PasswordPolicy; action: 'generate' | 'set-from-file' | 'set-recorded' | 'none' };
   steps: PlanStep[];
   keeps: string[];
+  notes: string[];
   warnings: string[];
   /** Internal: what apply starts from. */
   record: VmRecord;
@@ -188,7 +189,8 @@ export async function planProvision(provider: Provider, store: StateStore, input
     changes,
     password: { policy: record.password.policy, action },
     steps,
-    keeps: [volume ? `data volume ${volume.name} (${volume.id}): never formatted, never wiped` : `the new data volume ${volumeName} is formatted once by Ignition on first boot, never again`, passwordLine],
+    keeps: [volume ? `data volume ${volume.name} (${volume.id}): never formatted, never wiped` : `the new data volume ${volumeName} is formatted once by Ignition on first boot, never again`],
+    notes: [passwordLine],
     warnings,
     record,
     existing: { ...(vm ? { vm } : {}), ...(volume ? { volume } : {}) },
