@@ -29,7 +29,7 @@ function cnvm(args: string[], env: NodeJS.ProcessEnv = {}) {
 afterAll(() => {
   cnvm(['destroy', ...vm, '--delete-data', '--yes']);
   rmSync(dir, { recursive: true, force: true });
-});
+}, 120_000);
 
 describe('exit codes (README table)', () => {
   it('documents each kind once, and the README lists them', async () => {

@@ -28,7 +28,7 @@ function cnvm(args: string[]) {
 afterAll(() => {
   cnvm(['destroy', ...common, '--delete-data', '--yes']);
   rmSync(dir, { recursive: true, force: true });
-});
+}, 120_000);
 
 describe('cnvm provision / status / destroy (libvirt)', () => {
   it('prints the plan with --dry-run and changes nothing', () => {

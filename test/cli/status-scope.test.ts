@@ -38,9 +38,9 @@ beforeAll(() => {
 }, 180_000);
 
 afterAll(() => {
-  for (const name of [mine, ...others]) cnvm(['destroy', '--provider', 'libvirt', '--name', name, '--delete-data', '--yes', ...store]);
+  for (const name of [mine, ...others]) cnvm(['destroy', '--provider', 'libvirt', '--name', name, '--delete-data', '--yes', '--shutdown-timeout', '0', ...store]);
   rmSync(dir, { recursive: true, force: true });
-});
+}, 180_000);
 
 describe('status and destroy stay within the VM', () => {
   it('status runs a handful of virsh calls, all about its own domain', () => {

@@ -29,11 +29,11 @@ function cnvm(args: string[]) {
 afterAll(() => {
   cnvm(['destroy', ...common, '--delete-data', '--yes']);
   rmSync(dir, { recursive: true, force: true });
-});
+}, 120_000);
 
 describe('cnvm config show', () => {
   it('prints the merged settings and where each came from', () => {
-    const r = cnvm(['config', 'show', ...common, '--cpus', '2']);
+    const r = cnvm(['config', 'show', ...common.slice(0, -2), '--cpus', '2']);
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/^data_size: "1G" +# .*providers\/libvirt\.yaml:4:12$/m);
     expect(r.stdout).toMatch(/^memory: 256 +# .*hosts\/cnvm-up\d+\.yaml:1:9$/m);
