@@ -72,3 +72,21 @@ describe('aws specifics', () => {
     }
   });
 });
+
+describe('EC2 paging', () => {
+  it('list() follows NextToken past a page (EC2 pages DescribeInstances and DescribeVolumes)', async () => {
+    const { fake, provider } = await awsAgainstFake({ maxPage: 5 });
+    try {
+      for (let i = 0; i < 7; i++) {
+        const v = await provider.createVolume({ name: `page-${i}-data`, sizeGiB: 1, deviceName: 'pmm-data' });
+        await provider.createVm({ name: `page-${i}`, image: { id: 'ami-0abc1234def567890' }, ignition: '{"ignition":{"version":"3.3.0"}}', dataVolumeId: v.id });
+      }
+      const { vms, volumes } = await provider.list();
+      expect(vms.map((v) => v.name).sort()).toEqual(Array.from({ length: 7 }, (_, i) => `page-${i}`));
+      expect(volumes).toHaveLength(7);
+      expect(fake.log.filter((a) => a === 'DescribeInstances').length).toBeGreaterThan(1);
+    } finally {
+      await fake.close();
+    }
+  });
+});

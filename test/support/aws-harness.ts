@@ -2,8 +2,8 @@
 import { createAwsProvider } from '../../src/provider/aws.js';
 import { startFakeEc2, type FakeEc2 } from './fake-ec2.js';
 
-export async function awsAgainstFake(): Promise<{ fake: FakeEc2; provider: ReturnType<typeof createAwsProvider> }> {
-  const fake = await startFakeEc2('eu-west-1');
+export async function awsAgainstFake(options: { maxPage?: number } = {}): Promise<{ fake: FakeEc2; provider: ReturnType<typeof createAwsProvider> }> {
+  const fake = await startFakeEc2('eu-west-1', options);
   const provider = createAwsProvider({
     region: 'eu-west-1',
     clientConfig: { endpoint: fake.endpoint, credentials: { accessKeyId: 'AKIDTEST', secretAccessKey: 'test-secret' } },

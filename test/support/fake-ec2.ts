@@ -85,7 +85,22 @@ function matches(fs: { name: string; values: string[] }[], get: (name: string) =
   });
 }
 
-export async function startFakeEc2(region: string): Promise<FakeEc2> {
+/**
+ * EC2's paging (API reference: MaxResults 5–1000 for DescribeInstances/DescribeVolumes, with NextToken for the
+ * next page; MaxResults cannot be combined with ids). `maxPage` caps a page lower, as EC2 may, so that paging
+ * clients are exercised with few resources.
+ */
+function page<T>(list: T[], p: URLSearchParams, maxPage: number): { items: T[]; next?: string } | { error: string } {
+  const max = p.get('MaxResults');
+  if (max !== null && (!/^\d+$/.test(max) || Number(max) < 5 || Number(max) > 1000)) return { error: `Value ( ${max} ) for parameter maxResults is invalid. Expecting a value between 5 and 1000.` };
+  const size = Math.min(max === null ? 1000 : Number(max), maxPage);
+  const start = Number(p.get('NextToken') ?? '0');
+  const next = start + size < list.length ? String(start + size) : undefined;
+  return { items: list.slice(start, start + size), ...(next ? { next } : {}) };
+}
+
+export async function startFakeEc2(region: string, options: { maxPage?: number } = {}): Promise<FakeEc2> {
+  const maxPage = options.maxPage ?? 1000;
   const volumes = new Map<string, FakeVolume>();
   const instances = new Map<string, FakeInstance>();
   const groups = new Map<string, { id: string; name: string; vpcId: string; ingress: string[] }>();
@@ -180,7 +195,9 @@ export async function startFakeEc2(region: string): Promise<FakeEc2> {
         const list = [...volumes.values()].filter(
           (v) => v.state !== 'deleted' && (ids.length === 0 || ids.includes(v.id)) && matches(fs, (n) => (n === 'status' ? v.state : n === 'availability-zone' ? v.az : n === 'attachment.instance-id' ? v.attachment?.instanceId : tagValue(v.tags, n))),
         );
-        return reply(res, action, `<volumeSet>${items(list.map(volumeXml))}</volumeSet>`);
+        const pg = page(list, p, maxPage);
+        if ('error' in pg) return error(res, 400, 'InvalidParameterValue', pg.error);
+        return reply(res, action, `<volumeSet>${items(pg.items.map(volumeXml))}</volumeSet>${pg.next ? `<nextToken>${pg.next}</nextToken>` : ''}`);
       }
       case 'DeleteVolume': {
         const v = volumes.get(p.get('VolumeId') ?? '');
@@ -214,7 +231,9 @@ export async function startFakeEc2(region: string): Promise<FakeEc2> {
         for (const id of ids) if (!instances.has(id)) return error(res, 400, 'InvalidInstanceID.NotFound', `The instance ID '${id}' does not exist`);
         const fs = filters(p);
         const list = [...instances.values()].filter((i) => (ids.length === 0 || ids.includes(i.id)) && matches(fs, (n) => (n === 'instance-state-name' ? i.state : tagValue(i.tags, n))));
-        return reply(res, action, `<reservationSet>${items(list.map((i) => `<reservationId>r-1</reservationId><instancesSet>${items([instanceXml(i)])}</instancesSet>`))}</reservationSet>`);
+        const pg = page(list, p, maxPage);
+        if ('error' in pg) return error(res, 400, 'InvalidParameterValue', pg.error);
+        return reply(res, action, `<reservationSet>${items(pg.items.map((i) => `<reservationId>r-1</reservationId><instancesSet>${items([instanceXml(i)])}</instancesSet>`))}</reservationSet>${pg.next ? `<nextToken>${pg.next}</nextToken>` : ''}`);
       }
       case 'StartInstances':
       case 'StopInstances':
