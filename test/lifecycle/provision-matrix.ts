@@ -4,21 +4,11 @@
 import { expect, it } from 'vitest';
 import { dataVolumeName } from '../../src/lifecycle/names.js';
 import { passwordInConfig, provisionVm, tempStore } from '../support/lifecycle.js';
-import type { MatrixHarness } from './upgrade-matrix.js';
+import { crashingRun, type MatrixHarness } from './upgrade-matrix.js';
 
 export interface ProvisionMatrixHarness extends MatrixHarness {
   /** The Ignition config the provider holds for a VM (libvirt file, EC2 user data, GCE metadata). */
   ignitionOf(vmName: string): Promise<string>;
-}
-
-async function crashes(run: () => Promise<unknown>): Promise<boolean> {
-  try {
-    await run();
-    return false;
-  } catch (err) {
-    if ((err as Error).name === 'InjectedCrash') return true;
-    throw err;
-  }
 }
 
 export function provisionFaultMatrix(label: string, makeHarness: () => Promise<ProvisionMatrixHarness>, timeout = 60_000): void {
@@ -45,7 +35,7 @@ export function provisionFaultMatrix(label: string, makeHarness: () => Promise<P
         const store = tempStore();
         try {
           h.crashAt(point, when);
-          expect(await crashes(() => provisionVm(h.provider, store, h.name, h.imageA)), `crash ${when} call ${point}`).toBe(true);
+          expect(await crashingRun(() => provisionVm(h.provider, store, h.name, h.imageA)), `crash ${when} call ${point}`).toBe(true);
           const r = await provisionVm(h.provider, store, h.name, h.imageA);
           expect(r.generatedAdminPassword, `crash ${when} call ${point}: the completing run shows it`).toBeDefined();
           expect(passwordInConfig(await h.ignitionOf(r.vm.name))).toBe(r.generatedAdminPassword);

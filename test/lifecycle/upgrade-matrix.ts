@@ -62,8 +62,8 @@ async function checkRolledBack(h: MatrixHarness, store: StateStore, marker: Buff
   expect(Journal.for(store.dir, h.provider.name, h.name).read()?.phase).toBe('rolled-back');
 }
 
-/** Runs an upgrade expecting an injected crash; returns whether it crashed. */
-async function crashingRun(run: () => Promise<unknown>): Promise<boolean> {
+/** Runs a command expecting an injected crash; returns whether it crashed (a rollback is a normal ending). */
+export async function crashingRun(run: () => Promise<unknown>): Promise<boolean> {
   try {
     await run();
     return false;

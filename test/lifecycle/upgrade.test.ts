@@ -5,7 +5,7 @@ import { status } from '../../src/lifecycle/status.js';
 import { planUpgrade, upgrade, UpgradeRolledBackError } from '../../src/lifecycle/upgrade.js';
 import { createFakeProvider } from '../support/fake-provider.js';
 import { provisionVm, tempStore } from '../support/lifecycle.js';
-import { provisionFaultMatrix } from './provision-matrix.js';
+import { provisionFaultMatrix, type ProvisionMatrixHarness } from './provision-matrix.js';
 import { upgradeFaultMatrix } from './upgrade-matrix.js';
 
 const A = { id: 'image-a', version: 'A' };
@@ -93,41 +93,27 @@ describe('upgrade (in-memory provider)', () => {
   });
 });
 
+async function fakeHarness(): Promise<ProvisionMatrixHarness> {
+  const p = createFakeProvider();
+  return {
+    provider: p,
+    imageA: A,
+    imageB: B,
+    name: 'pmm',
+    crashAt: (n, when) => p.crashAt(n, when),
+    callCount: () => p.calls.length,
+    maxAttachments: async () => p.maxAttachments,
+    writeBytes: async (bytes) => void bytes.copy(p.volumeBytes('fakevol-pmm-data')),
+    readBytes: async (length) => p.volumeBytes('fakevol-pmm-data').subarray(0, length),
+    ignitionOf: async (vm) => p.spec(vm)?.ignition ?? '',
+    cleanup: async () => {},
+  };
+}
+
 describe('upgrade fault matrix (in-memory provider)', () => {
-  upgradeFaultMatrix('fake', {
-    makeHarness: async () => {
-      const p = createFakeProvider();
-      return {
-        provider: p,
-        imageA: A,
-        imageB: B,
-        name: 'pmm',
-        crashAt: (n, when) => p.crashAt(n, when),
-        callCount: () => p.calls.length,
-        maxAttachments: async () => p.maxAttachments,
-        writeBytes: async (bytes) => void bytes.copy(p.volumeBytes('fakevol-pmm-data')),
-        readBytes: async (length) => p.volumeBytes('fakevol-pmm-data').subarray(0, length),
-        cleanup: async () => {},
-      };
-    },
-  });
+  upgradeFaultMatrix('fake', { makeHarness: fakeHarness });
 });
 
 describe('provision fault matrix (in-memory provider)', () => {
-  provisionFaultMatrix('fake', async () => {
-    const p = createFakeProvider();
-    return {
-      provider: p,
-      imageA: A,
-      imageB: B,
-      name: 'pmm',
-      crashAt: (n, when) => p.crashAt(n, when),
-      callCount: () => p.calls.length,
-      maxAttachments: async () => p.maxAttachments,
-      writeBytes: async () => {},
-      readBytes: async () => Buffer.alloc(0),
-      ignitionOf: async (vm) => p.spec(vm)?.ignition ?? '',
-      cleanup: async () => {},
-    };
-  });
+  provisionFaultMatrix('fake', fakeHarness);
 });
