@@ -81,6 +81,8 @@ const jiti = createJiti(import.meta.url);
 const { createFakeProvider } = await jiti.import(join(root, 'test/support/fake-provider.ts'));
 const { upgrade } = await jiti.import(join(root, 'src/lifecycle/upgrade.ts'));
 const { provision } = await jiti.import(join(root, 'src/lifecycle/provision.ts'));
+const { StateStore } = await jiti.import(join(root, 'src/lifecycle/store.ts'));
+const desired = (id) => ({ image: { id }, dataSizeGiB: 1, sshKeys: [], pmm: {}, placement: {} });
 const { mkdtempSync } = await import('node:fs');
 // Milliseconds, in proportion to what cloud APIs take (create ≈ 30 s, stop ≈ 15 s, detach/attach ≈ 5 s, start ≈ 20 s).
 const latencyMs = { createVm: 300, stopVm: 150, detachVolume: 50, attachVolume: 50, startVm: 200, destroyVm: 100, createVolume: 10 };
@@ -89,15 +91,16 @@ const stateDir = mkdtempSync(join(tmpdir(), 'cnvm-bench-'));
 const downtimes = [];
 for (let i = 0; i < 5; i++) {
   const p = createFakeProvider({ latencyMs });
-  await provision(p, { name: 'pmm', image: { id: 'a' }, dataSizeGiB: 1 });
-  const r = await upgrade(p, { name: 'pmm', image: { id: 'b' }, stateDir: join(stateDir, String(i)), skipHealthCheck: true });
+  const store = new StateStore(join(stateDir, String(i)));
+  await provision(p, store, { name: 'pmm', defaults: desired('a'), overrides: {} });
+  const r = await upgrade(p, store, { name: 'pmm', overrides: { image: { id: 'b' } }, skipHealthCheck: true });
   downtimes.push(r.downtimeMs);
 }
 // The naive order, as the design proposal does it by hand: stop, detach, create the new VM, attach, start.
 const naive = [];
 for (let i = 0; i < 5; i++) {
   const p = createFakeProvider({ latencyMs });
-  await provision(p, { name: 'pmm', image: { id: 'a' }, dataSizeGiB: 1 });
+  await provision(p, new StateStore(join(stateDir, `naive-${i}`)), { name: 'pmm', defaults: desired('a'), overrides: {} });
   const vol = await p.findVolume('pmm-data');
   const t = Date.now();
   await p.stopVm('pmm');
