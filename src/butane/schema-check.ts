@@ -1,38 +1,20 @@
 // Structural check of a Butane document against its spec's JSON Schema (schema/butane/*.json), through the Ajv
 // validator compiled at build time (src/generated/validators). Keys the spec does not know are warnings, as in
-// butane ("Unused key NAME"); a value of the wrong type is an error worded like go-yaml's decode error, since that
+// butane ("unused key NAME"); a value of the wrong type is an error worded like go-yaml's decode error, since that
 // is what butane prints for it.
 import type { ConfigPath, ReportEntry } from '../report.js';
+import type { CompiledValidator } from './spec-types.js';
 import { findSpec, type Variant } from './versions.js';
 
-export interface SchemaError {
-  instancePath: string;
-  keyword: string;
-  params: Record<string, unknown>;
-}
+export type { CompiledValidator, SchemaError } from './spec-types.js';
 
-export type CompiledValidator = ((data: unknown) => boolean) & { errors?: SchemaError[] | null };
-
-/** Loads only the one validator the document needs: each is ~100 kB of generated code. */
-const BUTANE_VALIDATORS: Record<string, () => Promise<{ validate: CompiledValidator }>> = {
-  'fcos-1.0.0': () => import('../generated/validators/butane-fcos-1_0.js'),
-  'fcos-1.1.0': () => import('../generated/validators/butane-fcos-1_1.js'),
-  'fcos-1.2.0': () => import('../generated/validators/butane-fcos-1_2.js'),
-  'fcos-1.3.0': () => import('../generated/validators/butane-fcos-1_3.js'),
-  'fcos-1.4.0': () => import('../generated/validators/butane-fcos-1_4.js'),
-  'fcos-1.5.0': () => import('../generated/validators/butane-fcos-1_5.js'),
-  'fcos-1.6.0': () => import('../generated/validators/butane-fcos-1_6.js'),
-  'flatcar-1.0.0': () => import('../generated/validators/butane-flatcar-1_0.js'),
-  'flatcar-1.1.0': () => import('../generated/validators/butane-flatcar-1_1.js'),
-  'r4e-1.0.0': () => import('../generated/validators/butane-r4e-1_0.js'),
-  'r4e-1.1.0': () => import('../generated/validators/butane-r4e-1_1.js'),
-};
+/** Butane ≥ 0.24 (Ignition ≥ 2.23) spells the warning in lower case. */
+export const UNUSED_KEY = 'unused key';
 
 export async function checkButaneSchema(doc: Record<string, unknown>, variant: Variant, version: string): Promise<ReportEntry[]> {
-  const load = BUTANE_VALIDATORS[`${variant}-${version}`];
   const spec = findSpec(variant, version);
-  if (!load || !spec) throw new Error(`no schema validator for ${variant} ${version}`);
-  const { validate } = await load();
+  if (!spec) throw new Error(`no schema validator for ${variant} ${version}`);
+  const { validate } = await spec.load();
   dropNulls(doc);
   return schemaEntries(validate, doc, (type, path) => goTypeName(type, path, spec.base, spec.id));
 }
@@ -42,7 +24,7 @@ export function schemaEntries(
   validate: CompiledValidator,
   doc: unknown,
   typeName: (schemaType: string, path: ConfigPath) => string,
-  unknownKey: (name: string) => string = (name) => `Unused key ${name}`,
+  unknownKey: (name: string) => string = (name) => `${UNUSED_KEY} ${name}`,
 ): ReportEntry[] {
   if (validate(doc)) return [];
   const entries: ReportEntry[] = [];

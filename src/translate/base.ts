@@ -2,7 +2,9 @@
 // files, users' local ssh keys, units' local contents, mount/swap units for `with_mount_unit`, and trees.
 import { lstatSync, readdirSync, readlinkSync, statSync } from 'node:fs';
 import { join, posix } from 'node:path';
+import type { GoShape } from '../butane/spec-types.js';
 import type { ButaneSpec } from '../butane/versions.js';
+import { ignitionSpec } from '../ignition/validate.js';
 import type { ConfigPath } from '../report.js';
 import { Report } from '../report.js';
 import { makeDataUrl, makePlainDataUrl } from './data-url.js';
@@ -60,34 +62,25 @@ const RESOURCE_PATTERNS = new Set([
 /** Butane-only keys that never reach the output as themselves. */
 const CONSUMED = new Set(['storage.trees', 'storage.filesystems.*.with_mount_unit']);
 
-/** Ignition fields that are plain (non-pointer) strings: an empty one is omitted from the output like Go does. */
-const KEY_STRINGS = new Set([
-  'passwd.users.*.name',
-  'passwd.groups.*.name',
-  'storage.disks.*.device',
-  'storage.filesystems.*.device',
-  'storage.luks.*.name',
-  'storage.raid.*.name',
-  'storage.files.*.path',
-  'storage.directories.*.path',
-  'storage.links.*.path',
-  'systemd.units.*.name',
-  'systemd.units.*.dropins.*.name',
-  'storage.luks.*.clevis.tang.*.url',
-  'ignition.config.merge.*.httpHeaders.*.name',
-]);
-
 class Translator {
   readonly ts = new TranslationSet();
-  constructor(private readonly ctx: TranslateContext) {}
+  private readonly shapes: Readonly<Record<string, GoShape>>;
+  constructor(private readonly ctx: TranslateContext) {
+    this.shapes = ignitionSpec(ctx.spec.ignition)?.shapes ?? {};
+  }
 
-  value(v: Json, from: ConfigPath, to: ConfigPath): Json {
+  /**
+   * Translates one Butane value at `from` into the Ignition value at `to`, printed the way Ignition's Go structs
+   * print it (see {@link GoShape}): list entries are always kept, a struct with nothing set is left out unless it
+   * is held by pointer, plain strings are printed even when empty.
+   */
+  value(v: Json, from: ConfigPath, to: ConfigPath, inList = false): Json {
     if (v === null || v === undefined) return undefined;
     const pat = pattern(from);
     if (Array.isArray(v)) {
       const out: Json[] = [];
       v.forEach((item, i) => {
-        const t = this.value(item, [...from, i], [...to, out.length]);
+        const t = this.value(item, [...from, i], [...to, out.length], true);
         if (t !== undefined) out.push(t);
       });
       if (out.length === 0) return undefined;
@@ -105,18 +98,42 @@ class Translator {
         const key = ignitionKey(k);
         const t = this.value(child, [...from, k], [...to, key]);
         if (t === undefined) continue;
-        if (t === '' && KEY_STRINGS.has(pattern([...to, key]))) continue;
+        if (this.shape([...to, key]) === 'omitZero' && (t === 0 || t === '')) continue;
         out[key] = t;
       }
       if (RESOURCE_PATTERNS.has(pat)) this.resource(v, out, from, to);
       if (pat === 'systemd.units.*' || pat === 'systemd.units.*.dropins.*') this.contentsLocal(v, out, from, to);
       if (pat === 'passwd.users.*') this.sshKeysLocal(v, out, from, to);
-      if (Object.keys(out).length === 0) return undefined;
+      const zero = this.fillUnset(out, to);
+      if (zero && !inList && this.shape(to) !== 'pointer') return undefined;
       this.ts.add(from, to);
       return out;
     }
     this.ts.add(from, to);
     return v;
+  }
+
+  private shape(to: ConfigPath): GoShape | undefined {
+    return this.shapes[pattern(to)];
+  }
+
+  /**
+   * Adds the plain strings (and 3.0's null sources) Go prints when unset, and says whether the struct is Go's
+   * zero value: nothing in it but such unset fields.
+   */
+  private fillUnset(out: JsonObject, to: ConfigPath): boolean {
+    const prefix = `${pattern(to)}.`;
+    for (const [path, kind] of Object.entries(this.shapes)) {
+      if (!path.startsWith(prefix) || path.slice(prefix.length).includes('.')) continue;
+      const key = path.slice(prefix.length);
+      if (out[key] !== undefined) continue;
+      if (kind === 'always') out[key] = '';
+      else if (kind === 'null') out[key] = null;
+    }
+    return Object.entries(out).every(([k, v]) => {
+      const kind = this.shape([...to, k]);
+      return (kind === 'always' && v === '') || (kind === 'null' && v === null);
+    });
   }
 
   private resource(from: JsonObject, out: JsonObject, fromPath: ConfigPath, toPath: ConfigPath): void {

@@ -1,6 +1,6 @@
 // Butane → Ignition, the whole pipeline: parse (with positions) → pick the spec → schema check (unused keys, types)
 // → butane's own rules → translate → Ignition's rules on the output, mapped back to the Butane source → strict.
-import { checkButaneSchema } from '../butane/schema-check.js';
+import { checkButaneSchema, UNUSED_KEY } from '../butane/schema-check.js';
 import { validateButane } from '../butane/validate.js';
 import { findSpec, isVariant, type ButaneSpec } from '../butane/versions.js';
 import { parseYaml, positionOf, type NodeInfo, pathKey } from '../butane/yaml.js';
@@ -50,12 +50,13 @@ export async function translate(input: string | object, options: TranslateOption
     nodes = parsed.nodes;
   } else {
     // Builders produce plain objects; a JSON round trip drops undefined fields and functions.
-    value = JSON.parse(JSON.stringify(input)) as unknown;
+    const json = JSON.stringify(input) as string | undefined;
+    value = json === undefined ? undefined : (JSON.parse(json) as unknown);
   }
 
   const locate = (entries: readonly ReportEntry[]): ReportEntry[] =>
     entries.map((e) => {
-      const position = e.position ?? positionOf(nodes, e.path, /^Unused key/.test(e.message) ? 'key' : 'value');
+      const position = e.position ?? positionOf(nodes, e.path, e.message.startsWith(UNUSED_KEY) ? 'key' : 'value');
       return { ...e, ...(position ? { position } : {}), ...(file ? { file } : {}) };
     });
 
@@ -128,7 +129,7 @@ function pickSpec(doc: JsonObject): { spec: ButaneSpec } | { entries: ReportEntr
 /** Keys butane ignores (reported as unused) must not leak into the output through the generic renaming. */
 function dropUnusedKeys(doc: JsonObject, entries: readonly ReportEntry[]): void {
   for (const e of entries) {
-    if (!/^Unused key/.test(e.message) || e.path.length === 0) continue;
+    if (!e.message.startsWith(UNUSED_KEY) || e.path.length === 0) continue;
     let node: unknown = doc;
     for (const part of e.path.slice(0, -1)) node = isObject(node) || Array.isArray(node) ? (node as Record<string, unknown>)[part as string] : undefined;
     const last = e.path[e.path.length - 1];
