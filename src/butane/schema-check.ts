@@ -3,6 +3,7 @@
 // butane ("unused key NAME"); a value of the wrong type is an error worded like go-yaml's decode error, since that
 // is what butane prints for it.
 import type { ConfigPath, ReportEntry } from '../report.js';
+import { pathKey, type NodeInfo } from './yaml.js';
 import type { CompiledValidator } from './spec-types.js';
 import { findSpec, type Variant } from './versions.js';
 
@@ -11,12 +12,25 @@ export type { CompiledValidator, SchemaError } from './spec-types.js';
 /** Butane ≥ 0.24 (Ignition ≥ 2.23) spells the warning in lower case. */
 export const UNUSED_KEY = 'unused key';
 
-export async function checkButaneSchema(doc: Record<string, unknown>, variant: Variant, version: string): Promise<ReportEntry[]> {
+export async function checkButaneSchema(
+  doc: Record<string, unknown>,
+  variant: Variant,
+  version: string,
+  nodes: Map<string, NodeInfo> = new Map(),
+): Promise<ReportEntry[]> {
   const spec = findSpec(variant, version);
   if (!spec) throw new Error(`no schema validator for ${variant} ${version}`);
   const { validate } = await spec.load();
   dropNulls(doc);
-  return schemaEntries(validate, doc, (type, path) => goTypeName(type, path, spec.base, spec.id));
+  // go-yaml names the offending node by its tag and source text (`!!int \`0x1F\``), not by the decoded value.
+  const describe = (value: unknown, path: ConfigPath): string => {
+    const info = nodes.get(pathKey(path));
+    if (info?.kind === 'map') return '!!map';
+    if (info?.kind === 'seq') return '!!seq';
+    if (info?.scalar) return info.scalar.yamlTag === '!!null' ? '!!null' : `${info.scalar.yamlTag} \`${shorten(info.scalar.text)}\``;
+    return yamlTag(value);
+  };
+  return schemaEntries(validate, doc, (type, path) => goTypeName(type, path, spec.base, spec.id), undefined, describe);
 }
 
 /** Runs a compiled validator and words its findings; shared by the Butane and Ignition checks. */
@@ -25,6 +39,7 @@ export function schemaEntries(
   doc: unknown,
   typeName: (schemaType: string, path: ConfigPath) => string,
   unknownKey: (name: string) => string = (name) => `${UNUSED_KEY} ${name}`,
+  describe: (value: unknown, path: ConfigPath) => string = yamlTag,
 ): ReportEntry[] {
   if (validate(doc)) return [];
   const entries: ReportEntry[] = [];
@@ -35,7 +50,7 @@ export function schemaEntries(
       entries.push({ kind: 'warning', path: [...path, name], message: unknownKey(name) });
     } else if (error.keyword === 'type') {
       const value = valueAt(doc, path);
-      entries.push({ kind: 'error', path, message: `cannot unmarshal ${yamlTag(value)} into ${typeName(String(error.params.type), path)}` });
+      entries.push({ kind: 'error', path, message: `cannot unmarshal ${describe(value, path)} into ${typeName(String(error.params.type), path)}` });
     } else if (error.keyword === 'required') {
       entries.push({ kind: 'error', path: [...path, String(error.params.missingProperty)], message: 'field is required' });
     } else {
@@ -101,9 +116,13 @@ function goTypeName(schemaType: string, path: ConfigPath, base: number, variantI
   }
 }
 
+/** go-yaml shortens long values in its messages: more than 10 bytes become the first 7 and "...". */
+function shorten(text: string): string {
+  return Buffer.byteLength(text) > 10 ? `${Buffer.from(text).subarray(0, 7).toString()}...` : text;
+}
+
 function yamlTag(value: unknown): string {
-  // go-yaml shortens long values in its messages: more than 10 bytes become the first 7 and "...".
-  const shown = (text: string): string => (Buffer.byteLength(text) > 10 ? `${Buffer.from(text).subarray(0, 7).toString()}...` : text);
+  const shown = shorten;
   if (Array.isArray(value)) return '!!seq';
   if (value !== null && typeof value === 'object') return '!!map';
   if (typeof value === 'boolean') return `!!bool \`${shown(String(value))}\``;

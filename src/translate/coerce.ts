@@ -33,7 +33,7 @@ export function coerceScalars(doc: Record<string, unknown>, _spec: ButaneSpec, n
     if (!scalar || !scalar.plain || scalar.tag || value === null) return value;
     const last = path[path.length - 1];
     const field = typeof last === 'string' ? last : undefined;
-    if (field !== undefined && INT_FIELDS.has(field)) return value;
+    if (field !== undefined && INT_FIELDS.has(field)) return floatToInt(value);
     if (field !== undefined && BOOL_FIELDS.has(field)) {
       if (YAML11_TRUE.has(scalar.text)) return true;
       if (YAML11_FALSE.has(scalar.text)) return false;
@@ -43,4 +43,13 @@ export function coerceScalars(doc: Record<string, unknown>, _spec: ButaneSpec, n
     return typeof value === 'number' || typeof value === 'boolean' ? scalar.text : value;
   };
   visit(doc, []);
+}
+
+/**
+ * go-yaml stores a float in an int field by Go's conversion: truncated toward zero, and -Inf as the smallest int64
+ * (what amd64 gives); +Inf and NaN stay errors.
+ */
+function floatToInt(value: unknown): unknown {
+  if (typeof value !== 'number' || Number.isInteger(value) || Number.isNaN(value) || value === Infinity) return value;
+  return value === -Infinity ? -9223372036854775808 : Math.trunc(value);
 }
