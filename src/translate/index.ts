@@ -5,7 +5,7 @@ import { validateButane } from '../butane/validate.js';
 import type { ButaneSpec } from '../butane/versions.js';
 import { positionOf, type NodeInfo, pathKey } from '../butane/yaml.js';
 import { contextTreeWarnings, pickSpec, readInput } from './front.js';
-import { validateIgnitionSemantics } from '../ignition/validate.js';
+import { ignitionSpec, validateIgnitionSemantics } from '../ignition/validate.js';
 import { Report, type ConfigPath, type ReportEntry } from '../report.js';
 import { isObject, translateBase, type JsonObject, type Translated } from './base.js';
 import { translateFcos } from './fcos.js';
@@ -60,7 +60,16 @@ export async function translate(input: string | object, options: TranslateOption
   }
   dropUnusedKeys(doc, schema);
   report.merge(locate(contextTreeWarnings(schema, front.parsed)).sort(byPosition));
-  report.merge(validateButane(doc, spec.spec.variant, spec.spec.version, { ...(options.filesDir ? { filesDir: options.filesDir } : {}) }));
+  const ignition = ignitionSpec(spec.spec.ignition);
+  // Loaded only when there is an inline config to check: the validator is large and cold start matters.
+  const wantsMerged = ignition && spec.spec.base >= 2 && hasInlineConfig(doc);
+  const mergedConfig = wantsMerged ? { spec: ignition, validate: (await ignition.load()).validate } : undefined;
+  report.merge(
+    validateButane(doc, spec.spec.variant, spec.spec.version, {
+      ...(options.filesDir ? { filesDir: options.filesDir } : {}),
+      ...(mergedConfig ? { mergedConfig } : {}),
+    }),
+  );
   if (report.hasErrors) return { entries: locate(report.entries), spec: spec.spec };
 
   const outputReport = new Report();
@@ -87,6 +96,12 @@ export async function translate(input: string | object, options: TranslateOption
   const entries = locate(report.entries);
   const failed = report.hasErrors || (options.strict === true && report.hasWarnings);
   return { ...(failed ? {} : { config: sortKeys(translated.config) as JsonObject }), entries, spec: spec.spec };
+}
+
+function hasInlineConfig(doc: JsonObject): boolean {
+  const config = isObject(doc.ignition) && isObject(doc.ignition.config) ? doc.ignition.config : {};
+  const refs = [...(Array.isArray(config.merge) ? config.merge : []), config.replace];
+  return refs.some((r) => isObject(r) && typeof r.inline === 'string');
 }
 
 function byPosition(a: ReportEntry, b: ReportEntry): number {
