@@ -38,8 +38,92 @@ export function firstSyntaxError(text: string, doc: Document.Parsed, toPos: (off
   const e = doc.errors[0];
   if (!e) return undefined;
   const first = (e.message.split('\n')[0] ?? e.message).replace(/ at line \d+, column \d+:?$/, '');
-  // An unclosed quote runs to the end of the input; go-yaml reports where the quote opened.
+  const at = e.pos[0];
+  const lines = text.split(/\r\n|\r|\n/);
   const quote = e.code === 'MISSING_CHAR' ? /closing (["'])/.exec(e.message)?.[1] : undefined;
-  if (quote) return { message: 'found unexpected end of stream', position: toPos(text.lastIndexOf(quote, e.pos[0])) };
-  return { message: first, position: toPos(e.pos[0]) };
+  if (quote) return unclosedQuote(text, quote, lines, toPos) ?? { message: 'found unexpected end of stream', position: toPos(at) };
+  if (e.code === 'BLOCK_AS_IMPLICIT_KEY' || e.code === 'MULTILINE_IMPLICIT_KEY') {
+    // go-yaml's scanner stops at the colon that starts the mapping value it cannot allow.
+    const colon = text.slice(at).search(/:(\s|$)/);
+    return { message: 'mapping values are not allowed in this context', position: toPos(colon < 0 ? at : at + colon) };
+  }
+  if (e.code === 'BAD_INDENT' && /^Flow (sequence|mapping)/.test(first)) {
+    const open = unmatchedOpen(text, at);
+    if (open !== undefined) {
+      const expected = text[open] === '[' ? "did not find expected ',' or ']'" : "did not find expected ',' or '}'";
+      return { message: expected, position: parserLine(toPos(open).line, toPos(at).line) };
+    }
+  }
+  if (e.code === 'TAB_AS_INDENT') return { message: 'found character that cannot start any token', position: toPos(at) };
+  return { message: first, position: toPos(at) };
+}
+
+/**
+ * A parser error names the 0-based line of the construct it was inside, which reads as the line before it; when
+ * that construct starts on the first line, the line of the offending token is used instead (also 0-based).
+ */
+function parserLine(contextLine: number, problemLine: number): SourcePosition {
+  return { line: contextLine > 1 ? contextLine - 1 : Math.max(problemLine - 1, 1), column: 1 };
+}
+
+/** The last `[` or `{` before `offset` that is not closed before it. */
+function unmatchedOpen(text: string, offset: number): number | undefined {
+  const stack: number[] = [];
+  for (let i = 0; i < offset && i < text.length; i++) {
+    const c = text[i];
+    if (c === '[' || c === '{') stack.push(i);
+    else if ((c === ']' || c === '}') && stack.length > 0) stack.pop();
+  }
+  return stack.at(-1);
+}
+
+/** Column of the mapping key a line holds, past any `- ` sequence markers. */
+function keyColumn(line: string): number {
+  const m = /^(\s*(?:-\s+)*)/.exec(line);
+  return (m?.[1] ?? '').length;
+}
+
+/**
+ * go-yaml pairs quotes from the first one: a quoted scalar that does not close on its line either runs to the end
+ * (a scanner error where it opens) or closes somewhere unexpected, and the block mapping around it then finds no key.
+ */
+function unclosedQuote(text: string, q: string, lines: string[], toPos: (offset: number) => SourcePosition): YamlProblem | undefined {
+  const opener = new RegExp(`(^|[:\\-\\[,{]\\s*|^\\s*)${q === "'" ? "'" : '"'}`, 'gm');
+  for (let m = opener.exec(text); m; m = opener.exec(text)) {
+    const open = m.index + m[0].length - 1;
+    const close = closingQuote(text, open, q);
+    if (close !== undefined && toPos(close).line === toPos(open).line) continue;
+    const openLine = toPos(open).line;
+    if (close === undefined) return { message: 'found unexpected end of stream', position: toPos(open) };
+    // The enclosing block mapping starts at the topmost line above with the same key column.
+    const indent = keyColumn(lines[openLine - 1] ?? '');
+    let start = openLine;
+    for (let l = openLine - 1; l >= 1; l--) {
+      const line = lines[l - 1] ?? '';
+      if (line.trim() === '' || line.trim().startsWith('#')) continue;
+      const lead = (/^\s*/.exec(line)?.[0] ?? '').length;
+      if (keyColumn(line) === indent) {
+        start = l;
+        if (lead < indent) break;
+      } else if (lead < indent) break;
+    }
+    return { message: 'did not find expected key', position: parserLine(start, toPos(close).line) };
+  }
+  return undefined;
+}
+
+function closingQuote(text: string, open: number, q: string): number | undefined {
+  for (let i = open + 1; i < text.length; i++) {
+    if (q === '"' && text[i] === '\\') {
+      i++;
+      continue;
+    }
+    if (text[i] !== q) continue;
+    if (q === "'" && text[i + 1] === "'") {
+      i++;
+      continue;
+    }
+    return i;
+  }
+  return undefined;
 }
