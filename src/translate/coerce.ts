@@ -8,11 +8,12 @@ import type { ConfigPath } from '../report.js';
 
 const INT_FIELDS = new Set([
   'mode', 'id', 'uid', 'gid', 'number', 'size_mib', 'start_mib', 'threshold', 'spares', 'http_response_headers', 'http_total',
+  'file_mode', 'dir_mode',
 ]);
 const BOOL_FIELDS = new Set([
   'overwrite', 'hard', 'enabled', 'mask', 'wipe_table', 'wipe_filesystem', 'wipe_volume', 'wipe_partition_entry', 'resize',
   'should_exist', 'no_create_home', 'no_user_group', 'no_log_init', 'system', 'tpm2', 'with_mount_unit', 'discard',
-  'needs_network',
+  'needs_network', 'rootful',
 ]);
 const YAML11_TRUE = new Set(['y', 'Y', 'yes', 'Yes', 'YES', 'on', 'On', 'ON']);
 const YAML11_FALSE = new Set(['n', 'N', 'no', 'No', 'NO', 'off', 'Off', 'OFF']);

@@ -5,6 +5,7 @@ import { validateButane } from '../butane/validate.js';
 import type { ButaneSpec } from '../butane/versions.js';
 import { positionOf, type NodeInfo, pathKey } from '../butane/yaml.js';
 import { contextTreeWarnings, pickSpec, readInput } from './front.js';
+import { validateQuadlets } from './quadlets.js';
 import { ignitionSpec, validateIgnitionSemantics } from '../ignition/validate.js';
 import { Report, type ConfigPath, type ReportEntry } from '../report.js';
 import { isObject, translateBase, type JsonObject, type Translated } from './base.js';
@@ -70,6 +71,7 @@ export async function translate(input: string | object, options: TranslateOption
       ...(mergedConfig ? { mergedConfig } : {}),
     }),
   );
+  if (spec.spec.base >= 8) report.merge(validateQuadlets(doc));
   if (report.hasErrors) return { entries: locate(report.entries), spec: spec.spec };
 
   const outputReport = new Report();
