@@ -183,11 +183,33 @@ function registry() {
   return lines.join('\n');
 }
 
+/** Namespaces for every spec's types and, per variant, a map from version to its Config type (for the builders). */
+function typesIndex() {
+  const ns = (prefix, version) => `${prefix}${version.replace(/\.0(-experimental)?$/, (_, e) => (e ? '_exp' : '')).replace('.', '_')}`;
+  const lines = [`// ${BANNER}`, ''];
+  for (const version of ignitionVersions) lines.push(`export type * as ${ns('Ignition', version)} from './ignition-v${id(version)}.js';`);
+  for (const [variant, version] of butaneSpecs) {
+    const name = `Butane${variant[0].toUpperCase()}${variant.slice(1)}`;
+    lines.push(`export type * as ${ns(name, version)} from './butane-${variant}-${id(version)}.js';`);
+  }
+  lines.push('');
+  for (const variant of [...new Set(butaneSpecs.map((s) => s[0]))]) {
+    const specs = butaneSpecs.filter((s) => s[0] === variant);
+    for (const [, version] of specs) lines.push(`import type { Config as ${variant}_${id(version)} } from './butane-${variant}-${id(version)}.js';`);
+    const title = `${variant[0].toUpperCase()}${variant.slice(1)}`;
+    lines.push('', `/** The Butane config type of each ${variant} version. */`, `export interface ${title}Configs {`);
+    for (const [, version] of specs) lines.push(`  '${version}': ${variant}_${id(version)};`);
+    lines.push('}', `export type ${title}Version = keyof ${title}Configs;`, '');
+  }
+  return lines.join('\n');
+}
+
 export async function main({ dryRun = false } = {}) {
   collected = dryRun ? new Map() : undefined;
   for (const version of ignitionVersions) await emit(`v${id(version)}`, ignitionSchema(version), 'ignition');
   for (const spec of butaneSpecs) await emit(`${spec[0]}-${id(spec[1])}`, butaneSchema(spec), 'butane');
   write('src/generated/specs.ts', registry());
+  write('src/generated/types/index.ts', typesIndex());
   return collected;
 }
 
