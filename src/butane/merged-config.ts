@@ -1,6 +1,7 @@
-// Butane ≥ 0.24 validates an Ignition config embedded for merging or replacing (`ignition.config.merge[].inline`,
-// `.replace.inline`, or their `local` files) against the spec the output uses, and reports what Ignition would
-// find in it at paths inside that config. A config of another version is not checked, with a warning.
+// Butane ≥ 0.24 validates an Ignition config embedded inline for merging or replacing (`ignition.config.merge[]`
+// or `.replace`) against the spec the output uses, and reports what Ignition would find in it at paths inside that
+// config. A config of another version is not checked, with a warning. (Its check of `local` files never matches
+// the path it tests, so local configs are not validated, and neither are they here.)
 import type { ConfigPath, ReportEntry } from '../report.js';
 import { validateDups } from '../ignition/dups.js';
 import { isObj, obj } from '../ignition/go-values.js';

@@ -37,6 +37,11 @@ export function readInput(input: unknown): Front | { entries: ReportEntry[] } {
   return { doc: isObject(parsed.value) ? parsed.value : {}, nodes: parsed.nodes, parsed };
 }
 
+/** go-yaml's decode errors found while reading (duplicate keys), reported with the type errors of the full decode. */
+export function decodeErrors(front: Front): ReportEntry[] {
+  return (front.parsed?.decodeErrors ?? []).map((d) => ({ kind: 'error', path: [], message: d.message, position: d.position }));
+}
+
 /** butane's variant/version check, on the text go-yaml decodes into those string fields. */
 export function pickSpec(front: Front): { spec: ButaneSpec } | { entries: ReportEntry[] } {
   const { doc, nodes } = front;
@@ -66,8 +71,6 @@ export function pickSpec(front: Front): { spec: ButaneSpec } | { entries: Report
   }
   doc.variant = variant;
   doc.version = version;
-  const duplicates = front.parsed?.decodeErrors ?? [];
-  if (duplicates.length > 0) return { entries: duplicates.map((d) => ({ kind: 'error', path: [], message: d.message, position: d.position })) };
   return { spec };
 }
 

@@ -4,7 +4,7 @@ import { checkButaneSchema, UNUSED_KEY } from '../butane/schema-check.js';
 import { validateButane } from '../butane/validate.js';
 import type { ButaneSpec } from '../butane/versions.js';
 import { positionOf, type NodeInfo, pathKey } from '../butane/yaml.js';
-import { contextTreeWarnings, pickSpec, readInput } from './front.js';
+import { contextTreeWarnings, decodeErrors, pickSpec, readInput } from './front.js';
 import { validateQuadlets } from './quadlets.js';
 import { ignitionSpec, validateIgnitionSemantics } from '../ignition/validate.js';
 import { Report, type ConfigPath, type ReportEntry } from '../report.js';
@@ -54,9 +54,10 @@ export async function translate(input: string | object, options: TranslateOption
   const report = new Report();
   coerceScalars(doc, spec.spec, nodes);
   const schema = await checkButaneSchema(doc, spec.spec.variant, spec.spec.version, nodes);
-  if (schema.some((e) => e.kind === 'error')) {
+  const duplicates = decodeErrors(front);
+  if (duplicates.length > 0 || schema.some((e) => e.kind === 'error')) {
     // A decode error stops butane before its unused-key pass; go-yaml lists them in document order.
-    const errors = locate(schema.filter((e) => e.kind === 'error'), true);
+    const errors = locate([...duplicates, ...schema.filter((e) => e.kind === 'error')], true);
     return { entries: errors.sort(byPosition), spec: spec.spec };
   }
   dropUnusedKeys(doc, schema);
