@@ -30,7 +30,7 @@ export async function checkButaneSchema(
     if (info?.scalar) return info.scalar.yamlTag === '!!null' ? '!!null' : `${info.scalar.yamlTag} \`${shorten(info.scalar.text)}\``;
     return yamlTag(value);
   };
-  return schemaEntries(validate, doc, (type, path) => goTypeName(type, path, spec.base, spec.id), undefined, describe);
+  return schemaEntries(validate, doc, (type, path) => goTypeName(type, path, spec.base, spec.id, spec.experimental), undefined, describe);
 }
 
 /** Runs a compiled validator and words its findings; shared by the Butane and Ignition checks. */
@@ -63,8 +63,8 @@ export function schemaEntries(
 /** Element types of Butane's list fields, by field name (Go struct names in butane's base/v0_N and config/fcos/v1_N). */
 const LIST_ELEMENTS: Record<string, string> = {
   files: 'File', directories: 'Directory', links: 'Link', disks: 'Disk', partitions: 'Partition', filesystems: 'Filesystem',
-  luks: 'Luks', raid: 'Raid', trees: 'Tree', units: 'Unit', dropins: 'Dropin', users: 'PasswdUser', merge: 'Resource',
-  append: 'Resource', certificate_authorities: 'Resource', tang: 'Tang', ssh_authorized_keys: 'SSHAuthorizedKey',
+  luks: 'Luks', raid: 'Raid', trees: 'Tree', units: 'Unit', quadlets: 'Quadlet', dropins: 'Dropin', users: 'PasswdUser',
+  merge: 'Resource', append: 'Resource', certificate_authorities: 'Resource', tang: 'Tang', ssh_authorized_keys: 'SSHAuthorizedKey',
   should_exist: 'KernelArgument', should_not_exist: 'KernelArgument',
 };
 /** Struct types of Butane's mapping fields, by field name. */
@@ -72,15 +72,22 @@ const STRUCTS: Record<string, string> = {
   ignition: 'Ignition', storage: 'Storage', passwd: 'Passwd', systemd: 'Systemd', kernel_arguments: 'KernelArguments',
   config: 'IgnitionConfig', replace: 'Resource', contents: 'Resource', key_file: 'Resource', proxy: 'Proxy', security: 'Security',
   tls: 'TLS', timeouts: 'Timeouts', verification: 'Verification', user: 'NodeUser', group: 'NodeGroup', clevis: 'Clevis',
-  custom: 'ClevisCustom', boot_device: 'BootDevice', mirror: 'BootDeviceMirror', grub: 'Grub', cex: 'BootDeviceLuksCex',
+  custom: 'ClevisCustom', boot_device: 'BootDevice', mirror: 'BootDeviceMirror', grub: 'Grub', cex: 'Cex',
 };
 /** Types declared in the fcos package rather than the shared base. */
-const FCOS_TYPES = new Set(['BootDevice', 'BootDeviceLuks', 'BootDeviceMirror', 'BootDeviceLuksCex', 'Grub', 'GrubUser', 'Config']);
+const FCOS_TYPES = new Set(['BootDevice', 'BootDeviceLuks', 'BootDeviceMirror', 'Grub', 'GrubUser', 'Config']);
+/** Base v0_1 (fcos 1.0) has Ignition 3.0's own names for its resources. */
+const V0_1_TYPES: Record<string, string> = {
+  merge: 'ConfigReference', replace: 'ConfigReference', certificate_authorities: 'CaReference', contents: 'FileContents', append: 'FileContents',
+};
 
 /** The Go type go-yaml names in "cannot unmarshal … into T", as butane's structs declare it. */
-function goTypeName(schemaType: string, path: ConfigPath, base: number, variantId: string): string {
-  const pkg = (t: string): string => `${FCOS_TYPES.has(t) ? `v${variantId}` : `v0_${base}`}.${t}`;
+function goTypeName(schemaType: string, path: ConfigPath, base: number, variantId: string, experimental: boolean): string {
   const field = [...path].reverse().find((p) => typeof p === 'string') as string | undefined;
+  const renamed = base === 1 && field !== undefined ? V0_1_TYPES[field] : undefined;
+  // Experimental specs build on the experimental base package (v0_8_exp).
+  const basePkg = `v0_${base}${experimental ? '_exp' : ''}`;
+  const pkg = (t: string): string => `${FCOS_TYPES.has(t) ? `v${variantId}` : basePkg}.${renamed && t === 'Resource' ? renamed : t}`;
   const parent = path.filter((p) => typeof p === 'string').at(-2);
   switch (schemaType) {
     case 'integer':

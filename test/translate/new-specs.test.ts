@@ -166,3 +166,14 @@ describe('cnvm validate on Ignition 3.6.0 and 3.7.0-experimental', () => {
     expect(await check('{"ignition":{"version":"3.6.0"},"storage":{"files":[{"path":"/usr/local/bin/x","mode":2541}]}}')).toEqual([]);
   });
 });
+
+describe("go-yaml's type names in decode errors", () => {
+  it('uses Ignition 3.0 names in fcos 1.0 and the experimental base package in 1.8', async () => {
+    expect(await fails(bu('fcos', '1.0.0', 'storage:\n  files:\n    - path: /a\n      contents: 12\n'))).toEqual([
+      'error at $.storage.files.0.contents, line 6 col 17: cannot unmarshal !!int `12` into v0_1.FileContents',
+    ]);
+    expect(await fails(bu('fcos', '1.8.0-experimental', 'systemd:\n  quadlets:\n    - x\n'))).toEqual([
+      'error at $.systemd.quadlets.0, line 5 col 7: cannot unmarshal !!str `x` into v0_8_exp.Quadlet',
+    ]);
+  });
+});
