@@ -36,7 +36,9 @@ export function resolvePlain(text: string): { tag: YamlTag; value: unknown } {
   if (/^[-+0-9.]/.test(text)) {
     const plain = text.replace(/_/g, '');
     const asInt = parseGoInt(plain);
-    if (asInt !== undefined) return { tag: '!!int', value: asInt };
+    // Past int64 (negative) or uint64 (positive) Go's integer parsers fail and the text is read as a float.
+    const fits = asInt !== undefined && asInt >= -(2 ** 63) && asInt < 2 ** 64;
+    if (asInt !== undefined && fits) return { tag: '!!int', value: asInt };
     if (FLOAT.test(plain)) return { tag: '!!float', value: Number(plain) };
     const legacy = /^(-?)0([bo])([0-9]+)$/.exec(plain);
     if (legacy) {

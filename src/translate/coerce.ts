@@ -51,6 +51,9 @@ export function coerceScalars(doc: Record<string, unknown>, _spec: ButaneSpec, n
  * (what amd64 gives); +Inf and NaN stay errors.
  */
 function floatToInt(value: unknown): unknown {
-  if (typeof value !== 'number' || Number.isInteger(value) || Number.isNaN(value) || value === Infinity) return value;
+  if (typeof value !== 'number' || Number.isNaN(value) || value === Infinity) return value;
+  // Beyond int64 go-yaml refuses the value; a non-number makes the schema check report it with its source text.
+  if (value >= 2 ** 63) return String(value);
+  if (Number.isInteger(value)) return value;
   return value === -Infinity ? -9223372036854775808 : Math.trunc(value);
 }

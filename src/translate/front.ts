@@ -39,7 +39,7 @@ export function readInput(input: unknown): Front | { entries: ReportEntry[] } {
 
 /** go-yaml's decode errors found while reading (duplicate keys), reported with the type errors of the full decode. */
 export function decodeErrors(front: Front): ReportEntry[] {
-  return (front.parsed?.decodeErrors ?? []).map((d) => ({ kind: 'error', path: [], message: d.message, position: d.position }));
+  return (front.parsed?.decodeErrors ?? []).filter((d) => d.path?.length !== 0).map((d) => ({ kind: 'error', path: [], message: d.message, position: d.position }));
 }
 
 /** butane's variant/version check, on the text go-yaml decodes into those string fields. */
@@ -58,6 +58,9 @@ export function pickSpec(front: Front): { spec: ButaneSpec } | { entries: Report
     const scalar = nodes.get(pathKey([field]))?.scalar;
     return scalar ? scalar.text : typeof v === 'string' ? v : String(v);
   };
+  // butane first decodes only variant and version, which already checks the top-level mapping for duplicate keys.
+  const topLevel = (front.parsed?.decodeErrors ?? []).filter((d) => d.path?.length === 0);
+  if (topLevel.length > 0) return { entries: topLevel.map((d) => ({ kind: 'error', path: [], message: d.message, position: d.position })) };
   const bad = decodeError('variant') ?? decodeError('version');
   if (bad) return { entries: [bad] };
   const variant = asText('variant');
