@@ -128,7 +128,7 @@ export function validateUrl(source: string, minor: number): string | undefined {
     case 'tftp':
       return undefined;
     case 'gs':
-      return minor >= 1 ? undefined : ERR_SCHEME;
+      return minor >= 2 ? undefined : ERR_SCHEME;
     case 's3':
       return emptyQueryValue(u.rawQuery, 'versionId') ? ERR_VERSION_ID : undefined;
     case 'arn':
