@@ -114,7 +114,7 @@ export function parseYaml(text: string): ParsedYaml {
     return out;
   }
   try {
-    out.value = new Converter(text, doc, out, toPos).convert(doc.contents, [], undefined, false);
+    out.value = new Converter(text, doc, out, toPos).convert(doc.contents, [], undefined, undefined);
   } catch (err) {
     if (!(err instanceof TagMismatch)) throw err;
     out.errors.push({ message: err.message, position: { line: 1, column: 1 } });
@@ -138,7 +138,12 @@ class Converter {
     return this.toPos(propsStart(this.text, start, isMap(node) || isSeq(node)));
   }
 
-  convert(node: unknown, path: ConfigPath, keyPos: SourcePosition | undefined, hidden: boolean): unknown {
+  /**
+   * `standIn` is set below an alias or inside merged entries: butane's context tree cannot reach those nodes, so
+   * anything found there is reported at the alias (or the mapping holding the merge), while go-yaml's own decode
+   * errors still point at the node itself (`decoded`).
+   */
+  convert(node: unknown, path: ConfigPath, keyPos: SourcePosition | undefined, standIn: SourcePosition | undefined): unknown {
     const nodes = this.out.nodes;
     if (node === null || node === undefined) {
       nodes.set(pathKey(path), { value: keyPos ?? { line: 1, column: 1 }, ...(keyPos ? { key: keyPos } : {}) });
@@ -152,23 +157,21 @@ class Converter {
       }
       if (isMap(target)) this.out.aliasedMaps.push(path);
       this.active.add(target);
-      const value = this.convert(target, path, keyPos, true);
+      const value = this.convert(target, path, keyPos, standIn ?? this.pos(node));
       this.active.delete(target);
-      // Butane's context tree puts the alias where it is written; go-yaml's decoder reports the anchored node.
+      // The alias itself sits where its key is written.
       const info = nodes.get(pathKey(path));
-      if (info) {
-        info.decoded = info.value;
-        info.value = this.pos(node);
-      }
+      if (info && keyPos && !standIn) info.key = keyPos;
       return value;
     }
     const n = node as Node;
-    const info: NodeInfo = { value: this.pos(n), ...(keyPos ? { key: keyPos } : {}) };
+    const real = this.pos(n);
+    const info: NodeInfo = standIn ? { value: standIn, key: standIn, decoded: real } : { value: real, ...(keyPos ? { key: keyPos } : {}) };
     nodes.set(pathKey(path), info);
-    if (hidden) this.out.hidden.push(path);
+    if (standIn) this.out.hidden.push(path);
     if (isMap(n)) {
       info.kind = 'map';
-      return this.mapping(n, path, hidden);
+      return this.mapping(n, path, standIn);
     }
     if (isSeq(n)) {
       info.kind = 'seq';
@@ -176,7 +179,7 @@ class Converter {
       for (const item of n.items) {
         // go-yaml leaves a null entry out of a list of structs or strings (every list butane has).
         if (isNullNode(item, this.doc)) continue;
-        items.push(this.convert(item, [...path, items.length], undefined, hidden));
+        items.push(this.convert(item, [...path, items.length], undefined, standIn));
       }
       return items;
     }
@@ -196,7 +199,7 @@ class Converter {
     return null;
   }
 
-  private mapping(n: Node & { items: { key: unknown; value: unknown }[] }, path: ConfigPath, hidden: boolean): Record<string, unknown> {
+  private mapping(n: Node & { items: { key: unknown; value: unknown }[] }, path: ConfigPath, standIn: SourcePosition | undefined): Record<string, unknown> {
     const out: Record<string, unknown> = {};
     const firstSeen = new Map<string, SourcePosition>();
     const merges: unknown[] = [];
@@ -216,7 +219,7 @@ class Converter {
         continue;
       }
       firstSeen.set(key, kp);
-      define(out, key, this.convert(pair.value, [...path, key], kp, hidden));
+      define(out, key, this.convert(pair.value, [...path, key], kp, standIn));
     }
     // Merged entries never override keys written in the mapping itself; earlier merge sources win over later ones.
     for (const source of merges) {
@@ -227,7 +230,7 @@ class Converter {
         for (const pair of m.items) {
           const key = isScalar(pair.key) ? String(pair.key.value) : String(pair.key ?? '');
           if (Object.prototype.hasOwnProperty.call(out, key)) continue;
-          define(out, key, this.convert(pair.value, [...path, key], this.pos(pair.key as Node), true));
+          define(out, key, this.convert(pair.value, [...path, key], this.pos(pair.key as Node), standIn ?? this.pos(n)));
         }
       }
     }
