@@ -1,16 +1,23 @@
 // Typed builders: write a Butane config in TypeScript, compose it from modules (workloads), and hand the result to
 // `translate()` or `cnvm generate` (which loads a .ts file's default export). The types are the generated Butane
-// types of the newest fcos spec; `fcos()` stamps the variant and version.
-import type { FcosConfig, FcosFile, FcosDirectory, FcosUnit, FcosDropin, FcosUser, FcosFilesystem, FcosDisk, FcosLink, FcosVersion } from './types.js';
+// types of each spec version; `fcos()` stamps the variant and version.
+import type { FcosBody, FcosConfig, FcosFile, FcosDirectory, FcosUnit, FcosDropin, FcosUser, FcosFilesystem, FcosDisk, FcosLink, FcosVersion } from './types.js';
 
 export type * from './types.js';
 
-/** A piece of an fcos config without variant/version, as modules contribute them. */
+/** A piece of an fcos config without variant/version, as modules contribute them (newest stable fields). */
 export type Fragment = Omit<FcosConfig, 'variant' | 'version'>;
 
-/** A complete fcos config. Version 1.4.0 (Ignition 3.3.0) is the default: the newest Debian's Ignition can check. */
-export function fcos(body: Fragment, version: FcosVersion = '1.4.0'): FcosConfig {
-  return { variant: 'fcos', version, ...body } as FcosConfig;
+/**
+ * A complete fcos config. `fcos('1.4.0', body)` type-checks `body` against fcos 1.4.0's fields. The older form
+ * `fcos(body, version?)` takes the newest fields; its default 1.4.0 (Ignition 3.3.0) is the newest spec Debian's
+ * Ignition can check.
+ */
+export function fcos<V extends FcosVersion>(version: V, body: FcosBody<V>): FcosConfig<V>;
+export function fcos(body: Fragment, version?: FcosVersion): FcosConfig;
+export function fcos(a: FcosVersion | Fragment, b?: FcosVersion | Fragment): unknown {
+  if (typeof a === 'string') return { variant: 'fcos', version: a, ...(b as object) };
+  return { variant: 'fcos', version: (b as FcosVersion | undefined) ?? '1.4.0', ...a };
 }
 
 function isPlainObject(v: unknown): v is Record<string, unknown> {

@@ -1,40 +1,36 @@
 // Structural check of a Butane document against its spec's JSON Schema (schema/butane/*.json), through the Ajv
 // validator compiled at build time (src/generated/validators). Keys the spec does not know are warnings, as in
-// butane ("Unused key NAME"); a value of the wrong type is an error worded like go-yaml's decode error, since that
+// butane ("unused key NAME"); a value of the wrong type is an error worded like go-yaml's decode error, since that
 // is what butane prints for it.
 import type { ConfigPath, ReportEntry } from '../report.js';
+import { pathKey, type NodeInfo } from './yaml.js';
+import type { CompiledValidator } from './spec-types.js';
 import { findSpec, type Variant } from './versions.js';
 
-export interface SchemaError {
-  instancePath: string;
-  keyword: string;
-  params: Record<string, unknown>;
-}
+export type { CompiledValidator, SchemaError } from './spec-types.js';
 
-export type CompiledValidator = ((data: unknown) => boolean) & { errors?: SchemaError[] | null };
+/** Butane ≥ 0.24 (Ignition ≥ 2.23) spells the warning in lower case. */
+export const UNUSED_KEY = 'unused key';
 
-/** Loads only the one validator the document needs: each is ~100 kB of generated code. */
-const BUTANE_VALIDATORS: Record<string, () => Promise<{ validate: CompiledValidator }>> = {
-  'fcos-1.0.0': () => import('../generated/validators/butane-fcos-1_0.js'),
-  'fcos-1.1.0': () => import('../generated/validators/butane-fcos-1_1.js'),
-  'fcos-1.2.0': () => import('../generated/validators/butane-fcos-1_2.js'),
-  'fcos-1.3.0': () => import('../generated/validators/butane-fcos-1_3.js'),
-  'fcos-1.4.0': () => import('../generated/validators/butane-fcos-1_4.js'),
-  'fcos-1.5.0': () => import('../generated/validators/butane-fcos-1_5.js'),
-  'fcos-1.6.0': () => import('../generated/validators/butane-fcos-1_6.js'),
-  'flatcar-1.0.0': () => import('../generated/validators/butane-flatcar-1_0.js'),
-  'flatcar-1.1.0': () => import('../generated/validators/butane-flatcar-1_1.js'),
-  'r4e-1.0.0': () => import('../generated/validators/butane-r4e-1_0.js'),
-  'r4e-1.1.0': () => import('../generated/validators/butane-r4e-1_1.js'),
-};
-
-export async function checkButaneSchema(doc: Record<string, unknown>, variant: Variant, version: string): Promise<ReportEntry[]> {
-  const load = BUTANE_VALIDATORS[`${variant}-${version}`];
+export async function checkButaneSchema(
+  doc: Record<string, unknown>,
+  variant: Variant,
+  version: string,
+  nodes: Map<string, NodeInfo> = new Map(),
+): Promise<ReportEntry[]> {
   const spec = findSpec(variant, version);
-  if (!load || !spec) throw new Error(`no schema validator for ${variant} ${version}`);
-  const { validate } = await load();
+  if (!spec) throw new Error(`no schema validator for ${variant} ${version}`);
+  const { validate } = await spec.load();
   dropNulls(doc);
-  return schemaEntries(validate, doc, (type, path) => goTypeName(type, path, spec.base, spec.id));
+  // go-yaml names the offending node by its tag and source text (`!!int \`0x1F\``), not by the decoded value.
+  const describe = (value: unknown, path: ConfigPath): string => {
+    const info = nodes.get(pathKey(path));
+    if (info?.kind === 'map') return '!!map';
+    if (info?.kind === 'seq') return '!!seq';
+    if (info?.scalar) return info.scalar.yamlTag === '!!null' ? '!!null' : `${info.scalar.yamlTag} \`${shorten(info.scalar.text)}\``;
+    return yamlTag(value);
+  };
+  return schemaEntries(validate, doc, (type, path) => goTypeName(type, path, spec.base, spec.id, spec.experimental), undefined, describe);
 }
 
 /** Runs a compiled validator and words its findings; shared by the Butane and Ignition checks. */
@@ -42,7 +38,8 @@ export function schemaEntries(
   validate: CompiledValidator,
   doc: unknown,
   typeName: (schemaType: string, path: ConfigPath) => string,
-  unknownKey: (name: string) => string = (name) => `Unused key ${name}`,
+  unknownKey: (name: string) => string = (name) => `${UNUSED_KEY} ${name}`,
+  describe: (value: unknown, path: ConfigPath) => string = yamlTag,
 ): ReportEntry[] {
   if (validate(doc)) return [];
   const entries: ReportEntry[] = [];
@@ -53,7 +50,7 @@ export function schemaEntries(
       entries.push({ kind: 'warning', path: [...path, name], message: unknownKey(name) });
     } else if (error.keyword === 'type') {
       const value = valueAt(doc, path);
-      entries.push({ kind: 'error', path, message: `cannot unmarshal ${yamlTag(value)} into ${typeName(String(error.params.type), path)}` });
+      entries.push({ kind: 'error', path, message: `cannot unmarshal ${describe(value, path)} into ${typeName(String(error.params.type), path)}` });
     } else if (error.keyword === 'required') {
       entries.push({ kind: 'error', path: [...path, String(error.params.missingProperty)], message: 'field is required' });
     } else {
@@ -66,8 +63,8 @@ export function schemaEntries(
 /** Element types of Butane's list fields, by field name (Go struct names in butane's base/v0_N and config/fcos/v1_N). */
 const LIST_ELEMENTS: Record<string, string> = {
   files: 'File', directories: 'Directory', links: 'Link', disks: 'Disk', partitions: 'Partition', filesystems: 'Filesystem',
-  luks: 'Luks', raid: 'Raid', trees: 'Tree', units: 'Unit', dropins: 'Dropin', users: 'PasswdUser', merge: 'Resource',
-  append: 'Resource', certificate_authorities: 'Resource', tang: 'Tang', ssh_authorized_keys: 'SSHAuthorizedKey',
+  luks: 'Luks', raid: 'Raid', trees: 'Tree', units: 'Unit', quadlets: 'Quadlet', dropins: 'Dropin', users: 'PasswdUser',
+  merge: 'Resource', append: 'Resource', certificate_authorities: 'Resource', tang: 'Tang', ssh_authorized_keys: 'SSHAuthorizedKey',
   should_exist: 'KernelArgument', should_not_exist: 'KernelArgument',
 };
 /** Struct types of Butane's mapping fields, by field name. */
@@ -75,15 +72,22 @@ const STRUCTS: Record<string, string> = {
   ignition: 'Ignition', storage: 'Storage', passwd: 'Passwd', systemd: 'Systemd', kernel_arguments: 'KernelArguments',
   config: 'IgnitionConfig', replace: 'Resource', contents: 'Resource', key_file: 'Resource', proxy: 'Proxy', security: 'Security',
   tls: 'TLS', timeouts: 'Timeouts', verification: 'Verification', user: 'NodeUser', group: 'NodeGroup', clevis: 'Clevis',
-  custom: 'ClevisCustom', boot_device: 'BootDevice', mirror: 'BootDeviceMirror', grub: 'Grub', cex: 'BootDeviceLuksCex',
+  custom: 'ClevisCustom', boot_device: 'BootDevice', mirror: 'BootDeviceMirror', grub: 'Grub', cex: 'Cex',
 };
 /** Types declared in the fcos package rather than the shared base. */
-const FCOS_TYPES = new Set(['BootDevice', 'BootDeviceLuks', 'BootDeviceMirror', 'BootDeviceLuksCex', 'Grub', 'GrubUser', 'Config']);
+const FCOS_TYPES = new Set(['BootDevice', 'BootDeviceLuks', 'BootDeviceMirror', 'Grub', 'GrubUser', 'Config']);
+/** Base v0_1 (fcos 1.0) has Ignition 3.0's own names for its resources. */
+const V0_1_TYPES: Record<string, string> = {
+  merge: 'ConfigReference', replace: 'ConfigReference', certificate_authorities: 'CaReference', contents: 'FileContents', append: 'FileContents',
+};
 
 /** The Go type go-yaml names in "cannot unmarshal … into T", as butane's structs declare it. */
-function goTypeName(schemaType: string, path: ConfigPath, base: number, variantId: string): string {
-  const pkg = (t: string): string => `${FCOS_TYPES.has(t) ? `v${variantId}` : `v0_${base}`}.${t}`;
+function goTypeName(schemaType: string, path: ConfigPath, base: number, variantId: string, experimental: boolean): string {
   const field = [...path].reverse().find((p) => typeof p === 'string') as string | undefined;
+  const renamed = base === 1 && field !== undefined ? V0_1_TYPES[field] : undefined;
+  // Experimental specs build on the experimental base package (v0_8_exp).
+  const basePkg = `v0_${base}${experimental ? '_exp' : ''}`;
+  const pkg = (t: string): string => `${FCOS_TYPES.has(t) ? `v${variantId}` : basePkg}.${renamed && t === 'Resource' ? renamed : t}`;
   const parent = path.filter((p) => typeof p === 'string').at(-2);
   switch (schemaType) {
     case 'integer':
@@ -119,9 +123,13 @@ function goTypeName(schemaType: string, path: ConfigPath, base: number, variantI
   }
 }
 
+/** go-yaml shortens long values in its messages: more than 10 bytes become the first 7 and "...". */
+function shorten(text: string): string {
+  return Buffer.byteLength(text) > 10 ? `${Buffer.from(text).subarray(0, 7).toString()}...` : text;
+}
+
 function yamlTag(value: unknown): string {
-  // go-yaml shortens long values in its messages: more than 10 bytes become the first 7 and "...".
-  const shown = (text: string): string => (Buffer.byteLength(text) > 10 ? `${Buffer.from(text).subarray(0, 7).toString()}...` : text);
+  const shown = shorten;
   if (Array.isArray(value)) return '!!seq';
   if (value !== null && typeof value === 'object') return '!!map';
   if (typeof value === 'boolean') return `!!bool \`${shown(String(value))}\``;

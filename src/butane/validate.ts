@@ -2,6 +2,7 @@
 // (one content source per resource, mount-unit prerequisites, boot_device layouts, decimal-looking modes).
 // Messages are butane's, word for word, so users can search for them.
 import type { ConfigPath, ReportEntry } from '../report.js';
+import { validateMergedConfig, type MergedConfigCheck } from './merged-config.js';
 import { findSpec, atLeast, type Variant } from './versions.js';
 
 export const ERR_TOO_MANY_RESOURCE_SOURCES = 'only one of the following can be set: inline, local, source';
@@ -11,7 +12,6 @@ export const ERR_DECIMAL_MODE = 'unreasonable mode would be reasonable if specif
 export const ERR_MOUNT_UNIT_NO_PATH = 'path is required if with_mount_unit is true and format is not swap';
 export const ERR_MOUNT_UNIT_NO_FORMAT = 'format is required if with_mount_unit is true';
 export const ERR_MOUNT_POINT_FORBIDDEN = 'path must be under /etc or /var if with_mount_unit is true';
-export const ERR_UNKNOWN_LAYOUT_LEGACY = 'layout must be one of: aarch64, ppc64le, x86_64';
 export const ERR_UNKNOWN_LAYOUT = 'layout must be one of: aarch64, ppc64le, s390x-eckd, s390x-virt, s390x-zfcp, x86_64';
 export const ERR_TOO_FEW_MIRROR_DEVICES = 'mirroring requires at least two devices';
 export const ERR_NO_LUKS_BOOT_DEVICE = 'device is required for layouts: s390x-eckd, s390x-zfcp';
@@ -20,6 +20,7 @@ export const ERR_LUKS_BOOT_DEVICE_BAD_NAME = 'device name must start with /dev/d
 export const ERR_REUSE_BY_LABEL =
   'partitions cannot be reused by label; number must be specified except on boot disk (/dev/disk/by-id/coreos-boot-disk) or when wipe_table is true';
 export const ERR_CEX_ARCHITECTURE = 'when using cex the targeted architecture must match s390x';
+export const ERR_CEX_WITH_CLEVIS = 'cannot use cex with clevis';
 export const ERR_GRUB_USER_NAME = 'field "name" is required';
 export const ERR_GRUB_PASSWORD = 'field "password_hash" is required';
 
@@ -33,9 +34,11 @@ const nonEmpty = (v: unknown): v is string => typeof v === 'string' && v !== '';
 
 export interface ValidateButaneOptions {
   filesDir?: string;
+  /** When given, inline configs to merge or replace are validated as Ignition configs of that spec. */
+  mergedConfig?: MergedConfigCheck;
 }
 
-export function validateButane(doc: Obj, variant: Variant, version: string, _options: ValidateButaneOptions = {}): ReportEntry[] {
+export function validateButane(doc: Obj, variant: Variant, version: string, options: ValidateButaneOptions = {}): ReportEntry[] {
   const spec = findSpec(variant, version);
   if (!spec) throw new Error(`unknown Butane spec ${variant} ${version}`);
   const entries: ReportEntry[] = [];
@@ -46,8 +49,34 @@ export function validateButane(doc: Obj, variant: Variant, version: string, _opt
     if (!isObj(value)) return;
     // butane names the last of local, inline, source that is set
     const set = ['local', 'inline', 'source'].filter((k) => value[k] !== undefined && value[k] !== null);
-    if (set.length > 1) error([...path, set[set.length - 1] as string], ERR_TOO_MANY_RESOURCE_SOURCES);
+    if (set.length > 1) return error([...path, set[set.length - 1] as string], ERR_TOO_MANY_RESOURCE_SOURCES);
+    if (path[1] === 'config' && typeof value.inline === 'string' && options.mergedConfig) {
+      entries.push(...validateMergedConfig(value.inline, [...path, 'inline'], options.mergedConfig));
+    }
   };
+
+  // fcos ≥ 1.6's Config.Validate runs before the checks on its fields.
+  const storage = obj(doc.storage);
+  if (variant === 'fcos' && atLeast(spec, '1.6')) {
+    // Mirrored boot disks are rewritten whole, so their partitions may be found by label.
+    const mirrored = new Set(list(obj(obj(doc.boot_device).mirror).devices));
+    list(storage.disks).forEach((d, i) => {
+      const disk = obj(d);
+      if (disk.device === '/dev/disk/by-id/coreos-boot-disk' || isTrue(disk.wipe_table) || mirrored.has(disk.device)) return;
+      list(disk.partitions).forEach((p, j) => {
+        const part = obj(p);
+        if ((part.number === undefined || part.number === 0) && part.label !== undefined) {
+          warn(['storage', 'disks', i, 'partitions', j, 'number'], ERR_REUSE_BY_LABEL);
+        }
+      });
+    });
+    list(storage.filesystems).forEach((f, i) => {
+      const fs = obj(f);
+      if (typeof fs.path === 'string' && isTrue(fs.with_mount_unit) && !/^\/(etc|var)(\/|$)/.test(fs.path)) {
+        error(['storage', 'filesystems', i, 'path'], ERR_MOUNT_POINT_FORBIDDEN);
+      }
+    });
+  }
 
   const ignition = obj(doc.ignition);
   const config = obj(ignition.config);
@@ -57,7 +86,6 @@ export function validateButane(doc: Obj, variant: Variant, version: string, _opt
     resource(r, ['ignition', 'security', 'tls', 'certificate_authorities', i]),
   );
 
-  const storage = obj(doc.storage);
   list(storage.files).forEach((f, i) => {
     const path = ['storage', 'files', i];
     const file = obj(f);
@@ -104,24 +132,6 @@ export function validateButane(doc: Obj, variant: Variant, version: string, _opt
       if (!nonEmpty(user.name)) error(['grub', 'users', i, 'name'], ERR_GRUB_USER_NAME);
       if (!nonEmpty(user.password_hash)) error(['grub', 'users', i, 'password_hash'], ERR_GRUB_PASSWORD);
     });
-    if (atLeast(spec, '1.6')) {
-      list(storage.disks).forEach((d, i) => {
-        const disk = obj(d);
-        if (disk.device === '/dev/disk/by-id/coreos-boot-disk' || isTrue(disk.wipe_table)) return;
-        list(disk.partitions).forEach((p, j) => {
-          const part = obj(p);
-          if ((part.number === undefined || part.number === 0) && part.label !== undefined) {
-            warn(['storage', 'disks', i, 'partitions', j, 'number'], ERR_REUSE_BY_LABEL);
-          }
-        });
-      });
-      list(storage.filesystems).forEach((f, i) => {
-        const fs = obj(f);
-        if (typeof fs.path === 'string' && isTrue(fs.with_mount_unit) && !/^\/(etc|var)(\/|$)/.test(fs.path)) {
-          error(['storage', 'filesystems', i, 'path'], ERR_MOUNT_POINT_FORBIDDEN);
-        }
-      });
-    }
   }
   return entries;
 }
@@ -137,7 +147,8 @@ function validateBootDevice(bd: Obj, s390x: boolean, error: (path: ConfigPath, m
     if (['aarch64', 'ppc64le', 'x86_64'].includes(layout)) {
       // always allowed
     } else if (!s390x) {
-      error(at, ERR_UNKNOWN_LAYOUT_LEGACY);
+      // Butane up to 0.25 (the fuzz oracles) names every layout here even though fcos < 1.6 accepts only three.
+      error(at, ERR_UNKNOWN_LAYOUT);
     } else if (layout === 's390x-eckd' || layout === 's390x-zfcp') {
       const pattern = layout === 's390x-eckd' ? /\/dev\/dasd[a-z]$/ : /\/dev\/sd[a-z]$/;
       if (!nonEmpty(device)) error(at, ERR_NO_LUKS_BOOT_DEVICE);
@@ -145,13 +156,18 @@ function validateBootDevice(bd: Obj, s390x: boolean, error: (path: ConfigPath, m
     } else if (layout !== 's390x-virt') {
       error(at, ERR_UNKNOWN_LAYOUT);
     }
-    if (s390x && layout.startsWith('s390x-') && devices.length > 0) error(at, ERR_MIRROR_NOT_SUPPORTED);
+    if (s390x && layout.startsWith('s390x') && devices.length > 0) error(at, ERR_MIRROR_NOT_SUPPORTED);
   }
   if (s390x && isTrue(obj(luks.cex).enabled)) {
     if (typeof layout !== 'string') error(['boot_device', 'luks', 'cex'], ERR_CEX_ARCHITECTURE);
-    else if (!layout.startsWith('s390x-')) error(['boot_device', 'layout'], ERR_CEX_ARCHITECTURE);
+    else if (!layout.startsWith('s390x')) error(['boot_device', 'layout'], ERR_CEX_ARCHITECTURE);
+    if (list(luks.tang).length > 0 || isTrue(luks.tpm2)) error(['boot_device', 'luks'], ERR_CEX_WITH_CLEVIS);
   }
-  if (devices.length === 1) error(['boot_device', 'mirror', 'devices'], ERR_TOO_FEW_MIRROR_DEVICES);
+  // butane checks the mirror both from BootDevice.Validate and on its own walk of the struct: reported twice.
+  if (devices.length === 1) {
+    error(['boot_device', 'mirror', 'devices'], ERR_TOO_FEW_MIRROR_DEVICES);
+    error(['boot_device', 'mirror', 'devices'], ERR_TOO_FEW_MIRROR_DEVICES);
+  }
 }
 
 /**

@@ -1,50 +1,39 @@
-// Which Butane variants and versions exist, and what each translates to. The mapping matches upstream butane's.
+// Which Butane variants and versions exist, and what each translates to: read from the generated registry
+// (src/generated/specs.ts), whose only source is the table in schema/model.mjs.
+import { BUTANE_SPECS } from '../generated/specs.js';
+import type { ButaneSpecEntry, Variant } from './spec-types.js';
 
-export type Variant = 'fcos' | 'flatcar' | 'r4e';
+export type { Variant };
+export type ButaneSpec = ButaneSpecEntry;
 
-export interface ButaneSpec {
-  variant: Variant;
-  /** `1.4.0` */
-  version: string;
-  /** `1_4`, the suffix of generated schema/validator modules. */
-  id: string;
-  /** The Ignition spec version produced, e.g. `3.3.0`. */
-  ignition: string;
-  /** Butane's internal base schema generation (v0_1 … v0_6); features are gated on it. */
-  base: number;
-}
-
-const TABLE: readonly ButaneSpec[] = [
-  { variant: 'fcos', version: '1.0.0', id: '1_0', ignition: '3.0.0', base: 1 },
-  { variant: 'fcos', version: '1.1.0', id: '1_1', ignition: '3.1.0', base: 2 },
-  { variant: 'fcos', version: '1.2.0', id: '1_2', ignition: '3.2.0', base: 3 },
-  { variant: 'fcos', version: '1.3.0', id: '1_3', ignition: '3.2.0', base: 3 },
-  { variant: 'fcos', version: '1.4.0', id: '1_4', ignition: '3.3.0', base: 4 },
-  { variant: 'fcos', version: '1.5.0', id: '1_5', ignition: '3.4.0', base: 5 },
-  { variant: 'fcos', version: '1.6.0', id: '1_6', ignition: '3.5.0', base: 6 },
-  { variant: 'flatcar', version: '1.0.0', id: '1_0', ignition: '3.3.0', base: 4 },
-  { variant: 'flatcar', version: '1.1.0', id: '1_1', ignition: '3.4.0', base: 5 },
-  { variant: 'r4e', version: '1.0.0', id: '1_0', ignition: '3.3.0', base: 4 },
-  { variant: 'r4e', version: '1.1.0', id: '1_1', ignition: '3.4.0', base: 5 },
-];
-
-export const SUPPORTED_SPECS: readonly ButaneSpec[] = TABLE;
+export const SUPPORTED_SPECS: readonly ButaneSpec[] = BUTANE_SPECS;
 
 export function isVariant(value: unknown): value is Variant {
-  return value === 'fcos' || value === 'flatcar' || value === 'r4e';
+  return BUTANE_SPECS.some((s) => s.variant === value);
 }
 
 export function findSpec(variant: string, version: string): ButaneSpec | undefined {
-  return TABLE.find((s) => s.variant === variant && s.version === version);
+  return BUTANE_SPECS.find((s) => s.variant === variant && s.version === version);
 }
 
 export function versionsOf(variant: string): string[] {
-  return TABLE.filter((s) => s.variant === variant).map((s) => s.version);
+  return BUTANE_SPECS.filter((s) => s.variant === variant).map((s) => s.version);
 }
 
 /** Whether `version` (x.y.z) is at least `min` (x.y), for gating features inside one variant. */
 export function atLeast(spec: ButaneSpec, min: string): boolean {
-  const [a = 0, b = 0] = spec.version.split('.').map(Number);
+  const [a = 0, b = 0] = spec.version.split('.').map((p) => parseInt(p, 10));
   const [c = 0, d = 0] = min.split('.').map(Number);
   return a > c || (a === c && b >= d);
+}
+
+/**
+ * go-semver's reading of a version string, which butane uses: `1.05.0` is 1.5.0 (leading zeros are accepted and
+ * dropped). Returns the canonical text, or undefined when it is not a version.
+ */
+export function parseSemver(text: string): string | undefined {
+  const m = /^v?([0-9]+)\.([0-9]+)\.([0-9]+)(?:-([0-9A-Za-z.-]+))?(?:\+([0-9A-Za-z.-]+))?$/.exec(text);
+  if (!m) return undefined;
+  const core = [m[1], m[2], m[3]].map((n) => String(Number(n))).join('.');
+  return m[4] ? `${core}-${m[4]}` : core;
 }

@@ -1,33 +1,58 @@
 // Butane YAML → plain value, with the source position of every node so that problems found later (in the schema,
 // in butane's rules, or by Ignition on the output) can be reported at a line and column.
 //
-// Scalars are resolved the way butane's YAML decoder (go-yaml v3) resolves them rather than by any YAML 1.1/1.2
-// schema of the `yaml` package: `0644` is octal 420 (Go's base-0 integer parsing), `yes` stays a string, and the
-// original text of every scalar is kept so that a string-typed field given `123` gets the text `123` back.
-import { isAlias, isMap, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node } from 'yaml';
+// The result is what butane's YAML decoder (go-yaml v3) would decode: only the first document, null list entries
+// dropped, `<<` merge keys applied, scalars resolved by Go's rules (yaml-scalars.ts), positions counted as go-yaml
+// counts them (U+0085/2028/2029 end lines; a node starts at its tag or anchor). What butane's context tree sees
+// differently (the `<<` key itself, aliased mappings) is returned beside the value for the warnings butane gives.
+import { isAlias, isMap, isScalar, isSeq, parseAllDocuments, type Document, type Node } from 'yaml';
 import type { ConfigPath, SourcePosition } from '../report.js';
+import { resolvePlain, resolveTagged, TagMismatch } from './yaml-scalars.js';
+import { firstSyntaxError, preflight } from './yaml-syntax.js';
+
+export { parseGoInt } from './yaml-scalars.js';
 
 export interface ScalarInfo {
   /** The scalar exactly as written (after YAML unquoting/folding). */
   text: string;
   /** Whether it was a plain (unquoted) scalar, i.e. subject to type resolution. */
   plain: boolean;
+  /** The tag go-yaml resolved it to (`!!int`, `!!str`, …). */
+  yamlTag: string;
   tag?: string;
 }
 
 export interface NodeInfo {
-  /** Where the value node starts. */
+  /** Where the value node starts (its tag or anchor, if it has one). */
   value: SourcePosition;
   /** Where the key that introduced this node starts, for mapping entries. */
   key?: SourcePosition;
+  /** For an alias: where the node it refers to starts, which is where go-yaml's decode errors point. */
+  decoded?: SourcePosition;
   scalar?: ScalarInfo;
+  kind?: 'map' | 'seq' | 'scalar';
+}
+
+export interface YamlProblem {
+  message: string;
+  position: SourcePosition;
+  path?: ConfigPath;
 }
 
 export interface ParsedYaml {
   value: unknown;
   /** Keyed by {@link pathKey}. */
   nodes: Map<string, NodeInfo>;
-  errors: { message: string; position: SourcePosition }[];
+  /** Syntax errors: nothing else can be said about the input. */
+  errors: YamlProblem[];
+  /** go-yaml decode errors found while building the value (duplicate keys), reported once the version is known. */
+  decodeErrors: YamlProblem[];
+  /** Paths of `<<` keys, which butane reports as unused. */
+  mergeKeys: ConfigPath[];
+  /** Paths of aliases to mappings, where butane's context tree has no mapping. */
+  aliasedMaps: ConfigPath[];
+  /** Paths that exist only through an alias or a merge: butane cannot check them for unused keys. */
+  hidden: ConfigPath[];
 }
 
 /** A stable string key for a config path (array indexes and object keys cannot collide: keys are JSON-quoted). */
@@ -35,178 +60,207 @@ export function pathKey(path: ConfigPath): string {
   return path.map((p) => (typeof p === 'number' ? `[${p}]` : JSON.stringify(p))).join('');
 }
 
-const NULLS = new Set(['', '~', 'null', 'Null', 'NULL']);
-const TRUES = new Set(['true', 'True', 'TRUE']);
-const FALSES = new Set(['false', 'False', 'FALSE']);
-const FLOAT = /^[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?$/;
-
-/** Go's strconv.ParseInt(s, 0, 64) as go-yaml v3 uses it for plain scalars. */
-export function parseGoInt(text: string): number | undefined {
-  const m = /^([-+]?)(0[xX][0-9a-fA-F_]+|0[oO][0-7_]+|0[bB][01_]+|0[0-7_]*|[1-9][0-9]*)$/.exec(text);
-  if (!m) return undefined;
-  const sign = m[1] === '-' ? -1 : 1;
-  let body = m[2] ?? '';
-  // Go allows underscores only after a base prefix, between digits.
-  const prefixed = /^0[xXoObB]/.test(body) || (body.length > 1 && body.startsWith('0'));
-  if (body.includes('_')) {
-    if (!prefixed || /__|_$/.test(body)) return undefined;
-    body = body.replace(/_/g, '');
+/** Line starts as go-yaml counts lines: LF, CR, CRLF, NEL, LS and PS each end one. */
+function lineTable(text: string): (offset: number) => SourcePosition {
+  const starts = [0];
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i];
+    if (c === '\r' && text[i + 1] === '\n') continue;
+    if (c === '\n' || c === '\r' || c === '\u0085' || c === '\u2028' || c === '\u2029') starts.push(i + 1);
   }
-  let value: number;
-  if (/^0[xX]/.test(body)) value = parseInt(body.slice(2), 16);
-  else if (/^0[oO]/.test(body)) value = parseInt(body.slice(2), 8);
-  else if (/^0[bB]/.test(body)) value = parseInt(body.slice(2), 2);
-  else if (body.length > 1 && body.startsWith('0')) value = parseInt(body.slice(1), 8);
-  else value = parseInt(body, 10);
-  if (!Number.isFinite(value) || Number.isNaN(value)) return undefined;
-  return sign * value;
+  return (offset) => {
+    let lo = 0;
+    let hi = starts.length - 1;
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >> 1;
+      if ((starts[mid] as number) <= offset) lo = mid;
+      else hi = mid - 1;
+    }
+    const start = starts[lo] as number;
+    return { line: lo + 1, column: [...text.slice(start, offset)].length + 1 };
+  };
 }
 
-function resolvePlain(text: string): unknown {
-  if (NULLS.has(text)) return null;
-  if (TRUES.has(text)) return true;
-  if (FALSES.has(text)) return false;
-  const asInt = parseGoInt(text);
-  if (asInt !== undefined) return asInt;
-  if (FLOAT.test(text)) return Number(text);
-  if (/^[-+]?\.(inf|Inf|INF)$/.test(text)) return text.startsWith('-') ? -Infinity : Infinity;
-  if (/^\.(nan|NaN|NAN)$/.test(text)) return NaN;
-  return text;
-}
-
-function resolveTagged(text: string, tag: string): unknown {
-  switch (tag) {
-    case 'tag:yaml.org,2002:str':
-      return text;
-    case 'tag:yaml.org,2002:null':
-      return null;
-    case 'tag:yaml.org,2002:bool':
-      return TRUES.has(text) ? true : FALSES.has(text) ? false : text;
-    case 'tag:yaml.org,2002:int':
-      return parseGoInt(text) ?? text;
-    case 'tag:yaml.org,2002:float':
-      return FLOAT.test(text) ? Number(text) : text;
-    default:
-      return resolvePlain(text);
+/** go-yaml places a node at its properties: walk back from the value over a tag and/or anchor before it. */
+function propsStart(text: string, offset: number, acrossLines: boolean): number {
+  let at = offset;
+  for (;;) {
+    let i = at - 1;
+    while (i >= 0 && (text[i] === ' ' || text[i] === '\t' || (acrossLines && (text[i] === '\n' || text[i] === '\r')))) i--;
+    if (i < 0) return at;
+    let j = i;
+    while (j > 0 && !/\s/.test(text[j - 1] as string)) j--;
+    const token = text.slice(j, i + 1);
+    if (!/^[!&]/.test(token) || token.includes(':') && !token.startsWith('!')) return at;
+    at = j;
   }
 }
 
 export function parseYaml(text: string): ParsedYaml {
-  const lineCounter = new LineCounter();
-  const nodes = new Map<string, NodeInfo>();
-  const errors: ParsedYaml['errors'] = [];
-  let doc: Document.Parsed;
+  const toPos = lineTable(text);
+  const out: ParsedYaml = { value: undefined, nodes: new Map(), errors: [], decodeErrors: [], mergeKeys: [], aliasedMaps: [], hidden: [] };
+  const early = preflight(text, toPos);
+  if (early) {
+    out.errors.push(early);
+    return out;
+  }
+  const docs = parseAllDocuments(text, { schema: 'failsafe', uniqueKeys: false, strict: true, prettyErrors: false, merge: false });
+  // go-yaml decodes the first document and never looks at the rest.
+  const doc = (Array.isArray(docs) ? docs[0] : undefined) as Document.Parsed | undefined;
+  if (!doc) return out;
+  const syntax = firstSyntaxError(text, doc, toPos);
+  if (syntax) {
+    out.errors.push(syntax);
+    return out;
+  }
   try {
-    doc = parseDocument(text, {
-      lineCounter,
-      schema: 'failsafe',
-      // Duplicate keys are found below, where the first occurrence's line is known for the message.
-      uniqueKeys: false,
-      strict: true,
-      prettyErrors: false,
-      merge: true,
-    });
+    out.value = new Converter(text, doc, out, toPos).convert(doc.contents, [], undefined, undefined);
   } catch (err) {
-    errors.push({ message: (err as Error).message, position: { line: 1, column: 1 } });
-    return { value: undefined, nodes, errors };
+    if (!(err instanceof TagMismatch)) throw err;
+    out.errors.push({ message: err.message, position: { line: 1, column: 1 } });
+    out.value = undefined;
   }
-  const toPos = (offset: number | undefined): SourcePosition => {
-    const p = lineCounter.linePos(offset ?? 0);
-    return { line: p.line, column: p.col };
-  };
-  for (const e of [...doc.errors]) {
-    // An unclosed quote runs to the end of the input; go-yaml (and so butane) reports where the quote opened.
-    const quote = e.code === 'MISSING_CHAR' ? /closing (["'])/.exec(e.message)?.[1] : undefined;
-    if (quote) {
-      errors.push({ message: 'found unexpected end of stream', position: toPos(text.lastIndexOf(quote, e.pos[0])) });
-      continue;
-    }
-    errors.push({ message: yamlErrorMessage(e.code, e.message), position: toPos(e.pos[0]) });
-  }
-  if (errors.length > 0) return { value: undefined, nodes, errors };
+  return out;
+}
 
-  const seen = new Set<Node>();
-  const convert = (node: unknown, path: (string | number)[], keyPos?: SourcePosition): unknown => {
+class Converter {
+  private readonly active = new Set<Node>();
+  constructor(
+    private readonly text: string,
+    private readonly doc: Document.Parsed,
+    private readonly out: ParsedYaml,
+    private readonly toPos: (offset: number) => SourcePosition,
+  ) {}
+
+  /** A block collection's properties may sit on the line before it (`- &anchor`); a scalar's are on its line. */
+  private pos(node: Node | null | undefined): SourcePosition {
+    const start = node?.range?.[0] ?? 0;
+    return this.toPos(propsStart(this.text, start, isMap(node) || isSeq(node)));
+  }
+
+  /**
+   * `standIn` is set below an alias or inside merged entries: butane's context tree cannot reach those nodes, so
+   * anything found there is reported at the alias (or the mapping holding the merge), while go-yaml's own decode
+   * errors still point at the node itself (`decoded`).
+   */
+  convert(node: unknown, path: ConfigPath, keyPos: SourcePosition | undefined, standIn: SourcePosition | undefined): unknown {
+    const nodes = this.out.nodes;
     if (node === null || node === undefined) {
       nodes.set(pathKey(path), { value: keyPos ?? { line: 1, column: 1 }, ...(keyPos ? { key: keyPos } : {}) });
       return null;
     }
     if (isAlias(node)) {
-      const target = node.resolve(doc);
-      if (!target || seen.has(target as Node)) {
-        errors.push({ message: 'anchor cycle or unknown anchor', position: toPos(node.range?.[0]) });
+      const target = node.resolve(this.doc) as Node | undefined;
+      if (!target || this.active.has(target)) {
+        this.out.errors.push({ message: 'anchor cycle or unknown anchor', position: this.pos(node) });
         return null;
       }
-      seen.add(target as Node);
-      const value = convert(target, path, keyPos);
-      seen.delete(target as Node);
-      // The alias itself is where the user wrote the value.
+      if (isMap(target)) this.out.aliasedMaps.push(path);
+      this.active.add(target);
+      const value = this.convert(target, path, keyPos, standIn ?? this.pos(node));
+      this.active.delete(target);
+      // The alias itself sits where its key is written.
       const info = nodes.get(pathKey(path));
-      if (info) info.value = toPos(node.range?.[0]);
+      if (info && keyPos && !standIn) info.key = keyPos;
       return value;
     }
     const n = node as Node;
-    const valuePos = toPos(n.range?.[0]);
-    const info: NodeInfo = { value: valuePos, ...(keyPos ? { key: keyPos } : {}) };
+    const real = this.pos(n);
+    const info: NodeInfo = standIn ? { value: standIn, key: standIn, decoded: real } : { value: real, ...(keyPos ? { key: keyPos } : {}) };
     nodes.set(pathKey(path), info);
+    if (standIn) this.out.hidden.push(path);
     if (isMap(n)) {
-      const out: Record<string, unknown> = {};
-      const firstSeen = new Map<string, SourcePosition>();
-      for (const pair of n.items) {
-        const keyNode = pair.key as Node | null;
-        const key = isScalar(keyNode) ? String(keyNode.value) : String(keyNode ?? '');
-        const kp = toPos(keyNode?.range?.[0]);
-        const earlier = firstSeen.get(key);
-        if (earlier) {
-          errors.push({ message: `mapping key ${JSON.stringify(key)} already defined at line ${earlier.line}`, position: kp });
-          continue;
-        }
-        firstSeen.set(key, kp);
-        const valueNode = pair.value as Node | null;
-        // An empty value (`key:`) has no node; point at the key.
-        Object.defineProperty(out, key, {
-          value: convert(valueNode, [...path, key], kp),
-          enumerable: true,
-          writable: true,
-          configurable: true,
-        });
-      }
-      return out;
+      info.kind = 'map';
+      return this.mapping(n, path, standIn);
     }
     if (isSeq(n)) {
-      return n.items.map((item, i) => convert(item, [...path, i], undefined));
+      info.kind = 'seq';
+      const items: unknown[] = [];
+      for (const item of n.items) {
+        // go-yaml leaves a null entry out of a list of structs or strings (every list butane has).
+        if (isNullNode(item, this.doc)) continue;
+        items.push(this.convert(item, [...path, items.length], undefined, standIn));
+      }
+      return items;
     }
     if (isScalar(n)) {
-      const raw = String(n.value);
+      info.kind = 'scalar';
+      let raw = String(n.value);
       const plain = n.type === 'PLAIN';
+      // Clip chomping keeps the final line break only if the file has one.
+      if ((n.type === 'BLOCK_LITERAL' || n.type === 'BLOCK_FOLDED') && (n.range?.[1] ?? 0) >= this.text.length && !/[\n\r]$/.test(this.text)) {
+        raw = raw.replace(/\n$/, '');
+      }
       const tag = n.tag && n.tag !== '!' ? n.tag : undefined;
-      info.scalar = { text: raw, plain, ...(tag ? { tag } : {}) };
-      if (tag) return resolveTagged(raw, tag);
-      return plain ? resolvePlain(raw) : raw;
+      const resolved = tag ? resolveTagged(raw, tag, plain) : plain ? resolvePlain(raw) : { tag: '!!str', value: raw };
+      info.scalar = { text: raw, plain, yamlTag: resolved.tag, ...(tag ? { tag } : {}) };
+      return resolved.value;
     }
     return null;
-  };
-  const value = convert(doc.contents, []);
-  return { value, nodes, errors };
+  }
+
+  private mapping(n: Node & { items: { key: unknown; value: unknown }[] }, path: ConfigPath, standIn: SourcePosition | undefined): Record<string, unknown> {
+    const out: Record<string, unknown> = {};
+    const firstSeen = new Map<string, SourcePosition>();
+    const merges: unknown[] = [];
+    for (const pair of n.items) {
+      const keyNode = pair.key as Node | null;
+      const key = isScalar(keyNode) ? String(keyNode.value) : String(keyNode ?? '');
+      const kp = this.pos(keyNode);
+      if (isScalar(keyNode) && keyNode.type === 'PLAIN' && key === '<<') {
+        this.out.mergeKeys.push([...path, '<<']);
+        this.out.nodes.set(pathKey([...path, '<<']), { value: kp, key: kp });
+        merges.push(pair.value);
+        continue;
+      }
+      const earlier = firstSeen.get(key);
+      if (earlier) {
+        this.out.decodeErrors.push({ message: `mapping key ${JSON.stringify(key)} already defined at line ${earlier.line}`, position: kp, path });
+        continue;
+      }
+      firstSeen.set(key, kp);
+      define(out, key, this.convert(pair.value, [...path, key], kp, standIn));
+    }
+    // Merged entries never override keys written in the mapping itself; earlier merge sources win over later ones.
+    for (const source of merges) {
+      const resolved = isAlias(source) ? source.resolve(this.doc) : source;
+      const maps = isSeq(resolved) ? resolved.items.map((i) => (isAlias(i) ? i.resolve(this.doc) : i)) : [resolved];
+      for (const m of maps) {
+        if (!isMap(m)) continue;
+        for (const pair of m.items) {
+          const key = isScalar(pair.key) ? String(pair.key.value) : String(pair.key ?? '');
+          if (Object.prototype.hasOwnProperty.call(out, key)) continue;
+          define(out, key, this.convert(pair.value, [...path, key], this.pos(pair.key as Node), standIn ?? this.pos(n)));
+        }
+      }
+    }
+    return out;
+  }
 }
 
-function yamlErrorMessage(code: string, message: string): string {
-  // The `yaml` package appends a code excerpt after the first line; keep only the description.
-  const first = message.split('\n')[0] ?? message;
-  const trimmed = first.replace(/ at line \d+, column \d+:?$/, '');
-  void code;
-  return trimmed;
+function define(target: Record<string, unknown>, key: string, value: unknown): void {
+  Object.defineProperty(target, key, { value, enumerable: true, writable: true, configurable: true });
+}
+
+function isNullNode(item: unknown, doc: Document.Parsed): boolean {
+  const node = isAlias(item) ? item.resolve(doc) : item;
+  if (node === null || node === undefined) return true;
+  if (!isScalar(node) || (node.tag && node.tag !== 'tag:yaml.org,2002:null')) return false;
+  return node.type === 'PLAIN' && resolvePlain(String(node.value)).tag === '!!null';
 }
 
 /** The position to report for a path: the nearest node that exists, and the key rather than the value if asked. */
 export function positionOf(
   nodes: Map<string, NodeInfo>,
   path: ConfigPath,
-  prefer: 'key' | 'value' = 'value',
+  prefer: 'key' | 'value' | 'decoded' = 'value',
 ): SourcePosition | undefined {
   for (let len = path.length; len >= 0; len--) {
     const info = nodes.get(pathKey(path.slice(0, len)));
-    if (info) return prefer === 'key' && info.key ? info.key : info.value;
+    if (!info) continue;
+    if (prefer === 'key' && info.key) return info.key;
+    if (prefer === 'decoded' && info.decoded) return info.decoded;
+    return info.value;
   }
   return undefined;
 }

@@ -1,15 +1,17 @@
 // The translation every variant shares (butane's "base" schema): field renaming, resources to data URLs, local
 // files, users' local ssh keys, units' local contents, mount/swap units for `with_mount_unit`, and trees.
-import { lstatSync, readdirSync, readlinkSync, statSync } from 'node:fs';
-import { join, posix } from 'node:path';
+import type { GoShape } from '../butane/spec-types.js';
 import type { ButaneSpec } from '../butane/versions.js';
+import { ignitionSpec } from '../ignition/validate.js';
 import type { ConfigPath } from '../report.js';
 import { Report } from '../report.js';
 import { makeDataUrl, makePlainDataUrl } from './data-url.js';
-import { ERR_NO_FILES_DIR, LocalFileError, readLocalFile, resolveInFilesDir } from './files-dir.js';
+import { ERR_NO_FILES_DIR, LocalFileError, readLocalFile } from './files-dir.js';
 import { mergeConfigs } from './merge.js';
 import { escapeUnitPath } from './systemd-escape.js';
 import { TranslationSet } from './translation-set.js';
+import { processQuadlets } from './quadlets.js';
+import { processTrees } from './trees.js';
 
 export type Json = unknown;
 export type JsonObject = Record<string, Json>;
@@ -28,9 +30,7 @@ export interface Translated {
   ts: TranslationSet;
 }
 
-export const ERR_NODE_EXISTS = 'matching filesystem node has existing contents or different type';
-export const ERR_TREE_NOT_DIRECTORY = 'root of tree must be a directory';
-export const ERR_FILE_TYPE = 'trees may only contain files, directories, and symlinks';
+export { ERR_FILE_TYPE, ERR_NODE_EXISTS, ERR_TREE_NOT_DIRECTORY } from './trees.js';
 
 export function isObject(v: Json): v is JsonObject {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -58,36 +58,27 @@ const RESOURCE_PATTERNS = new Set([
 ]);
 
 /** Butane-only keys that never reach the output as themselves. */
-const CONSUMED = new Set(['storage.trees', 'storage.filesystems.*.with_mount_unit']);
-
-/** Ignition fields that are plain (non-pointer) strings: an empty one is omitted from the output like Go does. */
-const KEY_STRINGS = new Set([
-  'passwd.users.*.name',
-  'passwd.groups.*.name',
-  'storage.disks.*.device',
-  'storage.filesystems.*.device',
-  'storage.luks.*.name',
-  'storage.raid.*.name',
-  'storage.files.*.path',
-  'storage.directories.*.path',
-  'storage.links.*.path',
-  'systemd.units.*.name',
-  'systemd.units.*.dropins.*.name',
-  'storage.luks.*.clevis.tang.*.url',
-  'ignition.config.merge.*.httpHeaders.*.name',
-]);
+const CONSUMED = new Set(['storage.trees', 'storage.filesystems.*.with_mount_unit', 'systemd.quadlets']);
 
 class Translator {
   readonly ts = new TranslationSet();
-  constructor(private readonly ctx: TranslateContext) {}
+  private readonly shapes: Readonly<Record<string, GoShape>>;
+  constructor(private readonly ctx: TranslateContext) {
+    this.shapes = ignitionSpec(ctx.spec.ignition)?.shapes ?? {};
+  }
 
-  value(v: Json, from: ConfigPath, to: ConfigPath): Json {
+  /**
+   * Translates one Butane value at `from` into the Ignition value at `to`, printed the way Ignition's Go structs
+   * print it (see {@link GoShape}): list entries are always kept, a struct with nothing set is left out unless it
+   * is held by pointer, plain strings are printed even when empty.
+   */
+  value(v: Json, from: ConfigPath, to: ConfigPath, inList = false): Json {
     if (v === null || v === undefined) return undefined;
     const pat = pattern(from);
     if (Array.isArray(v)) {
       const out: Json[] = [];
       v.forEach((item, i) => {
-        const t = this.value(item, [...from, i], [...to, out.length]);
+        const t = this.value(item, [...from, i], [...to, out.length], true);
         if (t !== undefined) out.push(t);
       });
       if (out.length === 0) return undefined;
@@ -105,18 +96,42 @@ class Translator {
         const key = ignitionKey(k);
         const t = this.value(child, [...from, k], [...to, key]);
         if (t === undefined) continue;
-        if (t === '' && KEY_STRINGS.has(pattern([...to, key]))) continue;
+        if (this.shape([...to, key]) === 'omitZero' && (t === 0 || t === '')) continue;
         out[key] = t;
       }
       if (RESOURCE_PATTERNS.has(pat)) this.resource(v, out, from, to);
       if (pat === 'systemd.units.*' || pat === 'systemd.units.*.dropins.*') this.contentsLocal(v, out, from, to);
       if (pat === 'passwd.users.*') this.sshKeysLocal(v, out, from, to);
-      if (Object.keys(out).length === 0) return undefined;
+      const zero = this.fillUnset(out, to);
+      if (zero && !inList && this.shape(to) !== 'pointer') return undefined;
       this.ts.add(from, to);
       return out;
     }
     this.ts.add(from, to);
     return v;
+  }
+
+  private shape(to: ConfigPath): GoShape | undefined {
+    return this.shapes[pattern(to)];
+  }
+
+  /**
+   * Adds the plain strings (and 3.0's null sources) Go prints when unset, and says whether the struct is Go's
+   * zero value: nothing in it but such unset fields.
+   */
+  private fillUnset(out: JsonObject, to: ConfigPath): boolean {
+    const prefix = `${pattern(to)}.`;
+    for (const [path, kind] of Object.entries(this.shapes)) {
+      if (!path.startsWith(prefix) || path.slice(prefix.length).includes('.')) continue;
+      const key = path.slice(prefix.length);
+      if (out[key] !== undefined) continue;
+      if (kind === 'always') out[key] = '';
+      else if (kind === 'null') out[key] = null;
+    }
+    return Object.entries(out).every(([k, v]) => {
+      const kind = this.shape([...to, k]);
+      return (kind === 'always' && v === '') || (kind === 'null' && v === null);
+    });
   }
 
   private resource(from: JsonObject, out: JsonObject, fromPath: ConfigPath, toPath: ConfigPath): void {
@@ -199,7 +214,8 @@ export function translateBase(butane: JsonObject, ctx: TranslateContext): Transl
   }
   let result: Translated = { config: out, ts: tr.ts };
   result = layerGenerated(mountUnits(butane, ctx), result);
-  processTrees(butane, result, ctx, tr);
+  processTrees(butane, result, ctx, (relative, at) => tr.readLocal(relative, at));
+  processQuadlets(butane, result, ctx, (relative, at) => tr.readLocal(relative, at));
   return result;
 }
 
@@ -280,121 +296,4 @@ export function mountUnitText(f: MountUnitFacts): string {
     '[Install]',
     `RequiredBy=${f.remote ? 'remote-fs.target' : 'local-fs.target'}`,
   ].join('\n');
-}
-
-/** Adds the files and links of `storage.trees` at the end of the files/links lists, as butane does. */
-function processTrees(butane: JsonObject, result: Translated, ctx: TranslateContext, tr: Translator): void {
-  const storage = isObject(butane.storage) ? butane.storage : {};
-  const trees = Array.isArray(storage.trees) ? storage.trees : [];
-  if (trees.length === 0) return;
-  const config = result.config;
-  const outStorage: JsonObject = isObject(config.storage) ? config.storage : (config.storage = {});
-  const files: JsonObject[] = Array.isArray(outStorage.files) ? (outStorage.files as JsonObject[]) : [];
-  const links: JsonObject[] = Array.isArray(outStorage.links) ? (outStorage.links as JsonObject[]) : [];
-  const dirs: JsonObject[] = Array.isArray(outStorage.directories) ? (outStorage.directories as JsonObject[]) : [];
-  const exists = (p: string) => [...files, ...links, ...dirs].some((n) => n.path === p);
-
-  for (let t = 0; t < trees.length; t++) {
-    const tree = trees[t];
-    const at: ConfigPath = ['storage', 'trees', t];
-    if (!ctx.filesDir) {
-      ctx.report.error(at, ERR_NO_FILES_DIR);
-      return;
-    }
-    if (!isObject(tree) || typeof tree.local !== 'string') continue;
-    let root: string;
-    try {
-      root = resolveInFilesDir(tree.local, ctx.filesDir);
-    } catch (err) {
-      ctx.report.error(at, (err as Error).message);
-      continue;
-    }
-    let rootIsDir = false;
-    try {
-      rootIsDir = statSync(root).isDirectory();
-    } catch {
-      ctx.report.error(at, `stat ${root}: no such file or directory`);
-      continue;
-    }
-    if (!rootIsDir) {
-      ctx.report.error(at, ERR_TREE_NOT_DIRECTORY);
-      continue;
-    }
-    const destBase = typeof tree.path === 'string' && tree.path !== '' ? tree.path : '/';
-    walk(root, '', (rel, abs) => {
-      const dest = posix.join(destBase, rel);
-      const st = lstatSync(abs);
-      if (st.isFile()) {
-        let i = files.findIndex((f) => f.path === dest);
-        let file = files[i];
-        if (file) {
-          if (isObject(file.contents) && typeof file.contents.source === 'string' && file.contents.source !== '') {
-            ctx.report.error(at, ERR_NODE_EXISTS);
-            return;
-          }
-        } else {
-          if (exists(dest)) {
-            ctx.report.error(at, ERR_NODE_EXISTS);
-            return;
-          }
-          file = { path: dest };
-          i = files.length;
-          files.push(file);
-          result.ts.add(at, ['storage', 'files', i]);
-          result.ts.add(at, ['storage', 'files', i, 'path']);
-          if (i === 0) result.ts.add(at, ['storage', 'files']);
-        }
-        const contents = tr.readLocal(posix.join(tree.local as string, rel), at);
-        if (!contents) return;
-        const existing = isObject(file.contents) ? file.contents : {};
-        const url = makeDataUrl(contents, existing.compression as string | undefined, ctx.autoCompress);
-        file.contents = { ...existing, source: url.source, ...(url.compression !== undefined ? { compression: url.compression } : {}) };
-        result.ts.add(at, ['storage', 'files', i, 'contents']);
-        result.ts.add(at, ['storage', 'files', i, 'contents', 'source']);
-        if (url.compression !== undefined) result.ts.add(at, ['storage', 'files', i, 'contents', 'compression']);
-        if (file.mode === undefined) {
-          file.mode = (st.mode & 0o111) !== 0 ? 0o755 : 0o644;
-          result.ts.add(at, ['storage', 'files', i, 'mode']);
-        }
-      } else if (st.isSymbolicLink()) {
-        let i = links.findIndex((l) => l.path === dest);
-        let link = links[i];
-        if (link) {
-          if (typeof link.target === 'string' && link.target !== '') {
-            ctx.report.error(at, ERR_NODE_EXISTS);
-            return;
-          }
-        } else {
-          if (exists(dest)) {
-            ctx.report.error(at, ERR_NODE_EXISTS);
-            return;
-          }
-          link = { path: dest };
-          i = links.length;
-          links.push(link);
-          result.ts.add(at, ['storage', 'links', i]);
-          result.ts.add(at, ['storage', 'links', i, 'path']);
-          if (i === 0) result.ts.add(at, ['storage', 'links']);
-        }
-        link.target = readlinkSync(abs).split('\\').join('/');
-        result.ts.add(at, ['storage', 'links', i, 'target']);
-      } else if (!st.isDirectory()) {
-        ctx.report.error(at, ERR_FILE_TYPE);
-      }
-    });
-  }
-  if (files.length > 0) outStorage.files = files;
-  if (links.length > 0) outStorage.links = links;
-}
-
-/** Visits every entry below `root` in lexical order (like Go's filepath.Walk), directories before their contents. */
-function walk(root: string, rel: string, visit: (rel: string, abs: string) => void): void {
-  const dir = rel === '' ? root : join(root, rel);
-  const names = readdirSync(dir).sort((a, b) => Buffer.compare(Buffer.from(a), Buffer.from(b)));
-  for (const name of names) {
-    const childRel = rel === '' ? name : `${rel}/${name}`;
-    const abs = join(root, childRel);
-    visit(childRel, abs);
-    if (lstatSync(abs).isDirectory()) walk(root, childRel, visit);
-  }
 }

@@ -8,11 +8,12 @@ import type { ConfigPath } from '../report.js';
 
 const INT_FIELDS = new Set([
   'mode', 'id', 'uid', 'gid', 'number', 'size_mib', 'start_mib', 'threshold', 'spares', 'http_response_headers', 'http_total',
+  'file_mode', 'dir_mode',
 ]);
 const BOOL_FIELDS = new Set([
   'overwrite', 'hard', 'enabled', 'mask', 'wipe_table', 'wipe_filesystem', 'wipe_volume', 'wipe_partition_entry', 'resize',
   'should_exist', 'no_create_home', 'no_user_group', 'no_log_init', 'system', 'tpm2', 'with_mount_unit', 'discard',
-  'needs_network',
+  'needs_network', 'rootful',
 ]);
 const YAML11_TRUE = new Set(['y', 'Y', 'yes', 'Yes', 'YES', 'on', 'On', 'ON']);
 const YAML11_FALSE = new Set(['n', 'N', 'no', 'No', 'NO', 'off', 'Off', 'OFF']);
@@ -33,7 +34,7 @@ export function coerceScalars(doc: Record<string, unknown>, _spec: ButaneSpec, n
     if (!scalar || !scalar.plain || scalar.tag || value === null) return value;
     const last = path[path.length - 1];
     const field = typeof last === 'string' ? last : undefined;
-    if (field !== undefined && INT_FIELDS.has(field)) return value;
+    if (field !== undefined && INT_FIELDS.has(field)) return floatToInt(value);
     if (field !== undefined && BOOL_FIELDS.has(field)) {
       if (YAML11_TRUE.has(scalar.text)) return true;
       if (YAML11_FALSE.has(scalar.text)) return false;
@@ -43,4 +44,16 @@ export function coerceScalars(doc: Record<string, unknown>, _spec: ButaneSpec, n
     return typeof value === 'number' || typeof value === 'boolean' ? scalar.text : value;
   };
   visit(doc, []);
+}
+
+/**
+ * go-yaml stores a float in an int field by Go's conversion: truncated toward zero, and -Inf as the smallest int64
+ * (what amd64 gives); +Inf and NaN stay errors.
+ */
+function floatToInt(value: unknown): unknown {
+  if (typeof value !== 'number' || Number.isNaN(value) || value === Infinity) return value;
+  // Beyond int64 go-yaml refuses the value; a non-number makes the schema check report it with its source text.
+  if (value >= 2 ** 63) return String(value);
+  if (Number.isInteger(value)) return value;
+  return value === -Infinity ? -9223372036854775808 : Math.trunc(value);
 }

@@ -117,7 +117,8 @@ function bootDevice(butane: JsonObject): Translated | undefined {
           const out: JsonObject = {};
           if (isObject(t)) {
             for (const [k, v] of Object.entries(t)) {
-              if (v === null || v === undefined) continue;
+              // Tang.URL is a plain string with omitempty in Ignition: an empty one is not printed.
+              if (v === null || v === undefined || (k === 'url' && v === '')) continue;
               out[ignitionKey(k)] = v;
               ts.add([...lpath, 'tang', i, k], [...rpath, 'clevis', 'tang', i, ignitionKey(k)]);
             }

@@ -1,7 +1,7 @@
 // Reading `local` contents, `contents_local`, `ssh_authorized_keys_local` and trees from the --files-dir, refusing
 // any path that resolves outside it.
 import { readFileSync } from 'node:fs';
-import { resolve, sep } from 'node:path';
+import { join, resolve, sep } from 'node:path';
 
 export const ERR_NO_FILES_DIR =
   'local file paths are relative to a files directory that must be specified with -d/--files-dir';
@@ -23,9 +23,12 @@ export function readLocalFile(relative: string, filesDir: string | undefined): B
   try {
     return readFileSync(path);
   } catch (err) {
+    // Worded like Go's os.ReadFile on filepath.Join(filesDir, relative): the directory as the user spelled it,
+    // `open` failing for a missing file, `read` for a directory.
+    const shown = join(filesDir ?? '', relative);
     const code = (err as NodeJS.ErrnoException).code;
-    const reason =
-      code === 'ENOENT' ? 'no such file or directory' : code === 'EISDIR' ? 'is a directory' : code === 'EACCES' ? 'permission denied' : (err as Error).message;
-    throw new LocalFileError(`open ${path}: ${reason}`);
+    if (code === 'EISDIR') throw new LocalFileError(`read ${shown}: is a directory`);
+    const reason = code === 'ENOENT' ? 'no such file or directory' : code === 'EACCES' ? 'permission denied' : (err as Error).message;
+    throw new LocalFileError(`open ${shown}: ${reason}`);
   }
 }

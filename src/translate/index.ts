@@ -1,10 +1,12 @@
 // Butane → Ignition, the whole pipeline: parse (with positions) → pick the spec → schema check (unused keys, types)
 // → butane's own rules → translate → Ignition's rules on the output, mapped back to the Butane source → strict.
-import { checkButaneSchema } from '../butane/schema-check.js';
+import { checkButaneSchema, UNUSED_KEY } from '../butane/schema-check.js';
 import { validateButane } from '../butane/validate.js';
-import { findSpec, isVariant, type ButaneSpec } from '../butane/versions.js';
-import { parseYaml, positionOf, type NodeInfo, pathKey } from '../butane/yaml.js';
-import { validateIgnitionSemantics } from '../ignition/validate.js';
+import type { ButaneSpec } from '../butane/versions.js';
+import { positionOf, type NodeInfo, pathKey } from '../butane/yaml.js';
+import { contextTreeWarnings, decodeErrors, pickSpec, readInput } from './front.js';
+import { validateQuadlets } from './quadlets.js';
+import { ignitionSpec, validateIgnitionSemantics } from '../ignition/validate.js';
 import { Report, type ConfigPath, type ReportEntry } from '../report.js';
 import { isObject, translateBase, type JsonObject, type Translated } from './base.js';
 import { translateFcos } from './fcos.js';
@@ -31,48 +33,46 @@ export interface TranslateResult {
   spec?: ButaneSpec;
 }
 
-export const ERR_NO_VARIANT = 'error parsing variant; must be specified';
-export const ERR_INVALID_VERSION = 'error parsing version; must be a valid semver';
+export { ERR_INVALID_VERSION, ERR_NO_VARIANT } from './front.js';
 
 /** Translates Butane YAML text, or a Butane config object (e.g. from cnvm's typed builders). */
 export async function translate(input: string | object, options: TranslateOptions = {}): Promise<TranslateResult> {
   const file = options.file;
-  let value: unknown;
-  let nodes = new Map<string, NodeInfo>();
-  if (typeof input === 'string') {
-    const parsed = parseYaml(input);
-    if (parsed.errors.length > 0) {
-      return {
-        entries: parsed.errors.map((e) => ({ kind: 'error', path: [], message: e.message, position: e.position, ...(file ? { file } : {}) })),
-      };
-    }
-    value = parsed.value;
-    nodes = parsed.nodes;
-  } else {
-    // Builders produce plain objects; a JSON round trip drops undefined fields and functions.
-    value = JSON.parse(JSON.stringify(input)) as unknown;
-  }
-
-  const locate = (entries: readonly ReportEntry[]): ReportEntry[] =>
+  const front = readInput(input);
+  const nodes = 'entries' in front ? new Map<string, NodeInfo>() : front.nodes;
+  const locate = (entries: readonly ReportEntry[], decode = false): ReportEntry[] =>
     entries.map((e) => {
-      const position = e.position ?? positionOf(nodes, e.path, /^Unused key/.test(e.message) ? 'key' : 'value');
+      const prefer = e.message.startsWith(UNUSED_KEY) ? 'key' : decode ? 'decoded' : 'value';
+      const position = e.position ?? positionOf(nodes, e.path, prefer);
       return { ...e, ...(position ? { position } : {}), ...(file ? { file } : {}) };
     });
-
-  const doc: JsonObject = isObject(value) ? value : {};
-  const spec = pickSpec(doc);
+  if ('entries' in front) return { entries: locate(front.entries) };
+  const doc = front.doc;
+  const spec = pickSpec(front);
   if ('entries' in spec) return { entries: locate(spec.entries) };
 
   const report = new Report();
   coerceScalars(doc, spec.spec, nodes);
-  report.merge(await checkButaneSchema(doc, spec.spec.variant, spec.spec.version));
-  if (report.hasErrors) {
+  const schema = await checkButaneSchema(doc, spec.spec.variant, spec.spec.version, nodes);
+  const duplicates = decodeErrors(front);
+  if (duplicates.length > 0 || schema.some((e) => e.kind === 'error')) {
     // A decode error stops butane before its unused-key pass; go-yaml lists them in document order.
-    const byPosition = (a: ReportEntry, b: ReportEntry): number => (a.position?.line ?? 0) - (b.position?.line ?? 0) || (a.position?.column ?? 0) - (b.position?.column ?? 0);
-    return { entries: locate(report.errors).sort(byPosition), spec: spec.spec };
+    const errors = locate([...duplicates, ...schema.filter((e) => e.kind === 'error')], true);
+    return { entries: errors.sort(byPosition), spec: spec.spec };
   }
-  dropUnusedKeys(doc, report.entries);
-  report.merge(validateButane(doc, spec.spec.variant, spec.spec.version, { ...(options.filesDir ? { filesDir: options.filesDir } : {}) }));
+  dropUnusedKeys(doc, schema);
+  report.merge(locate(contextTreeWarnings(schema, front.parsed)).sort(byPosition));
+  const ignition = ignitionSpec(spec.spec.ignition);
+  // Loaded only when there is an inline config to check: the validator is large and cold start matters.
+  const wantsMerged = ignition && spec.spec.base >= 2 && hasInlineConfig(doc);
+  const mergedConfig = wantsMerged ? { spec: ignition, validate: (await ignition.load()).validate } : undefined;
+  report.merge(
+    validateButane(doc, spec.spec.variant, spec.spec.version, {
+      ...(options.filesDir ? { filesDir: options.filesDir } : {}),
+      ...(mergedConfig ? { mergedConfig } : {}),
+    }),
+  );
+  if (spec.spec.base >= 8) report.merge(validateQuadlets(doc));
   if (report.hasErrors) return { entries: locate(report.entries), spec: spec.spec };
 
   const outputReport = new Report();
@@ -87,48 +87,34 @@ export async function translate(input: string | object, options: TranslateOption
   if (spec.spec.variant === 'fcos' && !report.hasErrors) translated = translateFcos(doc, translated, ctx);
   if (report.hasErrors) return { entries: locate(report.entries), spec: spec.spec };
 
-  outputReport.merge(variantChecks(translated.config, spec.spec));
-  outputReport.merge(validateIgnitionSemantics(translated.config, spec.spec.ignition));
-  for (const e of outputReport.entries) {
-    const from = translated.ts.lookupReport(e.path);
-    report.add({ kind: e.kind, path: from, message: e.message });
+  const mapBack = (entries: readonly ReportEntry[]): void => {
+    for (const e of entries) report.add({ kind: e.kind, path: translated.ts.lookupReport(e.path), message: e.message });
+  };
+  // Fields the variant cannot use stop butane before it validates the output.
+  mapBack(variantChecks(translated.config, spec.spec));
+  if (!report.hasErrors) {
+    mapBack(outputReport.entries);
+    mapBack(validateIgnitionSemantics(translated.config, spec.spec.ignition));
   }
   const entries = locate(report.entries);
   const failed = report.hasErrors || (options.strict === true && report.hasWarnings);
   return { ...(failed ? {} : { config: sortKeys(translated.config) as JsonObject }), entries, spec: spec.spec };
 }
 
-function pickSpec(doc: JsonObject): { spec: ButaneSpec } | { entries: ReportEntry[] } {
-  const variant = doc.variant;
-  if (typeof variant !== 'string' || variant === '') {
-    return { entries: [{ kind: 'error', path: ['variant'], message: ERR_NO_VARIANT }] };
-  }
-  const version = doc.version;
-  if (typeof version !== 'string' || !/^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)(-[0-9A-Za-z.-]+)?(\+[0-9A-Za-z.-]+)?$/.test(version)) {
-    return { entries: [{ kind: 'error', path: ['version'], message: ERR_INVALID_VERSION }] };
-  }
-  if (!isVariant(variant)) {
-    return { entries: [{ kind: 'error', path: ['variant'], message: `No translator exists for variant ${variant} with version ${version}` }] };
-  }
-  const spec = findSpec(variant, version);
-  if (!spec) {
-    return {
-      entries: [
-        {
-          kind: 'error',
-          path: ['version'],
-          message: `No translator exists for variant ${variant} with version ${version}`,
-        },
-      ],
-    };
-  }
-  return { spec };
+function hasInlineConfig(doc: JsonObject): boolean {
+  const config = isObject(doc.ignition) && isObject(doc.ignition.config) ? doc.ignition.config : {};
+  const refs = [...(Array.isArray(config.merge) ? config.merge : []), config.replace];
+  return refs.some((r) => isObject(r) && typeof r.inline === 'string');
+}
+
+function byPosition(a: ReportEntry, b: ReportEntry): number {
+  return (a.position?.line ?? 0) - (b.position?.line ?? 0) || (a.position?.column ?? 0) - (b.position?.column ?? 0);
 }
 
 /** Keys butane ignores (reported as unused) must not leak into the output through the generic renaming. */
 function dropUnusedKeys(doc: JsonObject, entries: readonly ReportEntry[]): void {
   for (const e of entries) {
-    if (!/^Unused key/.test(e.message) || e.path.length === 0) continue;
+    if (!e.message.startsWith(UNUSED_KEY) || e.path.length === 0) continue;
     let node: unknown = doc;
     for (const part of e.path.slice(0, -1)) node = isObject(node) || Array.isArray(node) ? (node as Record<string, unknown>)[part as string] : undefined;
     const last = e.path[e.path.length - 1];

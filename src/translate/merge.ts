@@ -97,7 +97,8 @@ function mergeValue(parent: Json, child: Json, childPath: ConfigPath, outPath: C
     const out: Json[] = [...parent];
     child.forEach((item, i) => {
       const key = keyOf?.(item);
-      const at = key === undefined ? -1 : out.findIndex((p) => keyOf?.(p) === key);
+      // Only the parent's entries are merge targets: two user entries with one key stay two (and are duplicates).
+      const at = key === undefined ? -1 : parent.findIndex((p) => keyOf?.(p) === key);
       if (at >= 0) {
         moves.set(pathKey([...childPath, i]), [...outPath, at]);
         out[at] = mergeValue(out[at], item, [...childPath, i], [...outPath, at], moves);

@@ -1,5 +1,6 @@
-// The public conformance vectors in ../shared/conformance (beside the repository): Butane inputs and the Ignition
-// upstream butane produced for them.
+// The public conformance vectors in ../shared/conformance (beside the repository): Butane inputs and what upstream
+// butane produced for them: `NAME.ign` (the output), `NAME.expected-error` (its stderr when it failed), and for
+// configs that fail only on warnings under --strict, `NAME.nonstrict.ign` / `NAME.nonstrict.stderr`.
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -28,26 +29,54 @@ export interface Vector {
   name: string;
   butanePath: string;
   butane: string;
-  expected: unknown;
+  /** The files directory the vector was produced with: its own folder's `files/`, else the shared one. */
+  filesDir: string;
+  /** The Ignition config butane --strict printed, when it succeeded. */
+  expected?: unknown;
+  /** butane --strict's stderr, when it failed. */
+  expectedError?: string;
+  /** Without --strict, for configs that failed only on warnings. */
+  nonstrict?: { config: unknown; stderr: string };
 }
 
-export function loadVectors(): Vector[] {
+const readIf = (path: string): string | undefined => (existsSync(path) ? readFileSync(path, 'utf8') : undefined);
+
+function loadAll(): Vector[] {
   const dir = conformanceDir();
   const vectors: Vector[] = [];
   for (const sub of readdirSync(dir, { withFileTypes: true })) {
     if (!sub.isDirectory() || sub.name === 'files') continue;
+    const own = join(dir, sub.name, 'files');
+    const filesDir = existsSync(own) ? own : join(dir, 'files');
     for (const f of readdirSync(join(dir, sub.name)).sort()) {
       if (!f.endsWith('.bu')) continue;
       const butanePath = join(dir, sub.name, f);
-      const ign = butanePath.replace(/\.bu$/, '.ign');
-      if (!existsSync(ign)) continue;
+      const base = butanePath.replace(/\.bu$/, '');
+      const ign = readIf(`${base}.ign`);
+      const expectedError = readIf(`${base}.expected-error`);
+      const nonstrictIgn = readIf(`${base}.nonstrict.ign`);
+      const nonstrictErr = readIf(`${base}.nonstrict.stderr`);
+      if (ign === undefined && expectedError === undefined) continue;
       vectors.push({
         name: `${sub.name}/${f}`,
         butanePath,
         butane: readFileSync(butanePath, 'utf8'),
-        expected: JSON.parse(readFileSync(ign, 'utf8')) as unknown,
+        filesDir,
+        ...(ign !== undefined ? { expected: JSON.parse(ign) as unknown } : {}),
+        ...(expectedError !== undefined ? { expectedError } : {}),
+        ...(nonstrictIgn !== undefined ? { nonstrict: { config: JSON.parse(nonstrictIgn) as unknown, stderr: nonstrictErr ?? '' } } : {}),
       });
     }
   }
   return vectors;
+}
+
+/** Vectors butane translated successfully under --strict. */
+export function loadVectors(): (Vector & { expected: unknown })[] {
+  return loadAll().filter((v): v is Vector & { expected: unknown } => v.expected !== undefined);
+}
+
+/** Vectors butane rejected under --strict. */
+export function loadErrorVectors(): (Vector & { expectedError: string })[] {
+  return loadAll().filter((v): v is Vector & { expectedError: string } => v.expectedError !== undefined);
 }

@@ -76,6 +76,7 @@ describe('translator robustness (fast-check)', () => {
         async (vi, pi, mode, value, key) => {
           const v = vectors[vi]!;
           const doc = parseYaml(v.butane).value;
+          if (doc === undefined) return; // nothing to mutate structurally
           const all = paths(doc);
           const target = all[pi % all.length]!;
           const mutated = setAt(doc, target, value, mode, key);

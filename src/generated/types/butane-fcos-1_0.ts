@@ -25,17 +25,15 @@ timeouts?: Timeouts
  * via the `definition` "IgnitionConfig".
  */
 export interface IgnitionConfig {
-merge?: Resource[]
-replace?: Resource
+merge?: ConfigResource[]
+replace?: ConfigResource
 }
 /**
  * This interface was referenced by `Config`'s JSON-Schema
- * via the `definition` "Resource".
+ * via the `definition` "ConfigResource".
  */
-export interface Resource {
-compression?: string
+export interface ConfigResource {
 source?: string
-inline?: string
 verification?: Verification
 }
 /**
@@ -57,7 +55,7 @@ tls?: TLS
  * via the `definition` "TLS".
  */
 export interface TLS {
-certificate_authorities?: Resource[]
+certificate_authorities?: ConfigResource[]
 }
 /**
  * This interface was referenced by `Config`'s JSON-Schema
@@ -178,6 +176,16 @@ user?: NodeUser
 append?: Resource[]
 contents?: Resource
 mode?: number
+}
+/**
+ * This interface was referenced by `Config`'s JSON-Schema
+ * via the `definition` "Resource".
+ */
+export interface Resource {
+compression?: string
+source?: string
+inline?: string
+verification?: Verification
 }
 /**
  * This interface was referenced by `Config`'s JSON-Schema

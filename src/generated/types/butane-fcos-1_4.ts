@@ -28,14 +28,14 @@ timeouts?: Timeouts
  * via the `definition` "IgnitionConfig".
  */
 export interface IgnitionConfig {
-merge?: Resource[]
-replace?: Resource
+merge?: ConfigResource[]
+replace?: ConfigResource
 }
 /**
  * This interface was referenced by `Config`'s JSON-Schema
- * via the `definition` "Resource".
+ * via the `definition` "ConfigResource".
  */
-export interface Resource {
+export interface ConfigResource {
 compression?: string
 http_headers?: HTTPHeader[]
 source?: string
@@ -79,7 +79,7 @@ tls?: TLS
  * via the `definition` "TLS".
  */
 export interface TLS {
-certificate_authorities?: Resource[]
+certificate_authorities?: ConfigResource[]
 }
 /**
  * This interface was referenced by `Config`'s JSON-Schema
@@ -132,7 +132,6 @@ password_hash?: string
 primary_group?: string
 should_exist?: boolean
 ssh_authorized_keys?: string[]
-ssh_authorized_keys_local?: string[]
 shell?: string
 system?: boolean
 uid?: number
@@ -214,6 +213,18 @@ user?: NodeUser
 append?: Resource[]
 contents?: Resource
 mode?: number
+}
+/**
+ * This interface was referenced by `Config`'s JSON-Schema
+ * via the `definition` "Resource".
+ */
+export interface Resource {
+compression?: string
+http_headers?: HTTPHeader[]
+source?: string
+inline?: string
+local?: string
+verification?: Verification
 }
 /**
  * This interface was referenced by `Config`'s JSON-Schema
@@ -316,7 +327,6 @@ units?: Unit[]
  */
 export interface Unit {
 contents?: string
-contents_local?: string
 dropins?: Dropin[]
 enabled?: boolean
 mask?: boolean
@@ -328,7 +338,6 @@ name?: string
  */
 export interface Dropin {
 contents?: string
-contents_local?: string
 name?: string
 }
 /**

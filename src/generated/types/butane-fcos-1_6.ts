@@ -29,14 +29,14 @@ timeouts?: Timeouts
  * via the `definition` "IgnitionConfig".
  */
 export interface IgnitionConfig {
-merge?: Resource[]
-replace?: Resource
+merge?: ConfigResource[]
+replace?: ConfigResource
 }
 /**
  * This interface was referenced by `Config`'s JSON-Schema
- * via the `definition` "Resource".
+ * via the `definition` "ConfigResource".
  */
-export interface Resource {
+export interface ConfigResource {
 compression?: string
 http_headers?: HTTPHeader[]
 source?: string
@@ -80,7 +80,7 @@ tls?: TLS
  * via the `definition` "TLS".
  */
 export interface TLS {
-certificate_authorities?: Resource[]
+certificate_authorities?: ConfigResource[]
 }
 /**
  * This interface was referenced by `Config`'s JSON-Schema
@@ -218,6 +218,18 @@ mode?: number
 }
 /**
  * This interface was referenced by `Config`'s JSON-Schema
+ * via the `definition` "Resource".
+ */
+export interface Resource {
+compression?: string
+http_headers?: HTTPHeader[]
+source?: string
+inline?: string
+local?: string
+verification?: Verification
+}
+/**
+ * This interface was referenced by `Config`'s JSON-Schema
  * via the `definition` "Filesystem".
  */
 export interface Filesystem {
@@ -248,6 +260,7 @@ target?: string
  * via the `definition` "Luks".
  */
 export interface Luks {
+cex?: Cex
 clevis?: Clevis
 device?: string
 discard?: boolean
@@ -258,6 +271,13 @@ open_options?: string[]
 options?: string[]
 uuid?: string
 wipe_volume?: boolean
+}
+/**
+ * This interface was referenced by `Config`'s JSON-Schema
+ * via the `definition` "Cex".
+ */
+export interface Cex {
+enabled?: boolean
 }
 /**
  * This interface was referenced by `Config`'s JSON-Schema

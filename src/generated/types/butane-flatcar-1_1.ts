@@ -27,14 +27,14 @@ timeouts?: Timeouts
  * via the `definition` "IgnitionConfig".
  */
 export interface IgnitionConfig {
-merge?: Resource[]
-replace?: Resource
+merge?: ConfigResource[]
+replace?: ConfigResource
 }
 /**
  * This interface was referenced by `Config`'s JSON-Schema
- * via the `definition` "Resource".
+ * via the `definition` "ConfigResource".
  */
-export interface Resource {
+export interface ConfigResource {
 compression?: string
 http_headers?: HTTPHeader[]
 source?: string
@@ -78,7 +78,7 @@ tls?: TLS
  * via the `definition` "TLS".
  */
 export interface TLS {
-certificate_authorities?: Resource[]
+certificate_authorities?: ConfigResource[]
 }
 /**
  * This interface was referenced by `Config`'s JSON-Schema
@@ -213,6 +213,18 @@ user?: NodeUser
 append?: Resource[]
 contents?: Resource
 mode?: number
+}
+/**
+ * This interface was referenced by `Config`'s JSON-Schema
+ * via the `definition` "Resource".
+ */
+export interface Resource {
+compression?: string
+http_headers?: HTTPHeader[]
+source?: string
+inline?: string
+local?: string
+verification?: Verification
 }
 /**
  * This interface was referenced by `Config`'s JSON-Schema

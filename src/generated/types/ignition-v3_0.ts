@@ -24,16 +24,15 @@ timeouts?: Timeouts
  * via the `definition` "IgnitionConfig".
  */
 export interface IgnitionConfig {
-merge?: Resource[]
-replace?: Resource
+merge?: ConfigResource[]
+replace?: ConfigResource
 }
 /**
  * This interface was referenced by `Config`'s JSON-Schema
- * via the `definition` "Resource".
+ * via the `definition` "ConfigResource".
  */
-export interface Resource {
-compression?: string
-source?: string
+export interface ConfigResource {
+source?: (string | null)
 verification?: Verification
 }
 /**
@@ -55,7 +54,7 @@ tls?: TLS
  * via the `definition` "TLS".
  */
 export interface TLS {
-certificateAuthorities?: Resource[]
+certificateAuthorities?: ConfigResource[]
 }
 /**
  * This interface was referenced by `Config`'s JSON-Schema
@@ -176,6 +175,15 @@ user?: NodeUser
 append?: Resource[]
 contents?: Resource
 mode?: number
+}
+/**
+ * This interface was referenced by `Config`'s JSON-Schema
+ * via the `definition` "Resource".
+ */
+export interface Resource {
+compression?: string
+source?: string
+verification?: Verification
 }
 /**
  * This interface was referenced by `Config`'s JSON-Schema

@@ -26,14 +26,14 @@ timeouts?: Timeouts
  * via the `definition` "IgnitionConfig".
  */
 export interface IgnitionConfig {
-merge?: Resource[]
-replace?: Resource
+merge?: ConfigResource[]
+replace?: ConfigResource
 }
 /**
  * This interface was referenced by `Config`'s JSON-Schema
- * via the `definition` "Resource".
+ * via the `definition` "ConfigResource".
  */
-export interface Resource {
+export interface ConfigResource {
 compression?: string
 httpHeaders?: HTTPHeader[]
 source?: string
@@ -75,7 +75,7 @@ tls?: TLS
  * via the `definition` "TLS".
  */
 export interface TLS {
-certificateAuthorities?: Resource[]
+certificateAuthorities?: ConfigResource[]
 }
 /**
  * This interface was referenced by `Config`'s JSON-Schema
@@ -208,6 +208,16 @@ user?: NodeUser
 append?: Resource[]
 contents?: Resource
 mode?: number
+}
+/**
+ * This interface was referenced by `Config`'s JSON-Schema
+ * via the `definition` "Resource".
+ */
+export interface Resource {
+compression?: string
+httpHeaders?: HTTPHeader[]
+source?: string
+verification?: Verification
 }
 /**
  * This interface was referenced by `Config`'s JSON-Schema
