@@ -77,7 +77,9 @@ export async function bootGuest(spec: GuestSpec): Promise<Guest> {
     '-nodefaults', '-display', 'none', '-vga', 'std', '-machine', 'pc', '-accel', 'tcg,thread=multi', '-smp', '2', '-m', '1536',
     '-serial', `file:${consoleFile}`,
     '-qmp', `unix:${qmpSocket},server=on,wait=off`,
-    '-drive', `file=${overlay},if=virtio,format=qcow2`,
+    // bootindex: SeaBIOS would otherwise try the (blank) data disk first and stop at "not a bootable disk".
+    '-drive', `file=${overlay},if=none,id=boot,format=qcow2`,
+    '-device', 'virtio-blk-pci,drive=boot,bootindex=1',
     '-drive', `file=${spec.dataDisk},if=none,id=data,format=raw`,
     '-device', 'virtio-blk-pci,drive=data,serial=pmm-data',
     '-fw_cfg', `name=opt/com.coreos/config,file=${spec.ignitionFile}`,
