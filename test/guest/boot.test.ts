@@ -3,6 +3,7 @@
 // forwarded to 127.0.0.1. One data disk goes through four VMs in order, as an upgrade and a rollback would use it:
 //   A  fresh disk: Ignition partitions and formats it, the password cnvm chose is set once
 //   B  another image, same disk: Ignition reuses partition and filesystem, data and password untouched
+//      then the same VM restarted: no Ignition (ignition.firstboot is gone), PMM back with the same data
 //   C  an image whose PMM never becomes ready: it answers, but readyz stays 503; the data is still untouched
 //   a config wanting another filesystem label: Ignition refuses, says so on the console, the disk is unchanged
 // Slow (TCG boots, 1-4 min each): run with `npm run test:guest`. Timeouts are generous; nothing asserts on time.
@@ -54,8 +55,8 @@ describe.skipIf(unavailable !== undefined)(`first boots of the test guest under 
   let afterA: DataDiskView;
   let stateA: StandinState;
 
-  beforeAll(() => {
-    images = buildGuest();
+  beforeAll(async () => {
+    images = await buildGuest();
     dir = mkdtempSync(join(tmpdir(), 'cnvm-guest-'));
     dataDisk = join(dir, 'pmm-data.raw');
     createDataDisk(dataDisk, 2);
@@ -67,10 +68,10 @@ describe.skipIf(unavailable !== undefined)(`first boots of the test guest under 
     else if (dir) process.stderr.write(`guest files kept in ${dir}\n`);
   });
 
-  async function boot(name: string, image: string, config: string): Promise<Guest> {
+  async function boot(name: string, image: string, config: string, restart?: string): Promise<Guest> {
     const ignitionFile = join(dir, `${name}.ign`);
     writeFileSync(ignitionFile, config, { mode: 0o600 });
-    guest = await bootGuest({ image: join(images, image), dataDisk, ignitionFile, dir, name });
+    guest = await bootGuest({ image: join(images, image), dataDisk, ignitionFile, dir, name, ...(restart ? { restart } : {}) });
     return guest;
   }
 
@@ -87,6 +88,7 @@ describe.skipIf(unavailable !== undefined)(`first boots of the test guest under 
       // Ignition's own words (its disks stage logs at info level; the label is checked on the disk below).
       expect(text).toMatch(/running sgdisk with options: \[--new=1:0:\+\d+ --change-name=1:pmm-data [^\]]*virtio-pmm-data\]/);
       expect(text).toMatch(/creating "xfs" filesystem on "[^"]*virtio-pmm-data-part1"/);
+      expect(text).toMatch(/executing: "mkfs\.xfs" "-f" "-L" "pmm-data" [^\n]*virtio-pmm-data-part1"/);
       expect(text).toMatch(/mounting "\/dev\/disk\/by-id\/virtio-pmm-data-part1" at "\/sysroot\/var\/lib\/pmm" with type "xfs"/);
 
       await pollHttps(g, PMM_HEALTH_PATH, (a) => a.status === 200, BOOT);
@@ -136,6 +138,27 @@ describe.skipIf(unavailable !== undefined)(`first boots of the test guest under 
       expect(afterB.fsUuid).toBe(afterA.fsUuid);
       expect(afterB.marker).toBe(afterA.marker);
       expect(afterB.passwordRecords).toEqual(afterA.passwordRecords);
+    },
+    25 * MIN,
+  );
+
+  it(
+    'image B restarted (the same VM again): no Ignition, as on FCOS after the first boot; PMM comes back with the same data',
+    async () => {
+      expect(afterA?.fsUuid, 'needs the image A boot').toBeDefined();
+      // libvirt keeps the fw_cfg config on a restart: it is there, and must not be applied again.
+      const g = await boot('vm-b-restart', 'b.qcow2', await renderConfig(undefined), 'vm-b');
+      await waitForConsole(g, /Welcome to cnvm test guest B/, BOOT);
+      const text = g.consoleText();
+      expect(text).toMatch(/Kernel command line: .*ignition\.platform\.id=qemu/);
+      expect(text).not.toMatch(/Kernel command line: .*ignition\.firstboot/);
+      expect(text).not.toMatch(/Stage: disks|Ignition finished/);
+      await pollHttps(g, PMM_HEALTH_PATH, (a) => a.status === 200, BOOT);
+      const again = await state(g);
+      expect(again.marker).toBe(stateA.marker);
+      expect(again.passwordRecords).toEqual(stateA.passwordRecords);
+      expect(await shutdownGuest(g)).toBe('clean');
+      expect(inspectDataDisk(dataDisk).fsUuid).toBe(afterA.fsUuid);
     },
     25 * MIN,
   );

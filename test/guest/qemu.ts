@@ -20,9 +20,19 @@ export function guestUnavailable(): string | undefined {
   return undefined;
 }
 
-/** Builds the guest (cached by the hash of its inputs) and returns the directory with a/b/c.qcow2. */
-export function buildGuest(): string {
-  const out = execFileSync('bash', [join(GUEST_DIR, 'build.sh')], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], timeout: 20 * 60_000 });
+/**
+ * Builds the guest (cached by the hash of its inputs) and returns the directory with a/b/c.qcow2. Asynchronous: a
+ * build takes minutes, and a blocked test worker loses its connection to vitest.
+ */
+export async function buildGuest(): Promise<string> {
+  const child = spawn('bash', [join(GUEST_DIR, 'build.sh')], { stdio: ['ignore', 'pipe', 'inherit'] });
+  let out = '';
+  child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+  const code = await new Promise<number | null>((resolve, reject) => {
+    child.on('error', reject);
+    child.on('exit', resolve);
+  });
+  if (code !== 0) throw new Error(`test/guest/build.sh failed (exit ${code}); its log is above`);
   const dir = out.trim().split('\n').pop() ?? '';
   for (const v of ['a', 'b', 'c']) if (!existsSync(join(dir, `${v}.qcow2`))) throw new Error(`build.sh printed ${dir}, which has no ${v}.qcow2`);
   return dir;
@@ -47,6 +57,8 @@ export interface GuestSpec {
   ignitionFile: string;
   dir: string;
   name: string;
+  /** Boot an existing VM's disk again (a restart) instead of a new overlay; the console log gets its own file. */
+  restart?: string;
 }
 
 export interface Guest {
@@ -68,8 +80,8 @@ for (const signal of ['exit', 'SIGINT', 'SIGTERM'] as const) {
 }
 
 export async function bootGuest(spec: GuestSpec): Promise<Guest> {
-  const overlay = join(spec.dir, `${spec.name}.qcow2`);
-  execFileSync('qemu-img', ['create', '-q', '-f', 'qcow2', '-F', 'qcow2', '-b', spec.image, overlay]);
+  const overlay = join(spec.dir, `${spec.restart ?? spec.name}.qcow2`);
+  if (!spec.restart) execFileSync('qemu-img', ['create', '-q', '-f', 'qcow2', '-F', 'qcow2', '-b', spec.image, overlay]);
   const port = await freePort();
   const consoleFile = join(spec.dir, `${spec.name}.console.log`);
   const qmpSocket = join(spec.dir, `${spec.name}.qmp`);
