@@ -12,6 +12,7 @@ export const GUEST_DIR = new URL('.', import.meta.url).pathname;
 
 /** Why the guest cannot be built or booted here, or undefined when it can. */
 export function guestUnavailable(): string | undefined {
+  if (process.env.CNVM_SKIP_GUEST === '1') return 'CNVM_SKIP_GUEST=1';
   if (process.platform !== 'linux' || process.arch !== 'x64') return 'the test guest is an x86_64 Linux image';
   if (process.getuid?.() !== 0) return 'building the test guest needs root (debootstrap, chroot, loop devices)';
   if (!existsSync('/dev/loop-control')) return 'no loop devices (/dev/loop-control)';
