@@ -61,7 +61,12 @@ unmount_under() {
 }
 cleanup() {
   unmount_under "$work"
-  rm -rf "$work" "$out.tmp"
+  # Never delete through a mount that is still there (the chroot has the host's /dev bound in).
+  if awk -v prefix="$work" 'index($2, prefix) == 1 { found = 1 } END { exit !found }' /proc/mounts; then
+    log "still mounted under $work; not removing it"
+    return 1
+  fi
+  rm -rf --one-file-system "$work" "$out.tmp"
 }
 trap cleanup EXIT
 cleanup
