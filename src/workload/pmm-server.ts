@@ -181,14 +181,42 @@ interface ContainerSettings {
 
 function containerFragment(s: ContainerSettings): Fragment {
   const publish = ['--publish 443:8443', ...(s.publishHttp ? ['--publish 80:8080'] : [])];
+  const onDisk = s.onDataDisk ? [`Requires=${PMM_MOUNT_UNIT}`, `After=${PMM_MOUNT_UNIT}`] : [];
+  // Labelling is done once, not by podman's :Z on every start, which rewalks the whole tree. Only where SELinux is
+  // on (ConditionSecurity): elsewhere chcon fails on unlabelled files and would take the PMM units down with it.
+  // Ordered before the prepare unit, whose stamp also guards this one, so a disk is labelled once.
+  const label = unit('pmm-data-label.service', {
+    enabled: true,
+    contents: [
+      '[Unit]',
+      'Description=Label the PMM data directory for containers once (SELinux container_file_t)',
+      'ConditionSecurity=selinux',
+      ...onDisk,
+      `RequiresMountsFor=${PMM_DATA_MOUNT}`,
+      `ConditionPathExists=!${PMM_DATA_MOUNT}/.cnvm-prepared`,
+      'Before=pmm-data-prepare.service pmm-server.service',
+      '',
+      '[Service]',
+      'Type=oneshot',
+      'RemainAfterExit=yes',
+      `ExecStart=/usr/bin/mkdir -p ${PMM_SRV_DIR}`,
+      `ExecStart=/usr/bin/chcon -R -t container_file_t ${PMM_SRV_DIR}`,
+      '',
+      '[Install]',
+      'WantedBy=multi-user.target',
+      '',
+    ].join('\n'),
+  });
   const prepare = unit('pmm-data-prepare.service', {
     enabled: true,
     contents: [
       '[Unit]',
-      'Description=Prepare the PMM data directory once (owner 1000:0, SELinux container label)',
-      ...(s.onDataDisk ? [`Requires=${PMM_MOUNT_UNIT}`, `After=${PMM_MOUNT_UNIT}`] : []),
+      'Description=Prepare the PMM data directory once (owner 1000:0)',
+      ...onDisk,
       `RequiresMountsFor=${PMM_DATA_MOUNT}`,
-      // Labelling is done once, not by podman's :Z on every start, which rewalks the whole tree.
+      // A failed labelling fails this unit too, so the stamp is not written and both run again on the next boot.
+      'Requires=pmm-data-label.service',
+      'After=pmm-data-label.service',
       `ConditionPathExists=!${PMM_DATA_MOUNT}/.cnvm-prepared`,
       'Before=pmm-server.service',
       '',
@@ -197,7 +225,6 @@ function containerFragment(s: ContainerSettings): Fragment {
       'RemainAfterExit=yes',
       `ExecStart=/usr/bin/mkdir -p ${PMM_SRV_DIR}`,
       `ExecStart=/usr/bin/chown -R 1000:0 ${PMM_SRV_DIR}`,
-      `ExecStart=/usr/bin/chcon -R -t container_file_t ${PMM_SRV_DIR}`,
       `ExecStart=/usr/bin/touch ${PMM_DATA_MOUNT}/.cnvm-prepared`,
       '',
       '[Install]',
@@ -213,8 +240,8 @@ function containerFragment(s: ContainerSettings): Fragment {
       '[Unit]',
       `Description=Percona Monitoring and Management server (${s.image}:${s.tag})`,
       'Wants=network-online.target',
-      'After=network-online.target pmm-data-prepare.service',
-      'Requires=pmm-data-prepare.service',
+      'After=network-online.target pmm-data-label.service pmm-data-prepare.service',
+      'Requires=pmm-data-label.service pmm-data-prepare.service',
       `RequiresMountsFor=${PMM_SRV_DIR}`,
       '',
       '[Service]',
@@ -256,7 +283,7 @@ function containerFragment(s: ContainerSettings): Fragment {
       // is there yet, so an operator's edits survive re-provisioning. Ignition never writes to the data disk.
       files: [file(PMM_ENV_DEFAULTS, { mode: 0o600, contents: inline(renderEnvFile(s.env)) })],
     },
-    systemd: { units: [prepare, server] },
+    systemd: { units: [label, prepare, server] },
   };
 }
 

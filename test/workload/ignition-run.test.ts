@@ -10,7 +10,7 @@ import { ignitionValidate, runIgnition, type IgnitionRun } from '../support/igni
 
 const SECRET = 'Tr0ub4dor-and-3-more';
 const KEY = 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIEXAMPLEKEYFORTESTSONLYxxxxxxxxxxxxxxxxxxxx test@cnvm';
-const UNITS = ['pmm-server.service', 'pmm-data-prepare.service', 'pmm-data-grow.service', 'pmm-admin-password.service', 'var-lib-pmm.mount'];
+const UNITS = ['pmm-server.service', 'pmm-data-label.service', 'pmm-data-prepare.service', 'pmm-data-grow.service', 'pmm-admin-password.service', 'var-lib-pmm.mount'];
 
 function walk(dir: string): string[] {
   return readdirSync(dir, { withFileTypes: true }).flatMap((e) => {

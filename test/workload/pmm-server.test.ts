@@ -51,7 +51,15 @@ describe('pmmServer()', () => {
     expect(prepare?.contents).toMatch(/Requires=var-lib-pmm\.mount/);
     expect(prepare?.contents).toMatch(/chown -R 1000:0 \/var\/lib\/pmm\/srv/);
     expect(prepare?.contents).toMatch(/ConditionPathExists=!\/var\/lib\/pmm\/\.cnvm-prepared/);
-    expect(prepare?.contents).toMatch(/chcon -R -t container_file_t \/var\/lib\/pmm\/srv/);
+    expect(prepare?.contents).not.toMatch(/chcon/);
+    expect(prepare?.contents).toMatch(/^Requires=pmm-data-label\.service$/m);
+    // SELinux labelling only where SELinux is on, once, before the stamp is written.
+    const label = ign.systemd.units.find((u) => u.name === 'pmm-data-label.service');
+    expect(label?.contents).toMatch(/^ConditionSecurity=selinux$/m);
+    expect(label?.contents).toMatch(/^ConditionPathExists=!\/var\/lib\/pmm\/\.cnvm-prepared$/m);
+    expect(label?.contents).toMatch(/^Before=pmm-data-prepare\.service pmm-server\.service$/m);
+    expect(label?.contents).toMatch(/chcon -R -t container_file_t \/var\/lib\/pmm\/srv/);
+    expect(label?.contents).toMatch(/Requires=var-lib-pmm\.mount/);
     const grow = ign.systemd.units.find((u) => u.name === 'pmm-data-grow.service');
     expect(grow?.contents).toMatch(/ExecStart=\/usr\/sbin\/xfs_growfs \/var\/lib\/pmm/);
     expect(grow?.contents).toMatch(/After=var-lib-pmm\.mount/);

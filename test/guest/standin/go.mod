@@ -1,0 +1,3 @@
+module cnvm/test/guest/standin
+
+go 1.19
