@@ -18,9 +18,17 @@ export function readyzOnce(address: string, signal: AbortSignal, port = 443): Pr
   });
 }
 
+/** The endpoint the provider reports: an address (PMM on 443), or `host:port` (a forwarded port). */
+export function endpointOf(address: string): { host: string; port: number } {
+  const m = /^([^:]+):(\d+)$/.exec(address);
+  return m ? { host: m[1] as string, port: Number(m[2]) } : { host: address, port: 443 };
+}
+
 export const pmmReadyz: HealthCheck = async (vm, signal) => {
   const address = vm.addresses[0];
-  return address ? readyzOnce(address, signal) : false;
+  if (!address) return false;
+  const { host, port } = endpointOf(address);
+  return readyzOnce(host, signal, port);
 };
 
 /** Polls until healthy or the timeout; re-reads the VM each time, since its address may appear late. */

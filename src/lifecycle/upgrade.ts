@@ -208,7 +208,10 @@ async function runUpgrade(provider: Provider, store: StateStore, req: UpgradeReq
     health: async () => {
       if (state.skipHealthCheck) return;
       const healthy = await waitHealthy(req.healthCheck ?? pmmReadyz, () => provider.findVm(state.newVm), req.healthTimeoutSec ?? 900, req.healthIntervalMs);
-      if (!healthy) throw new UpgradeError(`PMM on ${state.newVm} did not become ready within ${req.healthTimeoutSec ?? 900} s`);
+      if (!healthy) {
+        const lines = consoleHints(await provider.consoleOutput?.(state.newVm).catch(() => undefined));
+        throw new UpgradeError(`PMM on ${state.newVm} did not become ready within ${req.healthTimeoutSec ?? 900} s${lines.length ? `; its console says:\n${lines.map((l) => `  | ${l}`).join('\n')}` : ''}`);
+      }
     },
     'destroy-old': () => (state.keepOld ? Promise.resolve() : provider.destroyVm(state.oldVm)),
   };
@@ -279,6 +282,18 @@ async function runUpgrade(provider: Provider, store: StateStore, req: UpgradeReq
   const vm = await provider.findVm(state.newVm);
   const downtimeMs = downtimeStart !== undefined && downtimeEnd !== undefined ? downtimeEnd - downtimeStart : 0;
   return { outcome: 'upgraded', oldVm: state.oldVm, newVm: state.newVm, vm: vm as VmInfo, downtimeMs, resumed, changes };
+}
+
+/**
+ * The console lines that explain a failed first boot, as CoreOS's own test harness looks for them: Ignition's
+ * failures and the PMM units' state; the last lines if none match.
+ */
+export function consoleHints(text: string | undefined, max = 15): string[] {
+  if (!text) return [];
+  // eslint-disable-next-line no-control-regex -- terminal colour codes are what is removed
+  const lines = text.replace(/\x1b\[[0-9;]*m/g, '').split(/\r?\n/).map((l) => l.trimEnd()).filter(Boolean);
+  const telling = lines.filter((l) => /ignition.*(fail|error)|Ignition failed|emergency|pmm-[a-z-]+\.service|Dependency failed|Failed to start/i.test(l));
+  return (telling.length ? telling : lines).slice(-max);
 }
 
 /** Test hook: crashes injected by test doubles must propagate untouched, like a killed process. */

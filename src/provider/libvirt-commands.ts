@@ -33,6 +33,13 @@ export interface DomainSettings {
   dataDisk?: { path: string; serial: string };
   /** libvirt network to attach, or none (tests; hosts without a network). */
   network?: string;
+  /**
+   * User-mode networking instead (qemu's slirp, no libvirt network, works for qemu:///session): PMM's HTTPS port
+   * forwarded to this port on 127.0.0.1 of the hypervisor host.
+   */
+  userNetForward?: number;
+  /** Where the serial console is written (0600 beside the VM's other files), so first-boot output is never lost. */
+  consoleLog?: string;
 }
 
 const NAME = /^[a-z0-9][a-z0-9-]{0,62}$/;
@@ -46,6 +53,7 @@ export const volumePath = (l: LibvirtLayout, name: string): string => join(l.sto
 export const volumeMetaPath = (l: LibvirtLayout, name: string): string => join(l.storageDir, 'volumes', `${checkName('volume', name)}.json`);
 export const vmDir = (l: LibvirtLayout, name: string): string => join(l.storageDir, 'vms', checkName('VM', name));
 export const bootDiskPath = (l: LibvirtLayout, name: string): string => join(vmDir(l, name), 'boot.qcow2');
+export const consolePath = (l: LibvirtLayout, name: string): string => join(vmDir(l, name), 'console.log');
 export const ignitionPath = (l: LibvirtLayout, name: string): string => join(vmDir(l, name), 'config.ign');
 /** A base image as cnvm keeps it for overlays: `images/<source name without .qcow2>-<id>.qcow2`. */
 export const baseImagePath = (l: LibvirtLayout, id: string, source: string): string =>
@@ -86,6 +94,7 @@ export function domainXml(d: DomainSettings): string {
     `    <cnvm:vm xmlns:cnvm='${CNVM_XMLNS}'>`,
     `      <cnvm:image>${esc(d.baseImage)}</cnvm:image>`,
     ...(d.imageVersion ? [`      <cnvm:image-version>${esc(d.imageVersion)}</cnvm:image-version>`] : []),
+    ...(d.userNetForward ? [`      <cnvm:forward address='127.0.0.1' port='${d.userNetForward}'/>`] : []),
     ...(d.owner ? [`      <cnvm:owner name='${esc(d.owner.name)}' generation='${d.owner.generation}'/>`] : []),
     ...(d.record ? [`      <cnvm:record>${esc(d.record)}</cnvm:record>`] : []),
     '    </cnvm:vm>',
@@ -113,13 +122,24 @@ export function domainXml(d: DomainSettings): string {
         ]
       : []),
     ...(d.network ? [`    <interface type='network'><source network='${esc(d.network)}'/><model type='virtio'/></interface>`] : []),
-    "    <serial type='pty'><target port='0'/></serial>",
-    "    <console type='pty'><target type='serial' port='0'/></console>",
+    ...(d.consoleLog
+      ? [`    <serial type='file'><source path='${esc(d.consoleLog)}' append='on'/><target port='0'/></serial>`, "    <console type='file'><target type='serial' port='0'/></console>"]
+      : ["    <serial type='pty'><target port='0'/></serial>", "    <console type='pty'><target type='serial' port='0'/></console>"]),
     "    <rng model='virtio'><backend model='random'>/dev/urandom</backend></rng>",
+    // A VGA device: SeaBIOS on a guest without one stalled before booting (measured with the test guest).
+    "    <video><model type='vga'/></video>",
     '  </devices>',
     '  <qemu:commandline>',
     "    <qemu:arg value='-fw_cfg'/>",
     `    <qemu:arg value='name=${FW_CFG_NAME},file=${esc(d.ignitionPath.replace(/,/g, ',,'))}'/>`,
+    ...(d.userNetForward
+      ? [
+          "    <qemu:arg value='-netdev'/>",
+          `    <qemu:arg value='user,id=cnvmnet0,hostfwd=tcp:127.0.0.1:${d.userNetForward}-:443'/>`,
+          "    <qemu:arg value='-device'/>",
+          "    <qemu:arg value='virtio-net-pci,netdev=cnvmnet0'/>",
+        ]
+      : []),
     '  </qemu:commandline>',
     '</domain>',
     '',
@@ -132,6 +152,8 @@ export interface ParsedDomain {
   image: string;
   owner?: { name: string; generation: number };
   record?: string;
+  /** User-mode networking: the forwarded endpoint on the host. */
+  forward?: { address: string; port: number };
   disks: { path: string; target: string; serial?: string }[];
 }
 
@@ -150,12 +172,14 @@ export function parseDomainXml(xml: string): ParsedDomain {
   const image = /<cnvm:image>(.*?)<\/cnvm:image>/.exec(xml)?.[1];
   const owner = /<cnvm:owner\s+name=(['"])(.*?)\1\s+generation=(['"])(\d+)\3/.exec(xml);
   const record = /<cnvm:record>([\s\S]*?)<\/cnvm:record>/.exec(xml)?.[1];
+  const forward = /<cnvm:forward\s+address=(['"])(.*?)\1\s+port=(['"])(\d+)\3/.exec(xml);
   return {
     cnvm: xml.includes(CNVM_XMLNS),
     image: image ? unesc(image) : '',
     disks,
     ...(owner ? { owner: { name: unesc(owner[2] ?? ''), generation: Number(owner[4]) } } : {}),
     ...(record ? { record: unesc(record) } : {}),
+    ...(forward ? { forward: { address: forward[2] ?? '127.0.0.1', port: Number(forward[4]) } } : {}),
   };
 }
 

@@ -30,6 +30,7 @@ import {
   bootDiskPath,
   checkName,
   cmd,
+  consolePath,
   domainXml,
   domainXmlPath,
   ignitionPath,
@@ -48,14 +49,29 @@ export interface LibvirtOptions {
   uri?: string;
   /** Where volumes and VM files live (must be on the hypervisor host; remote URIs need a shared path). */
   storageDir?: string;
-  /** libvirt network for new VMs; `null` for none. Default: `default`. */
+  /** libvirt network for new VMs; `null` for none; `user` for qemu's user-mode networking. Default: `default`. */
   network?: string | null;
+  /** With `network: 'user'`: the port on 127.0.0.1 forwarded to PMM's 443 (default: a free one per VM). */
+  forwardPort?: number;
   /** Default: kvm when libvirt offers it (virsh capabilities; KVM usable by qemu's user), else qemu (TCG). */
   virtType?: 'kvm' | 'qemu';
   /** Seconds to wait for an ACPI shutdown before forcing the VM off (0: force at once). */
   shutdownTimeoutSec?: number;
   /** Seconds any one virsh / qemu-img call may take before it fails with TimeoutError (default 120). */
   commandTimeoutSec?: number;
+}
+
+/** A port on 127.0.0.1 nothing listens on now (the kernel's choice), for user-mode networking's forward. */
+async function freeLoopbackPort(): Promise<number> {
+  const { createServer } = await import('node:net');
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
+    });
+  });
 }
 
 export function defaultStorageDir(uri: string): string {
@@ -88,7 +104,8 @@ interface VolumeMeta {
 export function createLibvirtProvider(options: LibvirtOptions = {}): Provider {
   const uri = options.uri ?? 'qemu:///system';
   const layout: LibvirtLayout = { uri, storageDir: options.storageDir ?? defaultStorageDir(uri) };
-  const network = options.network === undefined ? 'default' : (options.network ?? undefined);
+  const userNet = options.network === 'user';
+  const network = userNet ? undefined : options.network === undefined ? 'default' : (options.network ?? undefined);
   const shutdownTimeoutSec = options.shutdownTimeoutSec ?? 60;
   const commandTimeoutSec = options.commandTimeoutSec ?? 120;
 
@@ -181,7 +198,9 @@ export function createLibvirtProvider(options: LibvirtOptions = {}): Provider {
     const volumes = parsed.disks
       .filter((d) => d.path.startsWith(join(layout.storageDir, 'volumes') + '/'))
       .map((d) => ({ volumeId: d.path, deviceName: d.serial ?? '' }));
-    const addresses = state === 'running' && network ? parseDomIfAddr((await tryRun(cmd.domifaddr(layout, name))) ?? '') : [];
+    // User-mode networking: PMM is reached through the port forwarded to the host's loopback.
+    const addresses =
+      state !== 'running' ? [] : parsed.forward ? [`${parsed.forward.address}:${parsed.forward.port}`] : network ? parseDomIfAddr((await tryRun(cmd.domifaddr(layout, name))) ?? '') : [];
     return { name, id: name, state, image: parsed.image, volumes, addresses, ...(parsed.owner ? { owner: parsed.owner } : {}), ...(parsed.record ? { record: parsed.record } : {}) };
   }
 
@@ -310,6 +329,11 @@ export function createLibvirtProvider(options: LibvirtOptions = {}): Provider {
 
     holderOf: (volumeId) => attachmentOf(volumeId),
 
+    async consoleOutput(name) {
+      const path = consolePath(layout, checkName('VM', name));
+      return existsSync(path) ? readFileSync(path, 'latin1') : undefined;
+    },
+
     async deleteVolume(id) {
       if (!existsSync(id)) return;
       const name = volumeNameOf(id);
@@ -325,6 +349,7 @@ export function createLibvirtProvider(options: LibvirtOptions = {}): Provider {
       checkName('VM', spec.name);
       if (!existsSync(spec.image.id)) throw new NotFoundError(`base image ${spec.image.id} does not exist (--image)`);
       if (network) {
+        // (`user` needs no libvirt network: qemu's own user-mode stack.)
         const info = await tryRun(cmd.netInfo(layout, network));
         if (info === undefined) throw new NotFoundError(`libvirt network ${network} does not exist on ${uri}; pick another (--network NAME) or none (--network none)`);
         if (!/^Active:\s+yes/m.test(info)) throw new WrongStateError(`libvirt network ${network} is not active; start it (virsh -c ${uri} net-start ${network}) or use another network (--network NAME|none)`);
@@ -367,6 +392,8 @@ export function createLibvirtProvider(options: LibvirtOptions = {}): Provider {
         ignitionPath: ignitionPath(layout, spec.name),
         ...(dataDisk ? { dataDisk } : {}),
         ...(network ? { network } : {}),
+        ...(userNet ? { userNetForward: options.forwardPort ?? (await freeLoopbackPort()) } : {}),
+        consoleLog: consolePath(layout, spec.name),
       });
       writeFileAtomic(domainXmlPath(layout, spec.name), xml, 0o644);
       await run(cmd.define(layout, domainXmlPath(layout, spec.name)));
@@ -383,6 +410,10 @@ export function createLibvirtProvider(options: LibvirtOptions = {}): Provider {
         const net = /network '([^']+)' is not active/.exec(String((err as Error).cause instanceof Error ? ((err as Error).cause as Error).message : ''))?.[1];
         if (net) throw new WrongStateError(`cannot start ${name}: libvirt network ${net} is not active; start it (virsh -c ${uri} net-start ${net}) or use another network (--network NAME|none)`, { cause: (err as Error).cause });
         throw err;
+      }
+      // Some hosts offer a KVM that cannot run a stock guest (kvm_pvm): the domain dies or halts at once.
+      if ((await hostInfo()).virtType === 'kvm' && (await new Promise((r) => setTimeout(r, 1000)), !(await waitForState(name, 'running', 0)))) {
+        throw new WrongStateError(`${name} stopped right after starting under KVM; this host's KVM may not run this guest: try --virt-type qemu (TCG)`);
       }
       return mustDescribe(name);
     },

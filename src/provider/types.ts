@@ -105,6 +105,8 @@ export interface Provider {
 
   findVolume(name: string): Promise<Volume | undefined>;
   createVolume(spec: VolumeSpec): Promise<Volume>;
+  /** Optional: what the VM's serial console printed (libvirt keeps it in a file), to explain a failed first boot. */
+  consoleOutput?(name: string): Promise<string | undefined>;
   /** Optional: the VM holding a volume, when the adapter can tell more cheaply than `list()`. */
   holderOf?(volumeId: string): Promise<string | undefined>;
   /** Deletes a volume that is not attached. Lifecycle code calls it only when the user asked explicitly. */

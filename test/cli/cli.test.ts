@@ -61,7 +61,7 @@ describe('cnvm generate', () => {
   it('prints warnings and succeeds without --strict; fails with it', () => {
     const loose = cnvm(['generate', join(FIX, 'unused-key.bu')]);
     expect(loose.code).toBe(0);
-    expect(loose.stderr).toMatch(/warning at \$\.passwd\.users\.0\.ssh_authorized_key, line 6 col 7: Unused key ssh_authorized_key/);
+    expect(loose.stderr).toMatch(/warning at \$\.passwd\.users\.0\.ssh_authorized_key, line 6 col 7: unused key ssh_authorized_key/);
     expect(JSON.parse(loose.stdout)).toEqual({ ignition: { version: '3.3.0' }, passwd: { users: [{ name: 'core' }] } });
     const strict = cnvm(['generate', '--strict', join(FIX, 'unused-key.bu')]);
     expect(strict.code).toBe(1);

@@ -10,7 +10,9 @@ export const libvirtModule: ProviderModule = {
   settings: [
     { key: 'connect', flag: 'connect', type: 'string', location: true, help: 'libvirt URI (default qemu:///system; qemu:///session, qemu+ssh://host/system)' },
     { key: 'storage_dir', flag: 'storage-dir', type: 'string', location: true, help: 'where cnvm keeps volumes and VM files (default /var/lib/cnvm/libvirt)' },
-    { key: 'network', flag: 'network', type: 'string', help: "libvirt network for new VMs (default 'default'; 'none' for no NIC)" },
+    { key: 'network', flag: 'network', type: 'string', help: "libvirt network for new VMs (default 'default'; 'none' for no NIC; 'user' for qemu user-mode networking with PMM forwarded to 127.0.0.1)" },
+    { key: 'forward_port', flag: 'forward-port', type: 'int', help: "with --network user: the 127.0.0.1 port forwarded to PMM's 443, kept across upgrades (default: a free one)" },
+    { key: 'virt_type', flag: 'virt-type', type: 'string', help: 'kvm or qemu (TCG); default: what libvirt offers' },
     { key: 'shutdown_timeout', flag: 'shutdown-timeout', type: 'int', transient: true, help: 'seconds to wait for a clean guest power-off before forcing it (default 60)' },
   ],
   imageHelp: 'a local Fedora CoreOS qcow2 file',
@@ -38,11 +40,16 @@ export const libvirtModule: ProviderModule = {
     const { createLibvirtProvider } = await import('../libvirt.js');
     const network = str(s, 'network');
     const shutdownTimeoutSec = int(s, 'shutdown_timeout');
+    const virtType = str(s, 'virt_type');
+    if (virtType !== undefined && virtType !== 'kvm' && virtType !== 'qemu') throw new CnvmError('usage', `--virt-type ${virtType}: use kvm or qemu`);
+    const forwardPort = int(s, 'forward_port');
     return createLibvirtProvider({
       ...(str(s, 'connect') ? { uri: str(s, 'connect') as string } : {}),
       ...(str(s, 'storage_dir') ? { storageDir: str(s, 'storage_dir') as string } : {}),
       ...(network ? { network: network === 'none' ? null : network } : {}),
       ...(shutdownTimeoutSec !== undefined ? { shutdownTimeoutSec } : {}),
+      ...(virtType ? { virtType } : {}),
+      ...(forwardPort !== undefined ? { forwardPort } : {}),
     });
   },
 };
