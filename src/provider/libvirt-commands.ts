@@ -137,7 +137,8 @@ export function domainXml(d: DomainSettings): string {
           "    <qemu:arg value='-netdev'/>",
           `    <qemu:arg value='user,id=cnvmnet0,hostfwd=tcp:127.0.0.1:${d.userNetForward}-:443'/>`,
           "    <qemu:arg value='-device'/>",
-          "    <qemu:arg value='virtio-net-pci,netdev=cnvmnet0'/>",
+          // An explicit slot: libvirt places its own devices and does not know of this one.
+          "    <qemu:arg value='virtio-net-pci,netdev=cnvmnet0,bus=pcie.0,addr=0x10'/>",
         ]
       : []),
     '  </qemu:commandline>',
