@@ -292,7 +292,7 @@ export function consoleHints(text: string | undefined, max = 15): string[] {
   if (!text) return [];
   // eslint-disable-next-line no-control-regex -- terminal colour codes are what is removed
   const lines = text.replace(/\x1b\[[0-9;]*m/g, '').split(/\r?\n/).map((l) => l.trimEnd()).filter(Boolean);
-  const telling = lines.filter((l) => /ignition.*(fail|error)|Ignition failed|emergency|pmm-[a-z-]+\.service|Dependency failed|Failed to start/i.test(l));
+  const telling = lines.filter((l) => /ignition.*(fail|error|not of the correct type|wipe was not requested)|Ignition failed|emergency|pmm-[a-z-]+\.service|Dependency failed|Failed to start/i.test(l));
   return (telling.length ? telling : lines).slice(-max);
 }
 

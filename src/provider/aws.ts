@@ -332,6 +332,14 @@ export function createAwsProvider(options: AwsOptions): Provider {
       return i ? vmOf(i) : undefined;
     },
 
+    async consoleOutput(name) {
+      const inst = await instanceByName(name);
+      if (!inst?.InstanceId) return undefined;
+      const { ec2 } = await load();
+      const out = await send<{ Output?: string }>(`GetConsoleOutput ${name}`, new ec2.GetConsoleOutputCommand({ InstanceId: inst.InstanceId, Latest: true } as never));
+      return out.Output ? Buffer.from(out.Output, 'base64').toString('utf8') : undefined;
+    },
+
     async preflight(spec) {
       fitIgnition(spec.ignition, EC2_USER_DATA_LIMIT, 'EC2 user data');
       if (!/^ami-[0-9a-f]{8,17}$/.test(spec.image.id) && !spec.image.id.startsWith('<')) throw new ProviderError('invalid', `${spec.image.id} is not an AMI id (ami-…)`);

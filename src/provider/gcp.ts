@@ -328,6 +328,15 @@ export function createGcpProvider(options: GcpOptions): Provider {
       return inst ? vmOf(inst) : undefined;
     },
 
+    async consoleOutput(name) {
+      const c = await getClients();
+      const out = await call<{ contents?: string } | undefined>(`instances.getSerialPortOutput ${name}`, () => c.instances.getSerialPortOutput!(req.instance(name))).catch((err: unknown) => {
+        if (err instanceof NotFoundError) return undefined;
+        throw err;
+      });
+      return out?.contents ?? undefined;
+    },
+
     async preflight(spec) {
       if (!/^[a-z]([-a-z0-9]{0,61}[a-z0-9])?$/.test(spec.name)) throw new ProviderError('invalid', `${JSON.stringify(spec.name)} is not a valid GCE instance name (lowercase letters, digits, dashes; ≤ 63; starts with a letter)`);
       fitIgnition(spec.ignition, GCE_METADATA_LIMIT, 'a GCE metadata value');

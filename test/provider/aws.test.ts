@@ -6,6 +6,8 @@ import { startFakeEc2 } from '../support/fake-ec2.js';
 import { InUseError } from '../../src/provider/errors.js';
 import { fitIgnition } from '../../src/provider/ignition-size.js';
 import { awsAgainstFake } from '../support/aws-harness.js';
+import { upgrade } from '../../src/lifecycle/upgrade.js';
+import { provisionVm, tempStore } from '../support/lifecycle.js';
 import { runProviderConformance } from './conformance.js';
 
 runProviderConformance('aws (real client, fake EC2 API)', async () => {
@@ -86,6 +88,35 @@ describe('EC2 paging', () => {
       expect(volumes).toHaveLength(7);
       expect(fake.log.filter((a) => a === 'DescribeInstances').length).toBeGreaterThan(1);
     } finally {
+      await fake.close();
+    }
+  });
+});
+
+describe('EC2 console output', () => {
+  it('reads GetConsoleOutput, and a failed health gate shows its telling lines', async () => {
+    const { fake, provider } = await awsAgainstFake();
+    const store = tempStore();
+    try {
+      await provisionVm(provider, store, 'pmm', { id: 'ami-0aaaaaaaaaaaaaaaa' });
+      const text = 'Booting\n[   12.3] ignition[612]: disks: createFilesystems: op(3): wipe was not requested\n[   12.4] Ignition failed: failed to create filesystems\nemergency mode\n';
+      const g2 = (): string | undefined => [...fake.instances.values()].find((i) => i.tags.some((t) => t.key === 'Name' && t.value === 'pmm-g2'))?.id;
+      expect(await provider.consoleOutput?.('pmm')).toBeUndefined();
+      const err = await upgrade(provider, store, {
+        name: 'pmm',
+        overrides: { image: { id: 'ami-0bbbbbbbbbbbbbbbb' } },
+        healthCheck: async () => {
+          const id = g2();
+          if (id) fake.consoles.set(id, text);
+          return false;
+        },
+        healthTimeoutSec: 0.05,
+        healthIntervalMs: 10,
+      }).catch((e: unknown) => e);
+      expect(err).toMatchObject({ kind: 'rolled-back' });
+      expect((err as Error).message).toMatch(/its console says:\n {2}\| \[ {3}12\.3\] ignition\[612\]: disks[\s\S]*\| \[ {3}12\.4\] Ignition failed/);
+    } finally {
+      store.cleanup();
       await fake.close();
     }
   });

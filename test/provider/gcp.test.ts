@@ -78,3 +78,18 @@ describe('gcp specifics', () => {
     expect(() => fitIgnition(random, GCE_METADATA_LIMIT, 'a GCE metadata value')).toThrow(/at most 262144/);
   });
 });
+
+describe('GCE serial port output', () => {
+  it('reads instances.getSerialPortOutput for an instance, nothing for a missing one', async () => {
+    const { fake, provider } = await gcpAgainstFake();
+    try {
+      await provider.createVm({ name: 'pmm-serial', image: { id: 'projects/fedora-coreos-cloud/global/images/fedora-coreos-a' }, ignition: '{"ignition":{"version":"3.3.0"}}' });
+      fake.serialOutput.set('pmm-serial', 'SeaBIOS\n[  9.1] Ignition failed: bad config\n');
+      expect(await provider.consoleOutput?.('pmm-serial')).toBe('SeaBIOS\n[  9.1] Ignition failed: bad config\n');
+      expect(fake.log).toContain('GET /instances/pmm-serial/serialPort');
+      expect(await provider.consoleOutput?.('nope')).toBeUndefined();
+    } finally {
+      await fake.close();
+    }
+  });
+});

@@ -41,6 +41,8 @@ export interface FakeEc2 {
   endpoint: string;
   volumes: Map<string, FakeVolume>;
   instances: Map<string, FakeInstance>;
+  /** What each instance's console printed, by instance id (a fake cannot boot: tests write it). */
+  consoles: Map<string, string>;
   groups: Map<string, { id: string; name: string; vpcId: string; ingress: string[] }>;
   /** Actions called, in order. */
   log: string[];
@@ -104,6 +106,7 @@ export async function startFakeEc2(region: string, options: { maxPage?: number }
   const volumes = new Map<string, FakeVolume>();
   const instances = new Map<string, FakeInstance>();
   const groups = new Map<string, { id: string; name: string; vpcId: string; ingress: string[] }>();
+  const consoles = new Map<string, string>();
   const log: string[] = [];
   const throttled = new Map<string, number>();
   let seq = 0;
@@ -225,6 +228,13 @@ export async function startFakeEc2(region: string, options: { maxPage?: number }
         instances.set(i.id, i);
         return reply(res, action, `<reservationId>r-${hex(3)}</reservationId><ownerId>123456789012</ownerId><instancesSet>${items([instanceXml(i)])}</instancesSet>`);
       }
+      case 'GetConsoleOutput': {
+        // API reference: InstanceId required; the output comes base64-encoded, with its instance id and a timestamp.
+        const id = p.get('InstanceId') ?? '';
+        if (!instances.has(id)) return error(res, 400, 'InvalidInstanceID.NotFound', `The instance ID '${id}' does not exist`);
+        const out = Buffer.from(consoles.get(id) ?? '').toString('base64');
+        return reply(res, action, `<instanceId>${id}</instanceId><timestamp>${new Date().toISOString()}</timestamp><output>${out}</output>`);
+      }
       case 'DescribeInstances': {
         settle();
         const ids = numbered(p, 'InstanceId');
@@ -321,6 +331,7 @@ export async function startFakeEc2(region: string, options: { maxPage?: number }
     volumes,
     instances,
     groups,
+    consoles,
     log,
     throttle: (action, times) => void throttled.set(action, times),
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),

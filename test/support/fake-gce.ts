@@ -46,6 +46,8 @@ export interface FakeGce {
   disks: Map<string, Disk>;
   instances: Map<string, Instance>;
   firewalls: Map<string, Record<string, unknown>>;
+  /** What each instance's serial port 1 printed (a fake cannot boot: tests write it). */
+  serialOutput: Map<string, string>;
   /** Requests seen, `METHOD path` (for asserting what an operation sent). */
   log: string[];
   close(): Promise<void>;
@@ -59,6 +61,7 @@ export async function startFakeGce(project: string, zone: string): Promise<FakeG
   const firewalls = new Map<string, Record<string, unknown>>();
   const ops = new Map<string, Operation>();
   const byRequestId = new Map<string, Operation>();
+  const serialOutput = new Map<string, string>();
   const log: string[] = [];
   let opCounter = 0;
   let idCounter = 1000;
@@ -194,6 +197,12 @@ export async function startFakeGce(project: string, zone: string): Promise<FakeG
       const inst = name ? instances.get(name) : undefined;
       if (!inst) return fail(res, 404, 'notFound', `The resource 'projects/${project}/zones/${zone}/instances/${name}' was not found`);
       if (req.method === 'GET' && !action) return send(res, 200, instanceJson(inst));
+      // instances.getSerialPortOutput: the whole buffer from `start` (Compute API reference: contents, start, next).
+      if (req.method === 'GET' && action === 'serialPort') {
+        const text = serialOutput.get(inst.name) ?? '';
+        const start = Number(url.searchParams.get('start') ?? '0');
+        return send(res, 200, { kind: 'compute#serialPortOutput', contents: text.slice(start), start: String(start), next: String(text.length), selfLink: `${selfLink('instances', inst.name)}/serialPort` });
+      }
       if (req.method === 'DELETE' && !action) {
         inst.status = 'STOPPING';
         const op = operation(requestId, () => undefined, () => {
@@ -259,6 +268,7 @@ export async function startFakeGce(project: string, zone: string): Promise<FakeG
     disks,
     instances,
     firewalls,
+    serialOutput,
     log,
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),
   };
