@@ -1,5 +1,6 @@
 // Pure builders for the libvirt adapter: file layout, domain XML and the virsh / qemu-img argv for every
 // operation. Nothing here touches the system, so --dry-run prints exactly what the adapter would run.
+import { createHash } from 'node:crypto';
 import { basename, join } from 'node:path';
 
 /** cnvm's XML namespace in a domain's <metadata>: how `list` recognises cnvm's domains. */
@@ -33,6 +34,8 @@ export interface DomainSettings {
   dataDisk?: { path: string; serial: string };
   /** libvirt network to attach, or none (tests; hosts without a network). */
   network?: string;
+  /** The NIC's MAC: the same for every generation of a VM, so the network's DHCP gives it the same address. */
+  mac?: string;
   /**
    * User-mode networking instead (qemu's slirp, no libvirt network, works for qemu:///session): PMM's HTTPS port
    * forwarded to this port on 127.0.0.1 of the hypervisor host.
@@ -53,6 +56,15 @@ export const volumePath = (l: LibvirtLayout, name: string): string => join(l.sto
 export const volumeMetaPath = (l: LibvirtLayout, name: string): string => join(l.storageDir, 'volumes', `${checkName('volume', name)}.json`);
 export const vmDir = (l: LibvirtLayout, name: string): string => join(l.storageDir, 'vms', checkName('VM', name));
 export const bootDiskPath = (l: LibvirtLayout, name: string): string => join(vmDir(l, name), 'boot.qcow2');
+/**
+ * A locally administered MAC in qemu's 52:54:00 range, derived from where the VM lives and whose it is: every
+ * generation of one VM gets the same one (and so the same DHCP lease), different VMs almost surely not.
+ */
+export function stableMac(l: LibvirtLayout, owner: string): string {
+  const h = createHash('sha256').update(`${l.uri}\0${l.storageDir}\0${owner}`).digest();
+  return `52:54:00:${[h[0], h[1], h[2]].map((b) => (b ?? 0).toString(16).padStart(2, '0')).join(':')}`;
+}
+
 export const consolePath = (l: LibvirtLayout, name: string): string => join(vmDir(l, name), 'console.log');
 export const ignitionPath = (l: LibvirtLayout, name: string): string => join(vmDir(l, name), 'config.ign');
 /** A base image as cnvm keeps it for overlays: `images/<source name without .qcow2>-<id>.qcow2`. */
@@ -121,7 +133,7 @@ export function domainXml(d: DomainSettings): string {
           '    </disk>',
         ]
       : []),
-    ...(d.network ? [`    <interface type='network'><source network='${esc(d.network)}'/><model type='virtio'/></interface>`] : []),
+    ...(d.network ? [`    <interface type='network'>${d.mac ? `<mac address='${d.mac}'/>` : ''}<source network='${esc(d.network)}'/><model type='virtio'/></interface>`] : []),
     ...(d.consoleLog
       ? [`    <serial type='file'><source path='${esc(d.consoleLog)}' append='on'/><target port='0'/></serial>`, "    <console type='file'><target type='serial' port='0'/></console>"]
       : ["    <serial type='pty'><target port='0'/></serial>", "    <console type='pty'><target type='serial' port='0'/></console>"]),

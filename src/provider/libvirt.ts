@@ -31,6 +31,7 @@ import {
   checkName,
   cmd,
   consolePath,
+  stableMac,
   domainXml,
   domainXmlPath,
   ignitionPath,
@@ -391,7 +392,7 @@ export function createLibvirtProvider(options: LibvirtOptions = {}): Provider {
         ...(spec.record ? { record: spec.record } : {}),
         ignitionPath: ignitionPath(layout, spec.name),
         ...(dataDisk ? { dataDisk } : {}),
-        ...(network ? { network } : {}),
+        ...(network ? { network, mac: stableMac(layout, spec.owner?.name ?? spec.name) } : {}),
         ...(userNet ? { userNetForward: options.forwardPort ?? (await freeLoopbackPort()) } : {}),
         consoleLog: consolePath(layout, spec.name),
       });

@@ -17,6 +17,7 @@ import {
   parseDomainXml,
   parseDomIfAddr,
   parseDomState,
+  stableMac,
   volumePath,
   type DomainSettings,
 } from '../../src/provider/libvirt-commands.js';
@@ -35,11 +36,29 @@ const pmm1: DomainSettings = {
   ignitionPath: '/var/lib/cnvm/libvirt/vms/pmm1/config.ign',
   dataDisk: { path: '/var/lib/cnvm/libvirt/volumes/pmm1-data.img', serial: 'pmm-data' },
   network: 'default',
+  mac: '52:54:00:12:34:56',
+  consoleLog: '/var/lib/cnvm/libvirt/vms/pmm1/console.log',
+  owner: { name: 'pmm1', generation: 1 },
 };
 
 describe('domain XML', () => {
   it('is exactly the committed definition (q35, virtio disks, serial console, fw_cfg Ignition)', () => {
     expect(domainXml(pmm1)).toBe(readFileSync(join(FIXTURES, 'domain-pmm1.xml'), 'utf8'));
+  });
+
+  it('gives every generation of a VM the same MAC, other VMs another', () => {
+    expect(stableMac(layout, 'pmm1')).toMatch(/^52:54:00(:[0-9a-f]{2}){3}$/);
+    expect(stableMac(layout, 'pmm1')).toBe(stableMac(layout, 'pmm1'));
+    expect(stableMac(layout, 'pmm2')).not.toBe(stableMac(layout, 'pmm1'));
+    expect(stableMac({ ...layout, storageDir: '/elsewhere' }, 'pmm1')).not.toBe(stableMac(layout, 'pmm1'));
+  });
+
+  it('with --network user: no libvirt network, PMM forwarded to 127.0.0.1, read back as the endpoint', () => {
+    const { network: _network, mac: _mac, ...rest } = pmm1;
+    const xml = domainXml({ ...rest, userNetForward: 18443 });
+    expect(xml).not.toContain('<interface');
+    expect(xml).toContain("<qemu:arg value='user,id=cnvmnet0,hostfwd=tcp:127.0.0.1:18443-:443'/>");
+    expect(parseDomainXml(xml).forward).toEqual({ address: '127.0.0.1', port: 18443 });
   });
 
   it('hands Ignition to the guest through fw_cfg, commas in the path doubled for qemu', () => {
