@@ -75,6 +75,7 @@ describe('domain XML', () => {
         { path: pmm1.bootDisk, target: 'vda' },
         { path: '/var/lib/cnvm/libvirt/volumes/pmm1-data.img', target: 'vdb', serial: 'pmm-data' },
       ],
+      owner: { name: 'pmm1', generation: 1 },
     });
   });
 
