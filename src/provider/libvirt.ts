@@ -321,8 +321,14 @@ export function createLibvirtProvider(options: LibvirtOptions = {}): Provider {
       if (!Number.isInteger(spec.sizeGiB) || spec.sizeGiB < 1) throw new ProviderError('invalid', `volume size must be a whole number of GiB ≥ 1, got ${spec.sizeGiB}`);
       if (!/^[A-Za-z0-9_.-]{1,20}$/.test(spec.deviceName)) throw new ProviderError('invalid', `virtio serial ${JSON.stringify(spec.deviceName)} must be 1-20 characters of [A-Za-z0-9_.-]`);
       const path = volumePath(layout, spec.name);
-      mkdirSync(dirname(path), { recursive: true, mode: 0o755 });
-      if (!existsSync(path)) await run(cmd.createVolume(path, spec.sizeGiB));
+      // PMM's databases (and the credentials of what it monitors) live here: root and, while a VM runs, qemu only.
+      // The directory lets qemu through without listing; libvirt hands each file to qemu's user when a VM starts.
+      mkdirSync(dirname(path), { recursive: true, mode: 0o711 });
+      chmodSync(dirname(path), 0o711);
+      if (!existsSync(path)) {
+        await run(cmd.createVolume(path, spec.sizeGiB));
+        chmodSync(path, 0o600);
+      }
       const meta: VolumeMeta = { name: spec.name, sizeGiB: spec.sizeGiB, deviceName: spec.deviceName, ...(spec.vmName ? { vmName: spec.vmName } : {}), managedBy: 'cnvm' };
       writeFileAtomic(volumeMetaPath(layout, spec.name), `${JSON.stringify(meta, null, 2)}\n`, 0o644);
       return volumeFromMeta(meta);
@@ -376,7 +382,10 @@ export function createLibvirtProvider(options: LibvirtOptions = {}): Provider {
       if (qemu.owner) chownSync(dir, qemu.owner.uid, qemu.owner.gid);
       chmodSync(dir, qemu.dirMode);
       const boot = bootDiskPath(layout, spec.name);
-      if (!existsSync(boot)) await run(cmd.createOverlay(stageBaseImage(spec.image.id), boot));
+      if (!existsSync(boot)) {
+        await run(cmd.createOverlay(stageBaseImage(spec.image.id), boot));
+        chmodSync(boot, 0o600);
+      }
       writeFileAtomic(ignitionPath(layout, spec.name), spec.ignition, qemu.fileMode, qemu.owner);
       // On an SELinux host qemu may read only files labelled for it (Fedora CoreOS docs: svirt_home_t).
       if (existsSync('/sys/fs/selinux/enforce')) await run(['chcon', '--type', 'svirt_home_t', ignitionPath(layout, spec.name)]);

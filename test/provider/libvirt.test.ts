@@ -131,6 +131,12 @@ describe.skipIf(!hasVirsh)('libvirt adapter specifics', () => {
     }
   });
 
+  it('keeps the data volume and the boot disk from other users (PMM data, monitored databases\' credentials)', () => {
+    expect(statSync(join(storageDir, 'volumes', `${vm}-data.img`)).mode & 0o077).toBe(0);
+    expect(statSync(join(storageDir, 'volumes')).mode & 0o777).toBe(0o711);
+    expect(statSync(join(storageDir, 'vms', vm, 'boot.qcow2')).mode & 0o077).toBe(0);
+  });
+
   it('starts qemu with the config on fw_cfg and the data disk under its serial', async () => {
     expect((await p.startVm(vm)).state).toBe('running');
     const cmdline = qemuCmdline(vm);
