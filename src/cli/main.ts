@@ -119,12 +119,18 @@ export async function main(argv: string[]): Promise<number> {
     case 'destroy':
       return (await import('./provider-commands.js')).runDestroy(rest);
     case 'version':
-    case '--version': {
+    case '--version':
+    case '-V': {
       process.stdout.write(`cnvm ${await packageVersion()}\n`);
       return 0;
     }
-    case undefined:
     case 'help':
+      // `cnvm help provision` is `cnvm provision --help`.
+      if (rest[0] === 'config') return main(['config', 'show', '--help']);
+      if (rest[0] && rest[0] !== 'help' && !rest[0].startsWith('-')) return main([rest[0], ...rest.slice(1), '--help']);
+      process.stdout.write(`${USAGE}\n`);
+      return 0;
+    case undefined:
     case '--help':
     case '-h':
       process.stdout.write(`${USAGE}\n`);

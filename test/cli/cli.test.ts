@@ -119,6 +119,20 @@ describe('cnvm generate', () => {
   });
 });
 
+describe('cnvm help and version', () => {
+  it('`help COMMAND` is that command\'s help, listing only its flags; -V and --version print the version', () => {
+    const status = cnvm(['help', 'status']);
+    expect(status.code).toBe(0);
+    expect(status.stdout).toMatch(/^Usage: cnvm status /);
+    expect(status.stdout).not.toMatch(/--memory|--admin-password-file|--dry-run/);
+    const destroy = cnvm(['destroy', '--help']);
+    expect(destroy.stdout).toMatch(/--delete-data/);
+    expect(destroy.stdout).not.toMatch(/--memory|--image/);
+    expect(cnvm(['help', 'config']).stdout).toMatch(/^Usage: cnvm config show/);
+    for (const flag of ['-V', '--version']) expect(cnvm([flag]).stdout).toMatch(/^cnvm \d+\.\d+\.\d+\n$/);
+  });
+});
+
 describe('cnvm validate', () => {
   it('accepts a valid config', () => {
     const out = join(scratch, 'ok.ign');
