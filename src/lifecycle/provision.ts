@@ -119,6 +119,10 @@ export async function planProvision(provider: Provider, store: StateStore, input
     } else if (recordedSecret !== undefined) {
       // The secret of a provision that has not completed yet (or not yet proven applied): set the same one again.
       action = 'set-recorded';
+    } else if (!volume && record.password.policy !== 'default') {
+      // The recorded volume is gone: a new, empty one gets a new password (shown once), never admin/admin.
+      record.password = { policy: 'generated' };
+      action = 'generate';
     } else {
       action = 'none';
     }

@@ -216,3 +216,16 @@ describe('ownership and the record at the provider', () => {
     expect(existsSync(store.secretPath('libvirt', 'pmm'))).toBe(false);
   });
 });
+
+describe('a recorded volume that is gone', () => {
+  it('gets a new password on the new, empty volume, never admin/admin', async () => {
+    await provision(p, store, provisionInput('pmm', A));
+    await upgrade(p, store, { name: 'pmm', overrides: { image: B }, healthCheck: async () => true }); // drops the secret
+    await destroy(p, store, { name: 'pmm', deleteData: false });
+    const volume = await p.findVolume('pmm-data');
+    await p.deleteVolume(volume?.id ?? ''); // deleted behind cnvm's back
+    const r = await provisionVm(p, store, 'pmm', A);
+    expect(r.generatedAdminPassword).toBeDefined();
+    expect(passwordInConfig(p.spec(r.vm.name)?.ignition ?? '')).toBe(r.generatedAdminPassword);
+  });
+});
