@@ -4,13 +4,13 @@ import { readFileSync, statSync } from 'node:fs';
 import { homedir } from 'node:os';
 import type { DesiredOverrides } from '../lifecycle/desired.js';
 import type { DesiredState } from '../lifecycle/record.js';
+import { STREAMS } from '../image/stream.js';
 import { providerModule } from '../provider/registry.js';
+import { SSH_KEY } from '../workload/pmm-server.js';
 import { IoError, UsageError } from './errors.js';
 
 type Resolved = { settings: Record<string, unknown>; origins: Record<string, string> };
 
-const PUBLIC_KEY = /^(ssh-(ed25519|rsa|dss)|ecdsa-sha2-nistp(256|384|521)|sk-(ssh-ed25519|ecdsa-sha2-nistp256)@openssh\.com) [A-Za-z0-9+/]+={0,3}( .*)?$/;
-export const STREAM_NAMES = ['stable', 'testing', 'next'];
 
 function readText(path: string, what: string): string {
   try {
@@ -24,14 +24,14 @@ function readText(path: string, what: string): string {
 export function readSshKeys(entries: unknown, origin: string): string[] {
   const list = Array.isArray(entries) ? (entries as string[]) : [];
   return list.flatMap((entry) => {
-    if (PUBLIC_KEY.test(entry.trim())) return [entry.trim()];
+    if (SSH_KEY.test(entry.trim())) return [entry.trim()];
     const path = entry.replace(/^~(?=\/)/, homedir());
     const text = readText(path, `ssh key (${origin})`);
     if (/-----BEGIN [A-Z ]*PRIVATE KEY-----/.test(text)) throw new UsageError(`${origin} ${entry}: this is a PRIVATE key; give its public half (${entry}.pub)`);
     const keys = text.split('\n').map((l) => l.trim()).filter((l) => l && !l.startsWith('#'));
     if (keys.length === 0) throw new UsageError(`${origin} ${entry}: the file holds no ssh public key`);
     keys.forEach((k, i) => {
-      if (!PUBLIC_KEY.test(k)) throw new UsageError(`${origin} ${entry}, line ${i + 1}: not an ssh public key ("${k.slice(0, 30)}…"); expected e.g. "ssh-ed25519 AAAA… comment"`);
+      if (!SSH_KEY.test(k)) throw new UsageError(`${origin} ${entry}, line ${i + 1}: not an ssh public key ("${k.slice(0, 30)}…"); expected e.g. "ssh-ed25519 AAAA… comment"`);
     });
     return keys;
   });
@@ -49,7 +49,7 @@ export function readPasswordFile(path: string, warn: (line: string) => void): st
 }
 
 export function checkStream(stream: string | undefined, origin: string): void {
-  if (stream !== undefined && !STREAM_NAMES.includes(stream)) throw new UsageError(`${origin} ${stream}: unknown Fedora CoreOS stream (${STREAM_NAMES.join(', ')})`);
+  if (stream !== undefined && !(STREAMS as readonly string[]).includes(stream)) throw new UsageError(`${origin} ${stream}: unknown Fedora CoreOS stream (${STREAMS.join(', ')})`);
 }
 
 export function checkPositive(value: number | undefined, origin: string): void {

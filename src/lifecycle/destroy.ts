@@ -7,6 +7,7 @@ import type { Provider } from '../provider/types.js';
 import { loadRecord, ownedVms } from './lookup.js';
 import { dataVolumeName } from './names.js';
 import type { PlanStep } from './plan.js';
+import type { VmRecord } from './record.js';
 import type { StateStore } from './store.js';
 
 export interface DestroyRequest {
@@ -22,8 +23,7 @@ export interface DestroyResult {
 }
 
 /** NAME's VMs that exist: the record's generations whose owner label (when the provider has one) agrees. */
-async function vmsOf(provider: Provider, store: StateStore, name: string): Promise<string[]> {
-  const record = await loadRecord(provider, store, name);
+async function vmsOf(provider: Provider, record: VmRecord | undefined, name: string): Promise<string[]> {
   if (!record) return (await ownedVms(provider, name)).map((v) => v.name);
   const names: string[] = [];
   for (const g of record.generations) {
@@ -35,8 +35,9 @@ async function vmsOf(provider: Provider, store: StateStore, name: string): Promi
 
 export async function planDestroy(provider: Provider, store: StateStore, req: DestroyRequest): Promise<{ steps: PlanStep[]; keeps: string[] }> {
   const volume = await provider.findVolume(dataVolumeName(req.name));
-  const vms = await vmsOf(provider, store, req.name);
-  if (vms.length === 0 && !volume && !store.readRecord(provider.name, req.name)) throw new NotFoundError(`no VM named ${req.name} on ${provider.name}`);
+  const record = await loadRecord(provider, store, req.name);
+  const vms = await vmsOf(provider, record, req.name);
+  if (vms.length === 0 && !volume && !record) throw new NotFoundError(`no VM named ${req.name} on ${provider.name}`);
   const steps: PlanStep[] = vms.map((vm) => ({ step: `remove VM ${vm} and its boot disk`, actions: provider.plan.destroyVm(vm) }));
   if (req.deleteData && volume) steps.push({ step: `DELETE data volume ${volume.name} and cnvm's record of ${req.name}`, actions: provider.plan.deleteVolume(volume.id) });
   return { steps, keeps: volume && !req.deleteData ? [`data volume ${volume.name} (${volume.id}) and cnvm's record of ${req.name}`] : [] };
@@ -46,7 +47,7 @@ export async function destroy(provider: Provider, store: StateStore, req: Destro
   const lock = store.lock(provider.name, req.name, 'destroy');
   try {
     const record = await loadRecord(provider, store, req.name);
-    const vms = await vmsOf(provider, store, req.name);
+    const vms = await vmsOf(provider, record, req.name);
     const volume = await provider.findVolume(dataVolumeName(req.name));
     if (!record && vms.length === 0 && !volume) throw new NotFoundError(`no VM named ${req.name} on ${provider.name}`);
     for (const vm of vms) await provider.destroyVm(vm);

@@ -32,9 +32,9 @@ async function fromProvider(provider: Provider, store: StateStore, name: string)
     const r = recordFromVm(vm.record);
     if (r && r.name === name && r.provider === provider.name) {
       // The VM's copy was written when it was created: it is the current generation if it holds the volume.
-      const fromProvider: VmRecord = { ...r, current: vm.owner?.generation ?? r.current };
-      store.writeRecord(fromProvider);
-      return fromProvider;
+      const adopted: VmRecord = { ...r, current: vm.owner?.generation ?? r.current };
+      store.writeRecord(adopted);
+      return adopted;
     }
   }
   return undefined;

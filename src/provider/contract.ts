@@ -32,7 +32,7 @@ export function defineProvider(primitives: Provider): Provider {
     findVm: (name) => p.findVm(name),
     list: () => p.list(),
     deleteVolume: (id) => p.deleteVolume(id),
-    ...(p.consoleOutput ? { consoleOutput: (name: string) => (p.consoleOutput as (n: string) => Promise<string | undefined>)(name) } : {}),
+    ...(p.consoleOutput ? { consoleOutput: p.consoleOutput.bind(p) } : {}),
 
     async createVolume(spec) {
       return (await p.findVolume(spec.name)) ?? p.createVolume(spec);
