@@ -286,6 +286,8 @@ export function createAwsProvider(options: AwsOptions): Provider {
 
   const provider: Provider = {
     name: 'aws',
+    // Until Elastic IPs: the public IP is the instance's own and changes when the VM is replaced.
+    addressing: { kind: 'implicit', describe: 'the instance\'s own public IP (changes on upgrade)' },
     // Nitro NVMe: the serial is the volume id without its dash.
     dataDisk: (volume) => ({ provider: 'aws', volumeId: volume.id }),
     plan: {

@@ -7,9 +7,12 @@
 //   launch and the stop leaves it running) is stopped before it is returned;
 // - a data volume is on at most one VM: createVm and attachVolume refuse a volume attached elsewhere;
 // - attach and detach happen only while the VM is stopped; detaching what is not attached is a no-op;
-// - startVm / stopVm on a VM already in that state change nothing.
+// - startVm / stopVm on a VM already in that state change nothing;
+// - a stable address is reserved once per name, and assigning it to the VM that already holds it changes nothing;
+//   an address is never released while a VM holds it.
 import { InUseError, WrongStateError } from './errors.js';
-import type { Provider, VmInfo, VmSpec } from './types.js';
+import { ProviderError } from './errors.js';
+import type { Provider, StableAddress, VmInfo, VmSpec } from './types.js';
 
 export function defineProvider(primitives: Provider): Provider {
   const p = primitives;
@@ -33,6 +36,8 @@ export function defineProvider(primitives: Provider): Provider {
     list: () => p.list(),
     deleteVolume: (id) => p.deleteVolume(id),
     ...(p.consoleOutput ? { consoleOutput: p.consoleOutput.bind(p) } : {}),
+    addressing: p.addressing,
+    ...addressOperations(p),
 
     async createVolume(spec) {
       return (await p.findVolume(spec.name)) ?? p.createVolume(spec);
@@ -91,4 +96,33 @@ export function defineProvider(primitives: Provider): Provider {
     },
   };
   return wrapped;
+}
+
+/** The stable-address primitives with the contract's rules, present only when the adapter reserves addresses. */
+function addressOperations(p: Provider): Pick<Provider, 'findAddress' | 'reserveAddress' | 'assignAddress' | 'releaseAddress'> {
+  const { findAddress, reserveAddress, assignAddress, releaseAddress } = p;
+  if (p.addressing.kind !== 'reserved') return {};
+  if (!findAddress || !reserveAddress || !assignAddress || !releaseAddress) {
+    throw new ProviderError('invalid', `provider ${p.name} declares reserved addresses but does not implement find/reserve/assign/release`);
+  }
+  const byId = async (id: string): Promise<StableAddress | undefined> => {
+    const found = await findAddress.call(p, id);
+    return found?.id === id ? found : undefined;
+  };
+  return {
+    findAddress: (name) => findAddress.call(p, name),
+    async reserveAddress(name, owner) {
+      return (await findAddress.call(p, name)) ?? reserveAddress.call(p, name, owner);
+    },
+    async assignAddress(addressId, vmName) {
+      const current = await byId(addressId);
+      if (current?.assignedTo === vmName) return current;
+      return assignAddress.call(p, addressId, vmName);
+    },
+    async releaseAddress(addressId) {
+      const current = await byId(addressId);
+      if (current?.assignedTo) throw new InUseError(`address ${current.ip} (${addressId}) is assigned to ${current.assignedTo}; refusing to release it`);
+      return releaseAddress.call(p, addressId);
+    },
+  };
 }

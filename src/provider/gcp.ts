@@ -284,6 +284,8 @@ export function createGcpProvider(options: GcpOptions): Provider {
   }
 
   return defineProvider({
+    // Until static addresses: the external IP is ephemeral and changes when the VM is replaced.
+    addressing: { kind: 'implicit', describe: 'ephemeral external IP (changes on upgrade)' },
     name: 'gcp',
     // The attachment's deviceName: /dev/disk/by-id/google-<deviceName>.
     dataDisk: (volume) => ({ provider: 'gcp', deviceName: volume.deviceName }),

@@ -81,6 +81,32 @@ export interface ListResult {
   volumes: Volume[];
 }
 
+/**
+ * A public address reserved apart from any VM, so it outlives VM generations: an EC2 Elastic IP, a GCE static
+ * external address. PMM clients and DNS point at it; upgrade and rollback move it inside the downtime window.
+ */
+export interface StableAddress {
+  /** Provider id: `eipalloc-…` (AWS), the address resource's name (GCE). */
+  id: string;
+  /** cnvm's name for it (`<vm>-address`), unique per provider scope. */
+  name: string;
+  /** The IP clients use. */
+  ip: string;
+  /** The VM it is assigned to now, if any. */
+  assignedTo?: string;
+}
+
+/** How a provider keeps a VM's address the same across generations (shown in every plan). */
+export interface AddressingInfo {
+  /**
+   * `implicit`: nothing to reserve (libvirt: one MAC for every generation, so the same DHCP lease; user-mode
+   * networking: the same forwarded port). `reserved`: a StableAddress the lifecycle reserves and moves.
+   */
+  kind: 'implicit' | 'reserved';
+  /** One line for plans, e.g. "Elastic IP, moved to the new instance inside the downtime window". */
+  describe: string;
+}
+
 /** One command or API request an operation would perform. */
 export interface PlannedAction {
   /** `virsh define`, `ec2:RunInstances`, `compute.instances.insert`, … */
@@ -126,6 +152,21 @@ export interface Provider {
   /** Every cnvm-managed VM and volume this provider scope holds. */
   list(): Promise<ListResult>;
 
+  /** How this provider keeps the address stable across generations. */
+  readonly addressing: AddressingInfo;
+  /** `reserved` providers implement these four; the contract makes reserve and assign idempotent. */
+  /** Finds a reserved address by cnvm's name or by the provider's id. */
+  findAddress?(nameOrId: string): Promise<StableAddress | undefined>;
+  /** Reserves (allocates) a stable address named `name`, tagged/labelled as the VM `owner`'s. */
+  reserveAddress?(name: string, owner: string): Promise<StableAddress>;
+  /**
+   * Assigns the address to the VM (running or stopped), taking it from whichever VM holds it now: the new VM gets
+   * the IP before it starts, so PMM never answers clients on another address.
+   */
+  assignAddress?(addressId: string, vmName: string): Promise<StableAddress>;
+  /** Releases a reserved address that no VM holds. Lifecycle code calls it only when the user asked explicitly. */
+  releaseAddress?(addressId: string): Promise<void>;
+
   /** Pure: what each operation would run, with no calls made. */
   readonly plan: {
     createVolume(spec: VolumeSpec): PlannedAction[];
@@ -136,5 +177,8 @@ export interface Provider {
     destroyVm(name: string, options?: DestroyVmOptions): PlannedAction[];
     attachVolume(vmName: string, volumeId: string): PlannedAction[];
     detachVolume(vmName: string, volumeId: string): PlannedAction[];
+    reserveAddress?(name: string): PlannedAction[];
+    assignAddress?(addressId: string, vmName: string): PlannedAction[];
+    releaseAddress?(addressId: string): PlannedAction[];
   };
 }

@@ -112,6 +112,7 @@ export function createFakeProvider(options: FakeOptions = {}): FakeProvider {
 
   const primitives: Provider = {
     name: 'libvirt',
+    addressing: { kind: 'implicit', describe: 'fake: addresses never change' },
     dataDisk: (volume) => ({ provider: 'libvirt', serial: volume.deviceName }),
     async preflight(spec) {
       // The fake's "images" are names; a name starting with `missing` stands for an image that does not exist.
