@@ -36,6 +36,7 @@ export function defineProvider(primitives: Provider): Provider {
     list: () => p.list(),
     deleteVolume: (id) => p.deleteVolume(id),
     ...(p.consoleOutput ? { consoleOutput: p.consoleOutput.bind(p) } : {}),
+    ...(p.replaceIgnition ? { replaceIgnition: p.replaceIgnition.bind(p) } : {}),
     addressing: p.addressing,
     ...addressOperations(p),
 

@@ -133,6 +133,13 @@ export interface Provider {
   createVolume(spec: VolumeSpec): Promise<Volume>;
   /** Optional: what the VM's serial console printed (libvirt keeps it in a file), to explain a failed first boot. */
   consoleOutput?(name: string): Promise<string | undefined>;
+  /**
+   * Replaces the Ignition config stored with an existing VM (libvirt's fw_cfg file, EC2 user data, GCE metadata),
+   * so a secret that served its one first boot is no longer kept there. Ignition runs only on the first boot, so
+   * the new config never runs on this VM; it is what a re-read would show. `deferred`: the provider can change it
+   * only while the VM is stopped (EC2 user data) and it was running; the caller does it at the next stop.
+   */
+  replaceIgnition?(vmName: string, ignition: string): Promise<'replaced' | 'deferred'>;
   /** Optional: the VM holding a volume, when the adapter can tell more cheaply than `list()`. */
   holderOf?(volumeId: string): Promise<string | undefined>;
   /** Deletes a volume that is not attached. Lifecycle code calls it only when the user asked explicitly. */
