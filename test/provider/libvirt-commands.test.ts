@@ -210,7 +210,7 @@ describe('virsh failures become typed errors (a stand-in virsh on PATH)', () => 
   /** The stand-in answers `domstate`/`dumpxml` with whatever $FAKE_VIRSH says; `sleep` hangs. */
   writeFileSync(
     join(dir, 'virsh'),
-    ['#!/bin/sh', 'case "$FAKE_VIRSH" in', '  sleep) exec sleep 5 ;;', '  *) printf "%b\\n" "$FAKE_VIRSH" >&2; exit 1 ;;', 'esac', ''].join('\n'),
+    ['#!/bin/sh', 'case "$FAKE_VIRSH" in', '  sleep) exec sleep 600 ;;', '  *) printf "%b\\n" "$FAKE_VIRSH" >&2; exit 1 ;;', 'esac', ''].join('\n'),
     { mode: 0o755 },
   );
   beforeAll(() => {
@@ -241,9 +241,8 @@ describe('virsh failures become typed errors (a stand-in virsh on PATH)', () => 
     expect((other as ProviderError).code).toBe('failed');
   });
 
+  // The stand-in hangs for ten minutes: only cnvm's own 1 s command timeout can end this within the test's limit.
   it('gives up on a virsh that does not answer with TimeoutError', async () => {
-    const t = Date.now();
     expect(await failWith('sleep')).toBeInstanceOf(TimeoutError);
-    expect(Date.now() - t).toBeLessThan(4000);
-  });
+  }, 30_000);
 });
