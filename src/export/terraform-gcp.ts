@@ -66,7 +66,7 @@ export function terraformGcp(s: ExportSubject): Json {
             lifecycle: { prevent_destroy: true },
           },
         },
-        google_compute_address: { pmm: { name: `${s.name}-address`, region: '${local.region}', address_type: 'EXTERNAL', labels } },
+        google_compute_address: { pmm: { name: `${s.name}-address`, region: '${local.region}', address_type: 'EXTERNAL', description: `The stable address of ${s.name}'s PMM (exported by cnvm)` } },
         google_compute_firewall: {
           pmm: {
             name: `${s.name}-pmm`,

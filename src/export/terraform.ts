@@ -17,7 +17,7 @@ export const PROVIDER_VERSIONS = {
 } as const;
 
 /** Terraform reads `${` and `%{` in every JSON string as template syntax; the Ignition's own stay literal. */
-export const tfLiteral = (text: string): string => text.replace(/\$\{/g, '$${').replace(/%\{/g, '%%{');
+export const tfLiteral = (text: string): string => text.replace(/\$\{/g, () => '$${').replace(/%\{/g, () => '%%{');
 
 /**
  * The Ignition as a Terraform string template: literal pieces escaped, holes as expressions. The password goes into
