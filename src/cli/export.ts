@@ -86,6 +86,8 @@ export async function runExport(argv: string[]): Promise<number> {
         : '--admin-password-file would write the password into the file; pass it at apply time (TF_VAR_admin_password) or let Terraform generate one',
     );
   }
+  const { providerModule } = await import('../provider/registry.js');
+  providerModule(providerName); // the same message and exit code as provision for an unknown --provider
   const { exportTarget, exportVm, streamImages } = await import('../export/index.js');
   const target = exportTarget(format === 'cloudformation' ? 'cloudformation' : `terraform-${providerName}`);
   const resolved = await settingsFrom(flags, providerName, name);
