@@ -2,13 +2,13 @@
 // resources read back through boto3, and what an ImageId change replaces, from the registry schemas' createOnly
 // properties (moto 5.2.1 does not replace an instance on update; see docs/export.md).
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { exportVm, fillIgnition, PASSWORD_SENTINEL, VOLUME_ID_SENTINEL, type ExportInput } from '../../src/export/index.js';
-import { desired, fixtureImages, SSH_KEY } from './helpers.js';
+import { desired, FIXTURES, fixtureImages, SSH_KEY } from './helpers.js';
 import { AWS_TEST_ENV, startMoto, type Moto } from './moto.js';
 
 const HERE = fileURLToPath(new URL('.', import.meta.url));
@@ -47,8 +47,11 @@ describe('cloudformation template', () => {
     }
   });
 
-  it('keeps the data volume and never writes the password', async () => {
+  it('keeps the data volume and never writes the password (golden file pmm1.cfn.json)', async () => {
     const { doc } = await template(base, 'shape.json');
+    const golden = `${FIXTURES}golden/pmm1.cfn.json`;
+    if (process.env.UPDATE_GOLDEN === '1') writeFileSync(golden, `${JSON.stringify(doc, null, 2)}\n`);
+    expect(`${JSON.stringify(doc, null, 2)}\n`).toBe(readFileSync(golden, 'utf8'));
     const text = JSON.stringify(doc);
     expect(doc.Resources.DataVolume).toMatchObject({ Type: 'AWS::EC2::Volume', DeletionPolicy: 'Retain', UpdateReplacePolicy: 'Retain', Properties: { VolumeType: 'gp3', Encrypted: true } });
     expect(doc.Resources.DataAttachment?.Properties.Device).toBe('/dev/sdf');
