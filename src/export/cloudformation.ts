@@ -13,7 +13,7 @@
 // - The Elastic IP is the stable address: it is updated in place to the new instance.
 import { awsRequests, EC2_USER_DATA_LIMIT } from '../provider/aws.js';
 import { CnvmError } from '../errors.js';
-import type { IgnitionPiece } from './ignition.js';
+import { fitUserData, type IgnitionPiece } from './ignition.js';
 import { describeDesired, DEVICE_NAME, placementList, placementString, volumeNameOf, type ExportSubject } from './subject.js';
 
 type Json = Record<string, unknown>;
@@ -21,7 +21,7 @@ const ref = (name: string): Json => ({ Ref: name });
 
 /** The secret's value must survive a `data:,` URL unencoded: a generated one is letters and digits. */
 const GENERATED_PASSWORD_LENGTH = 24;
-/** A user's secret ARN in the parameter; its value is substituted at deploy time and counts against 16 KB. */
+/** A user's secret (named by ARN) is substituted at deploy time: at most this long, and it counts against 16 KB. */
 const MAX_USER_PASSWORD = 128;
 
 function userDataPieces(pieces: readonly IgnitionPiece[]): unknown[] {
@@ -46,15 +46,7 @@ export function cloudFormationTemplate(s: ExportSubject): Json {
   const attach = req.attachVolume('<instance>', '<volume>');
   const ingress = req.ingress('<group>').IpPermissions;
 
-  // The 16 KB rule, counted with the largest value a hole can take.
-  const worst = Buffer.byteLength(s.ignition.text) + (s.password === 'secret' ? MAX_USER_PASSWORD : 0);
-  if (worst > EC2_USER_DATA_LIMIT) {
-    throw new CnvmError(
-      'usage',
-      `the Ignition config is ${Buffer.byteLength(s.ignition.text)} bytes; with the admin password filled in it may exceed EC2's ${EC2_USER_DATA_LIMIT}-byte user data, ` +
-        'and the compressed wrapper cannot carry the values CloudFormation fills in at deploy time (the data volume id, the password); shrink the config (fewer ssh keys or PMM settings)',
-    );
-  }
+  const userData = fitUserData(s.ignition, EC2_USER_DATA_LIMIT, MAX_USER_PASSWORD, 'EC2 user data');
   if (!s.images && !s.imagePinned) throw new CnvmError('usage', 'no AMI: give --image ami-… or let cnvm read the stream metadata (--stream, --stream-file)');
   const amis = s.images?.amis ?? {};
   const tags = (extra: Record<string, string>): { Key: string; Value: string }[] => Object.entries({ 'cnvm:export': s.name, ...extra }).map(([Key, Value]) => ({ Key, Value }));
@@ -153,7 +145,7 @@ export function cloudFormationTemplate(s: ExportSubject): Json {
         AvailabilityZone: ref('AvailabilityZone'),
         SecurityGroupIds: [ref('SecurityGroup')],
         KeyName: { 'Fn::If': ['HasKeyName', ref('KeyName'), ref('AWS::NoValue')] },
-        UserData: { 'Fn::Base64': { 'Fn::Join': ['', userDataPieces(s.ignition.pieces)] } },
+        UserData: { 'Fn::Base64': { 'Fn::Join': ['', userDataPieces(userData)] } },
         Tags: tags({ Name: s.name }),
       },
     },

@@ -4,6 +4,7 @@
 // adapter's request builders so `cnvm provision --provider aws --dry-run` shows the same VM.
 import { awsRequests, EC2_USER_DATA_LIMIT } from '../provider/aws.js';
 import { CnvmError } from '../errors.js';
+import { fitUserData } from './ignition.js';
 import { describeDesired, DEVICE_NAME, placementList, placementString, volumeNameOf, type ExportSubject } from './subject.js';
 import { ignitionTemplate, mergeResources, passwordParts, tfDocument, type Json } from './terraform.js';
 
@@ -16,9 +17,8 @@ export function terraformAws(s: ExportSubject): Json {
   const volume = req.createVolume({ name: volumeNameOf(s), sizeGiB: d.dataSizeGiB, deviceName: DEVICE_NAME, vmName: s.name });
   const attach = req.attachVolume('<instance>', '<volume>');
   const ports = req.ingress('<group>').IpPermissions.map((p) => p.FromPort);
-  if (Buffer.byteLength(s.ignition.text) + 128 > EC2_USER_DATA_LIMIT) {
-    throw new CnvmError('usage', `the Ignition config is ${Buffer.byteLength(s.ignition.text)} bytes and EC2 takes ${EC2_USER_DATA_LIMIT} bytes of user data; shrink it (fewer ssh keys or PMM settings)`);
-  }
+  // A password from TF_VAR_admin_password is percent-encoded: count up to 3 bytes for each of 128 characters.
+  const userData = fitUserData(s.ignition, EC2_USER_DATA_LIMIT, 3 * 128, 'EC2 user data');
   const amis = s.images?.amis ?? {};
   if (!s.imagePinned && Object.keys(amis).length === 0) throw new CnvmError('usage', 'no AMI: give --image ami-… or let cnvm read the stream metadata (--stream, --stream-file)');
   const pw = passwordParts(s);
@@ -89,7 +89,7 @@ export function terraformAws(s: ExportSubject): Json {
             subnet_id: '${var.subnet_id}',
             vpc_security_group_ids: ['${aws_security_group.pmm.id}'],
             key_name: '${var.key_name}',
-            user_data: ignitionTemplate(s.ignition.pieces, 'replace(aws_ebs_volume.data.id, "-", "")'),
+            user_data: ignitionTemplate(userData, 'replace(aws_ebs_volume.data.id, "-", "")'),
             metadata_options: { http_tokens: run.MetadataOptions.HttpTokens },
             tags: tags({ Name: s.name }),
           },

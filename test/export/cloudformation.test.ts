@@ -2,8 +2,10 @@
 // resources read back through boto3, and what an ImageId change replaces, from the registry schemas' createOnly
 // properties (moto 5.2.1 does not replace an instance on update; see docs/export.md).
 import { execFileSync, spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { gunzipSync } from 'node:zlib';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -64,9 +66,38 @@ describe('cloudformation template', () => {
     expect(text).toContain(SSH_KEY.split(' ')[1]);
   });
 
-  it('refuses a config that cannot fit in 16 KB of user data', async () => {
+  it('16 KB rule: a large config goes into a compressed inner config, the deploy-time values stay outside', async () => {
+    // 150 keys: about 18 KB of config, so the user data is the wrapper.
     const keys = Array.from({ length: 150 }, (_, i) => `${SSH_KEY.split(' ').slice(0, 2).join(' ')} key${i}@example`);
-    await expect(exportVm('cloudformation', { ...base, desired: { ...base.desired, sshKeys: keys } })).rejects.toThrow(/16384-byte user data/);
+    const input = { ...base, desired: { ...base.desired, sshKeys: keys } };
+    const { path, doc, pieces } = await template(input, 'large.json');
+    expect(Buffer.byteLength(fillIgnition(pieces, { volumeSerial: 'vol0123456789abcdef0', adminPassword: 'x'.repeat(24) }))).toBeGreaterThan(16 * 1024);
+    expect(cfnLint(path)).toEqual({ status: 0, output: '' });
+    const join = (doc.Resources.Instance?.Properties.UserData as { 'Fn::Base64': { 'Fn::Join': [string, unknown[]] } })['Fn::Base64']['Fn::Join'][1];
+    const filled = join.map((p) => (typeof p === 'string' ? p : JSON.stringify(p).includes('Fn::Split') ? 'vol0123456789abcdef0' : 'P'.repeat(128))).join('');
+    expect(Buffer.byteLength(filled)).toBeLessThanOrEqual(16 * 1024);
+    // What Ignition assembles: the inner config merged into the outer one holds every entry of the original.
+    const outer = JSON.parse(filled) as Record<string, Record<string, unknown[]>> & { ignition: { config: { merge: { source: string; compression: string }[] } } };
+    const merge = outer.ignition.config.merge[0] as { source: string; compression: string };
+    expect(merge.compression).toBe('gzip');
+    const inner = JSON.parse(gunzipSync(Buffer.from(merge.source.replace('data:;base64,', ''), 'base64')).toString('utf8')) as Record<string, Record<string, unknown[]>>;
+    const merged: Record<string, Record<string, unknown[]>> = JSON.parse(JSON.stringify(inner));
+    for (const [section, body] of Object.entries(outer)) {
+      if (section === 'ignition') continue;
+      for (const [key, list] of Object.entries(body)) ((merged[section] ??= {})[key] = [...(merged[section]?.[key] ?? []), ...list]);
+    }
+    const canonical = (v: unknown): unknown => (Array.isArray(v) ? v.map(canonical).sort((a, b) => JSON.stringify(a).localeCompare(JSON.stringify(b))) : v && typeof v === 'object' ? Object.fromEntries(Object.entries(v).sort().map(([k, x]) => [k, canonical(x)])) : v);
+    const original = JSON.parse(fillIgnition(pieces, { volumeSerial: 'vol0123456789abcdef0', adminPassword: 'P'.repeat(128) })) as unknown;
+    expect(canonical(merged)).toEqual(canonical(original));
+    // The deploy-time values are only in the outer part: the disk, its filesystem and mount unit, the password file.
+    expect(JSON.stringify(inner)).not.toContain('vol0123456789abcdef0');
+    expect(Object.keys(outer).sort()).toEqual(['ignition', 'storage', 'systemd']);
+  });
+
+  it('refuses a config that does not fit even compressed', async () => {
+    const random = (i: number): string => `ssh-ed25519 ${randomBytes(400).toString('base64').replace(/=+$/, '')} key${i}@example`;
+    const keys = Array.from({ length: 60 }, (_, i) => random(i));
+    await expect(exportVm('cloudformation', { ...base, desired: { ...base.desired, sshKeys: keys } })).rejects.toThrow(/compressed, and EC2 user data takes at most 16384/);
   });
 
   it('replaces only the instance and its attachment when ImageId changes (registry createOnly properties)', async () => {

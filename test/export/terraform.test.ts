@@ -7,7 +7,7 @@ import { EXPORT_TARGETS, exportVm, fillIgnition, PASSWORD_SENTINEL, type ExportI
 import { createAwsProvider } from '../../src/provider/aws.js';
 import { createGcpProvider } from '../../src/provider/gcp.js';
 import { createLibvirtProvider } from '../../src/provider/libvirt.js';
-import { desired, FIXTURES, fixtureImages } from './helpers.js';
+import { desired, FIXTURES, fixtureImages, SSH_KEY } from './helpers.js';
 import { checkTerraform, evaluateIgnitionTemplate, loadSchema } from './tf-schema.js';
 
 const schemas = { aws: loadSchema('aws'), google: loadSchema('google'), libvirt: loadSchema('libvirt'), random: loadSchema('random') };
@@ -50,6 +50,17 @@ describe('terraform export', () => {
     const userData = doc.resource.aws_instance?.pmm?.user_data as string;
     const values = { volumeSerial: 'vol0123456789abcdef0', adminPassword: 'a b+c%d/é' };
     expect(evaluateIgnitionTemplate(userData, values)).toBe(fillIgnition(subject.ignition.pieces, { volumeSerial: values.volumeSerial, adminPassword: encodeURIComponent(values.adminPassword) }));
+  });
+
+  it('aws: a config over 16 KB becomes the compressed wrapper, the volume serial outside it', async () => {
+    const keys = Array.from({ length: 150 }, (_, i) => `${SSH_KEY.split(' ').slice(0, 2).join(' ')} key${i}@example`);
+    const { document } = await exportVm('terraform-aws', input({ desired: { ...desired(placement), sshKeys: keys } }));
+    expect(checkTerraform(document, schemas)).toEqual([]);
+    const userData = evaluateIgnitionTemplate((document as unknown as Doc).resource.aws_instance?.pmm?.user_data as string, { volumeSerial: 'vol0123456789abcdef0', adminPassword: 'Secret123' });
+    expect(Buffer.byteLength(userData)).toBeLessThanOrEqual(16 * 1024);
+    const outer = JSON.parse(userData) as { ignition: { config: { merge: { compression: string }[] } }; storage: { disks: { device: string }[] } };
+    expect(outer.ignition.config.merge[0]?.compression).toBe('gzip');
+    expect(outer.storage.disks[0]?.device).toBe('/dev/disk/by-id/nvme-Amazon_Elastic_Block_Store_vol0123456789abcdef0');
   });
 
   it('gcp: attached_disk with the device name, static address, prevent_destroy disk', async () => {
