@@ -143,7 +143,8 @@ export function cloudFormationTemplate(s: ExportSubject): Json {
         InstanceType: ref('InstanceType'),
         SubnetId: ref('SubnetId'),
         AvailabilityZone: ref('AvailabilityZone'),
-        SecurityGroupIds: [ref('SecurityGroup')],
+        // The group the template creates, and any the profile names (--security-group), as provision passes them.
+        SecurityGroupIds: [ref('SecurityGroup'), ...placementList(d, 'security_group')],
         KeyName: { 'Fn::If': ['HasKeyName', ref('KeyName'), ref('AWS::NoValue')] },
         UserData: { 'Fn::Base64': { 'Fn::Join': ['', userDataPieces(userData)] } },
         Tags: tags({ Name: s.name }),

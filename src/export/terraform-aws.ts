@@ -87,7 +87,7 @@ export function terraformAws(s: ExportSubject): Json {
             ami: '${local.ami}',
             instance_type: '${var.instance_type}',
             subnet_id: '${var.subnet_id}',
-            vpc_security_group_ids: ['${aws_security_group.pmm.id}'],
+            vpc_security_group_ids: ['${aws_security_group.pmm.id}', ...placementList(d, 'security_group')],
             key_name: '${var.key_name}',
             user_data: ignitionTemplate(userData, 'replace(aws_ebs_volume.data.id, "-", "")'),
             metadata_options: { http_tokens: run.MetadataOptions.HttpTokens },

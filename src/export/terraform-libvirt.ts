@@ -74,6 +74,7 @@ export function terraformLibvirt(s: ExportSubject): Json {
             memory: '${var.memory_mib}',
             vcpu: '${var.vcpus}',
             machine: 'q35',
+            ...(placementString(d, 'virt_type') ? { type: placementString(d, 'virt_type') } : {}),
             coreos_ignition: '${libvirt_ignition.pmm.id}',
             disk: [{ volume_id: '${libvirt_volume.boot.id}' }, { volume_id: '${libvirt_volume.data.id}' }],
             network_interface: nic,

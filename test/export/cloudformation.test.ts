@@ -38,7 +38,7 @@ describe('cloudformation template', () => {
       ['pinned-default-password.json', { ...base, desired: desired({}, 'ami-0123456789abcdef0'), imagePinned: true, password: 'none' }],
       [
         'placed.json',
-        { ...base, desired: { ...desired({ region: 'eu-west-1', zone: 'eu-west-1b', subnet: 'subnet-0abc1234', key_name: 'ops', machine_type: 'm6i.large', allow_from: ['203.0.113.7/32', '198.51.100.0/24'] }), memoryMiB: 8192 } },
+        { ...base, desired: { ...desired({ region: 'eu-west-1', zone: 'eu-west-1b', subnet: 'subnet-0abc1234', key_name: 'ops', machine_type: 'm6i.large', security_group: 'sg-0abc1234def567890', allow_from: ['203.0.113.7/32', '198.51.100.0/24'] }), memoryMiB: 8192 } },
       ],
     ];
     for (const [file, input] of variants) {

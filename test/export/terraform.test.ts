@@ -33,7 +33,7 @@ describe('terraform export', () => {
       const { document } = await exportVm(target, input(target === 'terraform-libvirt' ? { desired: desired(placement, '/var/lib/images/fcos.qcow2'), imagePinned: true } : {}));
       expect(checkTerraform(document, schemas)).toEqual([]);
       golden(file, document);
-      const variants = [input({ password: 'none' }), input({ desired: { ...desired({ ...placement, machine_type: 'n2-standard-4', subnet: 'sub-1', key_name: 'ops', network: 'none' }), memoryMiB: 8192, cpus: 4 } })];
+      const variants = [input({ password: 'none' }), input({ desired: { ...desired({ ...placement, machine_type: 'n2-standard-4', subnet: 'sub-1', key_name: 'ops', network: 'none', security_group: 'sg-0abc', virt_type: 'qemu' }), memoryMiB: 8192, cpus: 4 } })];
       for (const v of variants) expect(checkTerraform((await exportVm(target, v)).document, schemas)).toEqual([]);
       expect(JSON.stringify(document)).not.toContain(PASSWORD_SENTINEL);
     });
