@@ -14,7 +14,7 @@
 import { awsRequests, EC2_USER_DATA_LIMIT } from '../provider/aws.js';
 import { CnvmError } from '../errors.js';
 import { fitUserData, type IgnitionPiece } from './ignition.js';
-import { describeDesired, DEVICE_NAME, placementList, placementString, volumeNameOf, type ExportSubject } from './subject.js';
+import { describeDesired, ownTags, DEVICE_NAME, placementList, placementString, volumeNameOf, type ExportSubject } from './subject.js';
 
 type Json = Record<string, unknown>;
 const ref = (name: string): Json => ({ Ref: name });
@@ -50,7 +50,7 @@ export function cloudFormationTemplate(s: ExportSubject): Json {
   if (!s.images && !s.imagePinned) throw new CnvmError('usage', 'no AMI: give --image ami-… or let cnvm read the stream metadata (--stream, --stream-file)');
   const amis = s.images?.amis ?? {};
   const tags = (extra: Record<string, string>): { Key: string; Value: string }[] => Object.entries({ 'cnvm:export': s.name, ...extra }).map(([Key, Value]) => ({ Key, Value }));
-  const volumeTags = Object.fromEntries(((volume.TagSpecifications[0]?.Tags ?? []) as { Key: string; Value: string }[]).map((t) => [t.Key, t.Value]));
+  const volumeTags = ownTags(Object.fromEntries(((volume.TagSpecifications[0]?.Tags ?? []) as { Key: string; Value: string }[]).map((t) => [t.Key, t.Value])));
 
   const parameters: Json = {
     ImageId: {

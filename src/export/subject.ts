@@ -43,3 +43,9 @@ export function describeDesired(s: ExportSubject): Record<string, unknown> {
     adminPassword: s.password === 'secret' ? 'from a secret at deploy time' : 'not set by the template',
   };
 }
+
+/**
+ * The adapters' tags and labels without cnvm's ownership marks (`cnvm:managed`, `cnvm-managed`): the stack or the
+ * Terraform state owns these resources, so cnvm's own commands never take them for theirs.
+ */
+export const ownTags = (tags: Record<string, string>): Record<string, string> => Object.fromEntries(Object.entries(tags).filter(([k]) => !/^cnvm[:-]managed$/.test(k)));

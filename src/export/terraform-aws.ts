@@ -5,7 +5,7 @@
 import { awsRequests, EC2_USER_DATA_LIMIT } from '../provider/aws.js';
 import { CnvmError } from '../errors.js';
 import { fitUserData } from './ignition.js';
-import { describeDesired, DEVICE_NAME, placementList, placementString, volumeNameOf, type ExportSubject } from './subject.js';
+import { describeDesired, ownTags, DEVICE_NAME, placementList, placementString, volumeNameOf, type ExportSubject } from './subject.js';
 import { ignitionTemplate, mergeResources, passwordParts, tfDocument, type Json } from './terraform.js';
 
 export function terraformAws(s: ExportSubject): Json {
@@ -23,7 +23,7 @@ export function terraformAws(s: ExportSubject): Json {
   if (!s.imagePinned && Object.keys(amis).length === 0) throw new CnvmError('usage', 'no AMI: give --image ami-… or let cnvm read the stream metadata (--stream, --stream-file)');
   const pw = passwordParts(s);
   const tags = (extra: Record<string, string>): Record<string, string> => ({ 'cnvm:export': s.name, ...extra });
-  const volumeTags = Object.fromEntries(((volume.TagSpecifications[0]?.Tags ?? []) as { Key: string; Value: string }[]).map((t) => [t.Key, t.Value]));
+  const volumeTags = ownTags(Object.fromEntries(((volume.TagSpecifications[0]?.Tags ?? []) as { Key: string; Value: string }[]).map((t) => [t.Key, t.Value])));
   const region = placementString(d, 'region');
   const keyName = placementString(d, 'key_name');
   const subnet = placementString(d, 'subnet');

@@ -2,7 +2,7 @@
 // name (the guest sees /dev/disk/by-id/google-pmm-data), a disk Terraform refuses to destroy, a static external
 // address (the stable address) and a firewall rule for PMM. Values come from the GCE adapter's request builders.
 import { gcpRequests } from '../provider/gcp.js';
-import { describeDesired, DEVICE_NAME, placementList, placementString, volumeNameOf, type ExportSubject } from './subject.js';
+import { describeDesired, ownTags, DEVICE_NAME, placementList, placementString, volumeNameOf, type ExportSubject } from './subject.js';
 import { CnvmError } from '../errors.js';
 import { ignitionTemplate, mergeResources, passwordParts, tfDocument, type Json } from './terraform.js';
 
@@ -62,7 +62,7 @@ export function terraformGcp(s: ExportSubject): Json {
             zone: '${var.zone}',
             size: '${var.data_size_gib}',
             type: lastSegment(disk.type),
-            labels: { ...disk.labels, ...labels },
+            labels: { ...ownTags(disk.labels), ...labels },
             lifecycle: { prevent_destroy: true },
           },
         },

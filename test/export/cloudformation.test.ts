@@ -59,6 +59,7 @@ describe('cloudformation template', () => {
     expect(doc.Resources.DataAttachment?.Properties.Device).toBe('/dev/sdf');
     expect(doc.Mappings.FcosAmi).toEqual({ 'eu-west-1': { Ami: 'ami-0a1b2c3d4e5f60718' }, 'us-east-1': { Ami: 'ami-0123456789abcdef0' }, 'us-west-2': { Ami: 'ami-0fedcba9876543210' } });
     expect(text).not.toContain(PASSWORD_SENTINEL);
+    expect(text).not.toMatch(/cnvm:managed/);
     expect(text).not.toContain(VOLUME_ID_SENTINEL.replace('-', ''));
     expect(text).toContain('{{resolve:secretsmanager:');
     // The profile's PMM settings and the ssh key are in the config, as provision renders them.

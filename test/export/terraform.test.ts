@@ -36,6 +36,8 @@ describe('terraform export', () => {
       const variants = [input({ password: 'none' }), input({ desired: { ...desired({ ...placement, machine_type: 'n2-standard-4', subnet: 'sub-1', key_name: 'ops', network: 'none', security_group: 'sg-0abc', virt_type: 'qemu' }), memoryMiB: 8192, cpus: 4 } })];
       for (const v of variants) expect(checkTerraform((await exportVm(target, v)).document, schemas)).toEqual([]);
       expect(JSON.stringify(document)).not.toContain(PASSWORD_SENTINEL);
+      // Terraform owns these resources: none carries cnvm's ownership mark.
+      expect(JSON.stringify(document)).not.toMatch(/cnvm[:-]managed/);
     });
   }
 
