@@ -9,6 +9,8 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { REPO_ROOT } from '../support/conformance.js';
 import { startFakeEc2, type FakeEc2 } from '../support/fake-ec2.js';
+import { startFakeGce, type FakeGce } from '../support/fake-gce.js';
+import { evaluateIgnitionTemplate } from './tf-schema.js';
 import { FIXTURES, SSH_KEY } from './helpers.js';
 
 const BIN = join(REPO_ROOT, 'dist/cli/bin.js');
@@ -18,10 +20,11 @@ const stateDir = join(dir, 'state');
 const keyFile = join(dir, 'ops.pub');
 const streamFile = join(FIXTURES, 'stream-stable.json');
 let fake: FakeEc2;
+let gce: FakeGce;
 
 function cnvm(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    const env = { ...process.env, CNVM_EC2_ENDPOINT: fake.endpoint, AWS_ACCESS_KEY_ID: 'AKIDTEST', AWS_SECRET_ACCESS_KEY: 'test-secret', AWS_EC2_METADATA_DISABLED: 'true' };
+    const env = { ...process.env, CNVM_EC2_ENDPOINT: fake.endpoint, CNVM_GCE_ENDPOINT: `http://127.0.0.1:${gce.port}`, AWS_ACCESS_KEY_ID: 'AKIDTEST', AWS_SECRET_ACCESS_KEY: 'test-secret', AWS_EC2_METADATA_DISABLED: 'true' };
     const child = spawn(process.execPath, [BIN, ...args], { cwd: dir, env, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
@@ -34,12 +37,14 @@ function cnvm(args: string[]): Promise<{ code: number | null; stdout: string; st
 // The profile provision and export both read: PMM settings, data size, a key file.
 beforeAll(async () => {
   fake = await startFakeEc2('eu-west-1');
+  gce = await startFakeGce('cnvm-test', 'europe-west1-b');
   mkdirSync(configDir);
   writeFileSync(keyFile, `${SSH_KEY}\n`);
   writeFileSync(join(configDir, 'aws.yaml'), ['provider: aws', 'region: eu-west-1', 'data_size: 40G', 'machine_type: m6i.large', 'pmm:', '  tag: "3.4.1"', '  env:', '    PMM_DATA_RETENTION: 720h', ''].join('\n'));
 });
 afterAll(async () => {
   await fake.close();
+  await gce.close();
   rmSync(dir, { recursive: true, force: true });
 });
 
@@ -90,6 +95,23 @@ describe('cnvm export', () => {
     const again = await cnvm(['export', 'cloudformation', '--name', 'pmm1', '--config-dir', configDir, '--state-dir', stateDir, '--stream-file', streamFile]);
     expect(again.code).toBe(0);
     expect(JSON.parse(again.stdout)).toEqual(t);
+  });
+
+  it('terraform --provider gcp: the instance metadata provision writes on the fake Compute API is the template\'s user-data', async () => {
+    const gcpFlags = ['--provider', 'gcp', '--project', 'cnvm-test', '--zone', 'europe-west1-b', '--name', 'pmm3', '--config-dir', configDir, '--state-dir', stateDir, '--image', 'projects/fedora-coreos-cloud/global/images/family/fedora-coreos-stable', '--ssh-key', keyFile, '--pmm-tag', '3.5.0'];
+    const exported = await cnvm(['export', 'terraform', ...gcpFlags]);
+    expect(exported.code).toBe(0);
+    const tf = JSON.parse(exported.stdout) as { resource: { google_compute_instance: { pmm: { metadata: Record<string, string>; attached_disk: { device_name: string }[] } } }; variable: Record<string, { default?: unknown }> };
+    const p = await cnvm(['provision', ...gcpFlags, '--json']);
+    expect(p.code).toBe(0);
+    const out = JSON.parse(p.stdout) as { adminPassword: string; volume: { deviceName: string } };
+    const inst = gce.instances.get('pmm3');
+    const provisioned = inst?.metadata.items.find((i) => i.key === 'user-data')?.value;
+    expect(evaluateIgnitionTemplate(tf.resource.google_compute_instance.pmm.metadata['user-data'] as string, { adminPassword: out.adminPassword })).toBe(provisioned);
+    expect(tf.resource.google_compute_instance.pmm.attached_disk[0]?.device_name).toBe(out.volume.deviceName);
+    expect(tf.variable.image?.default).toBe('projects/fedora-coreos-cloud/global/images/family/fedora-coreos-stable');
+    // No gcp profile: the adapter's default machine type, as provision used.
+    expect(tf.variable.machine_type?.default).toBe('e2-standard-4');
   });
 
   it('terraform --provider aws|gcp|libvirt writes NAME.tf.json into a directory, atomically, readable, secret-free', async () => {
