@@ -33,6 +33,7 @@ Commands:
   status --provider P --name NAME [--json]     Show the VM and its data volume
   config show --provider P [--name N] [--stage S]   The merged settings and where each value came from
   destroy --provider P --name NAME [--delete-data --yes]   Remove the VM; the data volume is kept unless told
+  export cloudformation|terraform --name NAME [flags]   The same VM as a CloudFormation / Terraform template
   version                    Print the version
 
 Run 'cnvm <command> --help' for a command's flags.`;
@@ -118,6 +119,8 @@ export async function main(argv: string[]): Promise<number> {
       return (await import('./provider-commands.js')).runConfig(rest);
     case 'destroy':
       return (await import('./provider-commands.js')).runDestroy(rest);
+    case 'export':
+      return (await import('./export.js')).runExport(rest);
     case 'version':
     case '--version':
     case '-V': {
