@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // Bundles the CLI (after `tsc` has built the library into dist/) so `cnvm` starts fast: one entry file plus chunks
 // for what each command loads lazily. yaml is taken in its ESM build so unused parts are dropped. The cloud SDKs,
-// execa, jiti and Octokit stay external and are only imported by the commands that need them.
+// execa and jiti stay external and are only imported by the commands that need them.
 import { build } from 'esbuild';
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -21,7 +21,7 @@ await build({
   minify: true,
   legalComments: 'none',
   alias: { yaml: join(root, 'node_modules/yaml/browser/index.js') },
-  external: ['jiti', 'execa', '@octokit/*', '@aws-sdk/*', '@google-cloud/*', 'google-auth-library', 'ajv', 'json-schema-to-typescript'],
+  external: ['jiti', 'execa', '@aws-sdk/*', '@google-cloud/*', 'google-auth-library', 'ajv', 'json-schema-to-typescript'],
   define: { __CNVM_VERSION__: JSON.stringify(JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')).version) },
   logLevel: 'warning',
 });

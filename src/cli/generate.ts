@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { formatIgnition, translate, type TranslateResult } from '../translate/index.js';
 import { InvalidConfigError, IoError } from './errors.js';
-import { readStdin, writeFileAtomic } from './io.js';
+import { readStdin, writeOutputFile } from './io.js';
 
 export interface GenerateOptions {
   input?: string;
@@ -61,6 +61,6 @@ export async function generate(options: GenerateOptions): Promise<GenerateOutcom
   });
   if (!result.config) return { result, file };
   const text = formatIgnition(result.config, options.pretty);
-  if (!options.check && options.output) writeFileAtomic(options.output, text);
+  if (!options.check && options.output) writeOutputFile(options.output, text);
   return { result, text, file };
 }

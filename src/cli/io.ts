@@ -1,11 +1,14 @@
 // Reading input and writing output for the CLI.
-import { writeFileAtomic as write } from '../util/atomic-write.js';
+import { writeFileThrough } from '../util/atomic-write.js';
 import { IoError } from './errors.js';
 
-/** Atomic file output (see util/atomic-write); failures become the CLI's I/O error. */
-export function writeFileAtomic(path: string, data: string | Uint8Array, mode = 0o644): void {
+/**
+ * `-o FILE`: written through to what FILE is (FIFO, device, symlink target), atomically with its mode kept when it
+ * is a regular file (see util/atomic-write); failures become the CLI's I/O error.
+ */
+export function writeOutputFile(path: string, data: string | Uint8Array): void {
   try {
-    write(path, data, mode);
+    writeFileThrough(path, data);
   } catch (err) {
     throw new IoError((err as Error).message);
   }

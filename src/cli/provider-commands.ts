@@ -275,7 +275,9 @@ export async function runConfig(argv: string[]): Promise<number> {
   if (flags.help) return void process.stdout.write(`Usage: cnvm config show --provider P [--name N] [--stage S]\n\n${flagHelp(CONFIG_FLAGS)}\n`), 0;
   const resolved = await settingsFrom(flags, required(flags, 'provider'), str(flags, 'name'));
   const { formatResolved } = await import('../config/layers.js');
-  if (flags.json) jsonOut('config show', resolved);
-  else process.stdout.write(`# layers: ${['defaults', ...resolved.layers].join(' → ')}\n${formatResolved(resolved)}`);
+  const { maskSecrets } = await import('../config/secrets.js');
+  const shown = maskSecrets(resolved); // secret-looking settings (PMM_*PASSWORD, *TOKEN, *SECRET, *KEY) as <hidden>
+  if (flags.json) jsonOut('config show', shown);
+  else process.stdout.write(`# layers: ${['defaults', ...shown.layers].join(' → ')}\n${formatResolved(shown)}`);
   return 0;
 }

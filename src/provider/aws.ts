@@ -9,6 +9,7 @@ import { defineProvider } from './contract.js';
 import { InUseError, NotFoundError, PermissionError, ProviderError, TimeoutError, WrongStateError } from './errors.js';
 import { fitIgnition } from './ignition-size.js';
 import { recordFromTags, recordToTags } from './record-tags.js';
+import { importSdk } from './sdk.js';
 import type { ListResult, PlannedAction, Provider, VmInfo, VmSpec, VmState, Volume, VolumeSpec } from './types.js';
 
 export const EC2_USER_DATA_LIMIT = 16 * 1024;
@@ -135,7 +136,7 @@ export function createAwsProvider(options: AwsOptions): Provider {
     sdk ??= (async () => {
       // The pinned SDK release supports node 20 (cnvm's floor); its notice about future releases is not the user's concern.
       process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
-      const ec2 = await import('@aws-sdk/client-ec2');
+      const ec2 = await importSdk('aws', '@aws-sdk/client-ec2', () => import('@aws-sdk/client-ec2'));
       const client = new ec2.EC2Client({ region: options.region, maxAttempts: 6, ...(options.profile ? { profile: options.profile } : {}), ...(options.clientConfig ?? {}) });
       return { ec2, client };
     })();

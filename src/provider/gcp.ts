@@ -7,6 +7,7 @@ import { randomUUID } from 'node:crypto';
 import { defineProvider } from './contract.js';
 import { InUseError, NotFoundError, PermissionError, ProviderError, TimeoutError, WrongStateError } from './errors.js';
 import { fitIgnition } from './ignition-size.js';
+import { importSdk } from './sdk.js';
 import type { ListResult, PlannedAction, Provider, VmInfo, VmSpec, VmState, Volume, VolumeSpec } from './types.js';
 
 /** GCE's limit for one metadata value. */
@@ -153,7 +154,7 @@ export function createGcpProvider(options: GcpOptions): Provider {
   function getClients(): Promise<Clients> {
     clients ??= (async () => {
       process.env.METADATA_SERVER_DETECTION ??= 'none';
-      const compute = await import('@google-cloud/compute');
+      const compute = await importSdk('gcp', '@google-cloud/compute', () => import('@google-cloud/compute'));
       const opts = { fallback: true, ...(options.clientOptions ?? {}) };
       return {
         instances: new compute.InstancesClient(opts) as unknown as Clients['instances'],

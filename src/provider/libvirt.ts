@@ -9,9 +9,7 @@ import {
   chmodSync,
   chownSync,
   constants,
-  copyFileSync,
   existsSync,
-  linkSync,
   mkdirSync,
   readdirSync,
   readFileSync,
@@ -20,6 +18,7 @@ import {
   rmSync,
   statSync,
 } from 'node:fs';
+import { copyFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { writeFileAtomic } from '../util/atomic-write.js';
@@ -43,7 +42,10 @@ import {
   volumePath,
   type LibvirtLayout,
 } from './libvirt-commands.js';
+import { parseDacBaseLabel, qemuAccess, qemuIdentity, type QemuAccess } from './libvirt-host.js';
 import type { DestroyVmOptions, ListResult, PlannedAction, Provider, VmInfo, VmSpec, Volume, VolumeSpec } from './types.js';
+
+export { parseDacBaseLabel, qemuAccess, qemuIdentity } from './libvirt-host.js';
 
 export interface LibvirtOptions {
   /** Connection URI: qemu:///system (default), qemu:///session, qemu+ssh://host/system. */
@@ -159,7 +161,7 @@ export function createLibvirtProvider(options: LibvirtOptions = {}): Provider {
 
   function setAttachedHint(volumeName: string, vm: string | null): void {
     const meta = readVolumeMeta(volumeName);
-    if (meta) writeFileAtomic(volumeMetaPath(layout, volumeName), `${JSON.stringify({ ...meta, attachedTo: vm }, null, 2)}\n`, 0o644);
+    if (meta) writeFileAtomic(volumeMetaPath(layout, volumeName), `${JSON.stringify({ ...meta, attachedTo: vm }, null, 2)}\n`, 0o600);
   }
 
   /** The hinted domain, verified with one dumpxml; without a usable hint, every domain. */
@@ -240,33 +242,58 @@ export function createLibvirtProvider(options: LibvirtOptions = {}): Provider {
   }
 
   /**
-   * The overlay's backing file, kept under <storageDir>/images/: qemu (another user under qemu:///system) cannot
-   * read a cache in root's 0700 home, and a cleared cache must not break existing boot disks. A hard link costs
-   * nothing on the same file system; otherwise the image is copied once. The name carries the source file's
-   * identity, so a changed source never reuses a stale copy.
+   * A directory of the store that qemu must traverse but nobody else may read: 0710 root:<qemu's group> (0700 when
+   * qemu runs as the caller), created or corrected on every use.
    */
-  function stageBaseImage(source: string): string {
+  function privateDir(path: string, qemu: QemuAccess): void {
+    if (!existsSync(layout.storageDir)) {
+      // Parents (/var/lib/cnvm) stay traversable for qemu; the store itself is made private once, when cnvm creates
+      // it (a directory the user made and named with --storage-dir is left as they set it).
+      mkdirSync(dirname(layout.storageDir), { recursive: true, mode: 0o755 });
+      mkdirSync(layout.storageDir, { mode: 0o700 });
+      if (qemu.owner) chownSync(layout.storageDir, qemu.owner.uid, qemu.owner.gid);
+      chmodSync(layout.storageDir, qemu.dirMode);
+    }
+    mkdirSync(path, { recursive: true, mode: 0o700 });
+    if (qemu.owner) chownSync(path, qemu.owner.uid, qemu.owner.gid);
+    chmodSync(path, qemu.dirMode);
+  }
+
+  /**
+   * The overlay's backing file, kept under <storageDir>/images/: qemu (another user under qemu:///system) cannot
+   * read a cache in root's 0700 home, and a cleared cache must not break existing boot disks. Always a copy of its
+   * own (a reflink where the file system offers one, else a full copy, once per source file): libvirt chowns every
+   * image of a running VM's backing chain to qemu's user, and a hard link would hand the user's own file over with
+   * it. The name carries the source file's identity, so a changed source never reuses a stale copy.
+   */
+  async function stageBaseImage(source: string, qemu: QemuAccess): Promise<string> {
     const imagesDir = join(layout.storageDir, 'images');
     if (dirname(source) === imagesDir) return source;
     const st = statSync(source);
     const id = createHash('sha256').update(`${realpathSync(source)}\0${st.dev}\0${st.ino}\0${st.size}\0${st.mtimeMs}`).digest('hex').slice(0, 12);
     const target = baseImagePath(layout, id, source);
-    if (existsSync(target)) return target;
-    mkdirSync(imagesDir, { recursive: true, mode: 0o755 });
+    const staged = statSync(target, { throwIfNoEntry: false });
+    // A hard link left by an older cnvm shares the user's inode: replace it with a copy (same bytes, same path).
+    if (staged && !(staged.dev === st.dev && staged.ino === st.ino)) return target;
+    privateDir(imagesDir, qemu);
     const tmp = join(imagesDir, `.${basename(target)}.${process.pid}.tmp`);
     try {
-      try {
-        linkSync(source, tmp);
-      } catch {
-        copyFileSync(source, tmp, constants.COPYFILE_FICLONE);
-        chmodSync(tmp, 0o644);
-      }
+      await copyFile(source, tmp, constants.COPYFILE_FICLONE);
+      if (qemu.owner) chownSync(tmp, qemu.owner.uid, qemu.owner.gid);
+      chmodSync(tmp, qemu.fileMode);
       renameSync(tmp, target);
     } catch (err) {
       rmSync(tmp, { force: true });
-      throw new ProviderError('failed', `cannot place base image ${source} in ${imagesDir}: ${(err as Error).message}`, { cause: err });
+      throw new ProviderError('failed', `cannot copy base image ${source} into ${imagesDir}: ${(err as Error).message}`, { cause: err });
     }
     return target;
+  }
+
+  /** The fw_cfg file qemu reads at start, replaced atomically; SELinux hosts need qemu's label on the new inode. */
+  async function writeIgnition(name: string, ignition: string, mode: number, owner: { uid: number; gid: number } | undefined): Promise<void> {
+    writeFileAtomic(ignitionPath(layout, name), ignition, mode, owner);
+    // On an SELinux host qemu may read only files labelled for it (Fedora CoreOS docs: svirt_home_t).
+    if (existsSync('/sys/fs/selinux/enforce')) await run(['chcon', '--type', 'svirt_home_t', ignitionPath(layout, name)]);
   }
 
   const plan = {
@@ -277,9 +304,9 @@ export function createLibvirtProvider(options: LibvirtOptions = {}): Provider {
     deleteVolume: (id: string): PlannedAction[] => [{ action: 'remove', detail: [id], effect: 'delete the data volume and everything on it' }],
     createVm: (spec: VmSpec): PlannedAction[] => [
       {
-        action: 'link',
+        action: 'copy',
         detail: [spec.image.id, baseImagePath(layout, '<id>', spec.image.id)],
-        effect: 'keep the base image where qemu can read it and where clearing a cache cannot break the overlay (hard link, else copy)',
+        effect: 'copy the base image (reflink when possible, once per image) where qemu can read it, so libvirt never re-owns your file and clearing a cache cannot break the overlay',
       },
       { action: 'qemu-img create', detail: cmd.createOverlay(baseImagePath(layout, '<id>', spec.image.id), bootDiskPath(layout, spec.name)), effect: `boot disk: qcow2 overlay on ${spec.image.id}` },
       { action: 'write', detail: [ignitionPath(layout, spec.name)], effect: 'Ignition config, readable by root and the hypervisor only' },
@@ -323,15 +350,15 @@ export function createLibvirtProvider(options: LibvirtOptions = {}): Provider {
       if (!/^[A-Za-z0-9_.-]{1,20}$/.test(spec.deviceName)) throw new ProviderError('invalid', `virtio serial ${JSON.stringify(spec.deviceName)} must be 1-20 characters of [A-Za-z0-9_.-]`);
       const path = volumePath(layout, spec.name);
       // PMM's databases (and the credentials of what it monitors) live here: root and, while a VM runs, qemu only.
-      // The directory lets qemu through without listing; libvirt hands each file to qemu's user when a VM starts.
-      mkdirSync(dirname(path), { recursive: true, mode: 0o711 });
-      chmodSync(dirname(path), 0o711);
+      // The directory lets qemu's group through without listing; libvirt hands each file to qemu's user when a VM
+      // starts and back when it stops.
+      privateDir(dirname(path), qemuAccess((await hostInfo()).qemu));
       if (!existsSync(path)) {
         await run(cmd.createVolume(path, spec.sizeGiB));
         chmodSync(path, 0o600);
       }
       const meta: VolumeMeta = { name: spec.name, sizeGiB: spec.sizeGiB, deviceName: spec.deviceName, ...(spec.vmName ? { vmName: spec.vmName } : {}), managedBy: 'cnvm' };
-      writeFileAtomic(volumeMetaPath(layout, spec.name), `${JSON.stringify(meta, null, 2)}\n`, 0o644);
+      writeFileAtomic(volumeMetaPath(layout, spec.name), `${JSON.stringify(meta, null, 2)}\n`, 0o600);
       return volumeFromMeta(meta);
     },
 
@@ -340,6 +367,17 @@ export function createLibvirtProvider(options: LibvirtOptions = {}): Provider {
     async consoleOutput(name) {
       const path = consolePath(layout, checkName('VM', name));
       return existsSync(path) ? readFileSync(path, 'latin1') : undefined;
+    },
+
+    async replaceIgnition(name, ignition) {
+      await mustDescribe(checkName('VM', name)); // a cnvm VM on this host, or NotFoundError
+      const path = ignitionPath(layout, name);
+      const current = statSync(path, { throwIfNoEntry: false });
+      const qemu = qemuAccess((await hostInfo()).qemu);
+      // qemu read the file when the VM started, so a running VM is unaffected; the next start reads the new one, and
+      // Ignition, which runs on the first boot only, never applies it.
+      await writeIgnition(name, ignition, current ? current.mode & 0o7777 : qemu.fileMode, current ? { uid: current.uid, gid: current.gid } : qemu.owner);
+      return 'replaced';
     },
 
     async deleteVolume(id) {
@@ -377,19 +415,15 @@ export function createLibvirtProvider(options: LibvirtOptions = {}): Provider {
       const dir = vmDir(layout, spec.name);
       const host = await hostInfo();
       const qemu = qemuAccess(host.qemu);
-      mkdirSync(dirname(dir), { recursive: true, mode: 0o755 });
-      mkdirSync(dir, { recursive: true, mode: 0o700 });
       // The VM directory holds the Ignition config (secrets): no access for others; qemu's group may traverse it.
-      if (qemu.owner) chownSync(dir, qemu.owner.uid, qemu.owner.gid);
-      chmodSync(dir, qemu.dirMode);
+      privateDir(dirname(dir), qemu);
+      privateDir(dir, qemu);
       const boot = bootDiskPath(layout, spec.name);
       if (!existsSync(boot)) {
-        await run(cmd.createOverlay(stageBaseImage(spec.image.id), boot));
+        await run(cmd.createOverlay(await stageBaseImage(spec.image.id, qemu), boot));
         chmodSync(boot, 0o600);
       }
-      writeFileAtomic(ignitionPath(layout, spec.name), spec.ignition, qemu.fileMode, qemu.owner);
-      // On an SELinux host qemu may read only files labelled for it (Fedora CoreOS docs: svirt_home_t).
-      if (existsSync('/sys/fs/selinux/enforce')) await run(['chcon', '--type', 'svirt_home_t', ignitionPath(layout, spec.name)]);
+      await writeIgnition(spec.name, spec.ignition, qemu.fileMode, qemu.owner);
       const xml = domainXml({
         name: spec.name,
         virtType: host.virtType,
@@ -406,7 +440,7 @@ export function createLibvirtProvider(options: LibvirtOptions = {}): Provider {
         ...(userNet ? { userNetForward: options.forwardPort ?? (await freeLoopbackPort()) } : {}),
         consoleLog: consolePath(layout, spec.name),
       });
-      writeFileAtomic(domainXmlPath(layout, spec.name), xml, 0o644);
+      writeFileAtomic(domainXmlPath(layout, spec.name), xml, 0o600); // virsh reads it as the caller
       await run(cmd.define(layout, domainXmlPath(layout, spec.name)));
       if (spec.dataVolumeId) setAttachedHint(volumeNameOf(spec.dataVolumeId), spec.name);
       return mustDescribe(spec.name);
@@ -497,65 +531,6 @@ export function createLibvirtProvider(options: LibvirtOptions = {}): Provider {
       return { vms, volumes };
     },
   });
-}
-
-interface QemuAccess {
-  /** Owner for the VM directory and the Ignition config, when cnvm must share them with qemu's group. */
-  owner?: { uid: number; gid: number };
-  dirMode: number;
-  fileMode: number;
-}
-
-/**
- * How the Ignition config (which may hold the PMM admin password) is shared with qemu, which reads it itself
- * through fw_cfg (libvirt does not relabel files named on the qemu command line), given the user and group qemu
- * runs as:
- * - qemu runs as the caller (qemu:///session, or `user = "root"` in qemu.conf): 0700 directory, 0600 file;
- * - qemu runs as another user (Debian: libvirt-qemu, group kvm) and cnvm is root or in that group: directory 0710 and
- *   file 0640, group = qemu's group. Anyone in that group (every VM's qemu) can read the config: the trade-off;
- * - otherwise (an unprivileged user driving qemu:///system): 0755 / 0644, as the Fedora CoreOS docs do, so keep
- *   the storage directory private to you.
- */
-export function qemuAccess(qemu: { uid: number; gid: number } | undefined): QemuAccess {
-  const uid = process.getuid?.() ?? 0;
-  if (!qemu || qemu.uid === uid) return { dirMode: 0o700, fileMode: 0o600 };
-  if (uid === 0 || (process.getgroups?.() ?? []).includes(qemu.gid)) return { owner: { uid, gid: qemu.gid }, dirMode: 0o710, fileMode: 0o640 };
-  return { dirMode: 0o755, fileMode: 0o644 };
-}
-
-/** The DAC label libvirt runs qemu under, from `virsh capabilities` (`<baselabel type='kvm'>+64055:+64055</baselabel>`). */
-export function parseDacBaseLabel(capabilities: string, virtType: string): { uid: number; gid: number } | undefined {
-  const m = new RegExp(`<baselabel type='${virtType}'>\\+?(\\d+):\\+?(\\d+)</baselabel>`).exec(capabilities);
-  return m ? { uid: Number(m[1]), gid: Number(m[2]) } : undefined;
-}
-
-/** The user and group qemu:///system runs qemu as: qemu.conf's `user`/`group`, else Debian's or Fedora's default. */
-export function qemuIdentity(qemuConf = '/etc/libvirt/qemu.conf', passwd = '/etc/passwd', group = '/etc/group'): { uid: number; gid: number } | undefined {
-  const read = (path: string): string => {
-    try {
-      return readFileSync(path, 'utf8');
-    } catch {
-      return '';
-    }
-  };
-  const conf = read(qemuConf);
-  const setting = (key: string): string | undefined => new RegExp(`^\\s*${key}\\s*=\\s*"([^"]+)"`, 'm').exec(conf)?.[1];
-  const users = read(passwd).split('\n').map((l) => l.split(':'));
-  const groups = read(group).split('\n').map((l) => l.split(':'));
-  const byName = (rows: string[][], name: string, field: number): number | undefined => {
-    const n = name.startsWith('+') ? Number(name.slice(1)) : undefined;
-    if (n !== undefined && Number.isInteger(n)) return n;
-    const v = rows.find((r) => r[0] === name)?.[field];
-    return v === undefined ? undefined : Number(v);
-  };
-  const userName = setting('user') ?? ['libvirt-qemu', 'qemu'].find((u) => users.some((r) => r[0] === u));
-  if (!userName) return undefined;
-  const uid = byName(users, userName, 2);
-  if (uid === undefined) return undefined;
-  // libvirt's built-in default group is the user's own group when one exists (Debian: libvirt-qemu), else its primary one.
-  const groupName = setting('group') ?? (groups.some((r) => r[0] === userName) ? userName : undefined);
-  const gid = groupName ? byName(groups, groupName, 2) : Number(users.find((r) => r[0] === userName)?.[3] ?? NaN);
-  return gid === undefined || Number.isNaN(gid) ? undefined : { uid, gid };
 }
 
 /** virsh's messages → typed errors, the original text kept as the cause. */

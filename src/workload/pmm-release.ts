@@ -1,4 +1,4 @@
-// Which PMM 3 image tag to run: resolve "the newest 3.x release" from percona/pmm's GitHub releases (Octokit), or
+// Which PMM 3 image tag to run: resolve "the newest 3.x release" from percona/pmm's GitHub releases (REST API), or
 // fall back to a pinned tag the caller chose to accept. Offline or rate-limited, the error says so and how to
 // proceed (--pmm-tag); nothing here runs during a plain render.
 import { CnvmError } from '../errors.js';
@@ -45,22 +45,9 @@ export function newestPmm3(releases: { tag_name: string; draft?: boolean; prerel
 }
 
 export async function resolvePmmTag(options: ResolveOptions = {}): Promise<ResolvedTag> {
-  const { Octokit } = await import('@octokit/rest');
-  const octokit = new Octokit({
-    ...(options.baseUrl ? { baseUrl: options.baseUrl } : {}),
-    ...(options.token ? { auth: options.token } : {}),
-    userAgent: 'cnvm',
-    // Octokit logs failed requests to the console; the error returned below says it once, in cnvm's words.
-    log: { debug: () => {}, info: () => {}, warn: () => {}, error: () => {} },
-    request: { signal: AbortSignal.timeout(options.timeoutMs ?? 10_000) },
-  });
+  const signal = AbortSignal.timeout(options.timeoutMs ?? 10_000);
   try {
-    const releases = await octokit.paginate(octokit.rest.repos.listReleases, { owner: 'percona', repo: 'pmm', per_page: 100 }, (response, done) => {
-      // Releases come newest first: one page with a 3.x release is enough.
-      if (response.data.some((r) => SEMVER.test(r.tag_name) && !r.draft && !r.prerelease)) done();
-      return response.data;
-    });
-    const tag = newestPmm3(releases);
+    const tag = newestPmm3(await listReleasesUntilStable3(options, signal));
     if (!tag) throw new PmmReleaseError('percona/pmm has no stable 3.x release on GitHub');
     return { tag, source: 'github' };
   } catch (err) {
@@ -73,11 +60,67 @@ export async function resolvePmmTag(options: ResolveOptions = {}): Promise<Resol
   }
 }
 
+type Release = { tag_name: string; draft?: boolean; prerelease?: boolean };
+
+/** A GitHub API answer other than 2xx, with its status kept for the message. */
+class GitHubHttpError extends Error {
+  constructor(readonly status: number, message: string) {
+    super(message);
+  }
+}
+
+// One endpoint, one header set and Link-header paging are all this needs from GitHub's REST API, so a plain fetch
+// replaces Octokit (whose dependency tree asked for node >= 22).
+const MAX_PAGES = 10;
+
+/** GET /repos/percona/pmm/releases page by page (newest first), stopping at the first page with a stable 3.x. */
+async function listReleasesUntilStable3(options: ResolveOptions, signal: AbortSignal): Promise<Release[]> {
+  const base = (options.baseUrl ?? 'https://api.github.com').replace(/\/+$/, '');
+  let url: string | undefined = `${base}/repos/percona/pmm/releases?per_page=100`;
+  const releases: Release[] = [];
+  for (let page = 0; url && page < MAX_PAGES; page++) {
+    const response = await fetch(url, {
+      signal,
+      headers: {
+        accept: 'application/vnd.github+json',
+        'user-agent': 'cnvm',
+        'x-github-api-version': '2022-11-28',
+        ...(options.token ? { authorization: `token ${options.token}` } : {}),
+      },
+    });
+    if (!response.ok) {
+      await response.body?.cancel();
+      throw new GitHubHttpError(response.status, `HTTP ${response.status}`);
+    }
+    const data = (await response.json()) as unknown;
+    if (!Array.isArray(data)) throw new Error('unexpected answer from the GitHub releases API (not a list)');
+    const pageReleases = data.filter((r): r is Release => typeof (r as Release | null)?.tag_name === 'string');
+    releases.push(...pageReleases);
+    if (pageReleases.some((r) => SEMVER.test(r.tag_name) && !r.draft && !r.prerelease)) break;
+    url = nextLink(response.headers.get('link'));
+  }
+  return releases;
+}
+
+/** The rel="next" target of an RFC 8288 Link header, as GitHub sends for paged lists. */
+export function nextLink(header: string | null): string | undefined {
+  if (!header) return undefined;
+  for (const part of header.split(',')) {
+    const m = /^\s*<([^>]+)>(.*)$/.exec(part);
+    const rel = /;\s*rel\s*=\s*"?([^";]+)"?/i.exec(m?.[2] ?? '');
+    if (m && rel?.[1]?.trim().split(/\s+/).includes('next')) return m[1];
+  }
+  return undefined;
+}
+
 function describe(err: unknown): string {
-  const e = err as { status?: number; message?: string; name?: string; response?: unknown };
+  const e = err as { status?: number; message?: string; name?: string; cause?: { code?: string; message?: string } };
   if (e.name === 'TimeoutError' || e.name === 'AbortError') return 'timed out';
-  if (e.status === 403 || e.status === 429) return `rate limited (HTTP ${e.status}); set GITHUB_TOKEN`;
-  // Octokit reports a connection failure as status 500 without a response.
-  if (typeof e.status === 'number' && e.status > 0 && e.response !== undefined) return `HTTP ${e.status}`;
+  if (err instanceof GitHubHttpError) {
+    if (err.status === 403 || err.status === 429) return `rate limited (HTTP ${err.status}); set GITHUB_TOKEN`;
+    return `HTTP ${err.status}`;
+  }
+  // fetch reports a refused or unreachable connection as "fetch failed" with the socket error as its cause.
+  if (e.cause?.code) return `${e.message ?? 'fetch failed'}: ${e.cause.code}`;
   return e.message ?? String(err);
 }

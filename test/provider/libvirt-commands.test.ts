@@ -185,7 +185,7 @@ describe('plans (what --dry-run prints)', () => {
   it('lists every command of every operation and touches nothing', () => {
     const spec = { name: 'pmm1', image: { id: '/c/fcos.qcow2' }, ignition: '{}', dataVolumeId: join(storageDir, 'volumes/pmm1-data.img') };
     const create = p.plan.createVm(spec);
-    expect(create.map((a) => a.action)).toEqual(['link', 'qemu-img create', 'write', 'write', 'virsh define']);
+    expect(create.map((a) => a.action)).toEqual(['copy', 'qemu-img create', 'write', 'write', 'virsh define']);
     expect(create[4]?.detail).toEqual(['virsh', '-c', 'qemu:///system', 'define', '--validate', join(storageDir, 'vms/pmm1/domain.xml')]);
     expect(p.plan.createVolume({ name: 'pmm1-data', sizeGiB: 20, deviceName: 'pmm-data' })[0]?.detail).toEqual(cmd.createVolume(join(storageDir, 'volumes/pmm1-data.img'), 20));
     expect(p.plan.stopVm('pmm1').map((a) => a.action)).toEqual(['virsh shutdown', 'virsh destroy']);

@@ -2,6 +2,7 @@
 import { CnvmError } from '../../errors.js';
 import { ProviderError } from '../errors.js';
 import { list, str, type ProviderModule } from '../module.js';
+import { importSdk } from '../sdk.js';
 
 export const gcpModule: ProviderModule = {
   name: 'gcp',
@@ -38,7 +39,7 @@ export const gcpModule: ProviderModule = {
     let clientOptions: Record<string, unknown> | undefined;
     if (endpoint) {
       const url = new URL(endpoint);
-      const { PassThroughClient } = await import('google-auth-library');
+      const { PassThroughClient } = await importSdk('gcp', 'google-auth-library', () => import('google-auth-library'));
       clientOptions = { apiEndpoint: url.hostname, port: Number(url.port), protocol: url.protocol.replace(':', ''), authClient: new PassThroughClient() };
     }
     const network = str(s, 'network');
