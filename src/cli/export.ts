@@ -9,7 +9,7 @@ import type { DesiredState } from '../lifecycle/record.js';
 import { flagHelp, parseArgs, type FlagSpec } from './args.js';
 import { IoError, UsageError } from './errors.js';
 import { desiredFrom } from './inputs.js';
-import { writeFileAtomic } from './io.js';
+import { writeOutputFile } from './io.js';
 import { PROVISION_FLAGS } from './lifecycle-flags.js';
 import { settingsFrom } from './provider-commands.js';
 
@@ -110,7 +110,7 @@ export async function runExport(argv: string[]): Promise<number> {
     return 0;
   }
   const path = outputPath(output, target.fileName(name));
-  writeFileAtomic(path, text, 0o644);
+  writeOutputFile(path, text);
   process.stderr.write(`${target.id}: wrote ${path}\n`);
   return 0;
 }
