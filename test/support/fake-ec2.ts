@@ -228,6 +228,12 @@ export async function startFakeEc2(region: string, options: { maxPage?: number }
         instances.set(i.id, i);
         return reply(res, action, `<reservationId>r-${hex(3)}</reservationId><ownerId>123456789012</ownerId><instancesSet>${items([instanceXml(i)])}</instancesSet>`);
       }
+      case 'DescribeInstanceAttribute': {
+        const i = instances.get(p.get('InstanceId') ?? '');
+        if (!i || i.state === 'terminated') return error(res, 400, 'InvalidInstanceID.NotFound', `The instance ID '${p.get('InstanceId')}' does not exist`);
+        if (p.get('Attribute') !== 'userData') return error(res, 400, 'InvalidParameterValue', `Value (${p.get('Attribute')}) for parameter attribute is invalid. The fake models userData only.`);
+        return reply(res, action, `<instanceId>${i.id}</instanceId><userData>${i.userData ? `<value>${i.userData}</value>` : ''}</userData>`);
+      }
       case 'GetConsoleOutput': {
         // API reference: InstanceId required; the output comes base64-encoded, with its instance id and a timestamp.
         const id = p.get('InstanceId') ?? '';
