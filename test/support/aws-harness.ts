@@ -2,6 +2,8 @@
 // project's stateful fake of the EC2 Query API, or moto's EC2 server (an independent implementation). Tests that
 // need behaviour only the fake models (states that take time, ClientToken, refusing a second attachment, paging
 // volumes) run on the fake only and say why.
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { afterAll } from 'vitest';
 import { createAwsProvider, type AwsOptions } from '../../src/provider/aws.js';
 import type { ImageRef } from '../../src/provider/types.js';
@@ -41,9 +43,29 @@ export function useMoto(): void {
   });
 }
 
+/** The address the loopback echo service reports as this machine's public one (TEST-NET-1). */
+export const OPERATOR_IP = '192.0.2.10';
+let echo: Promise<Server> | undefined;
+
+/**
+ * A loopback stand-in for the public-address echo service (checkip): cnvm opens 443 and 22 to what it answers when
+ * no --allow-from is given. Sets CNVM_PUBLIC_IP_URL for this process; returns the URL for child processes.
+ */
+export async function usePublicIpEcho(): Promise<string> {
+  echo ??= new Promise<Server>((resolve) => {
+    const server = createServer((_req, res) => res.end(`${OPERATOR_IP}\n`));
+    server.unref();
+    server.listen(0, '127.0.0.1', () => resolve(server));
+  });
+  const url = `http://127.0.0.1:${((await echo).address() as AddressInfo).port}/`;
+  process.env.CNVM_PUBLIC_IP_URL = url;
+  return url;
+}
+
 export async function startEc2Peer(kind: Ec2PeerKind, options: { maxPage?: number } = {}): Promise<Ec2Peer> {
   process.env.AWS_EC2_METADATA_DISABLED = 'true';
   process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
+  await usePublicIpEcho();
   if (kind === 'fake') {
     const fake = await startFakeEc2(REGION, options);
     return {
@@ -95,6 +117,7 @@ export async function awsAgainst(kind: Ec2PeerKind, options: Partial<AwsOptions>
 
 /** The fake, with the fake's own handle for checks only it can make. */
 export async function awsAgainstFake(options: { maxPage?: number } = {}): Promise<{ fake: FakeEc2; provider: ReturnType<typeof createAwsProvider> }> {
+  await usePublicIpEcho();
   const fake = await startFakeEc2(REGION, options);
   const provider = createAwsProvider({
     region: REGION,

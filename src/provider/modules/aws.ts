@@ -17,6 +17,7 @@ export const awsModule: ProviderModule = {
     { key: 'machine_type', flag: 'machine-type', type: 'string', help: 'gcp machine type (default e2-standard-4) / aws instance type (default t3.large)' },
     { key: 'key_name', flag: 'key-name', type: 'string', help: 'aws: EC2 key pair name' },
     { key: 'allow_from', flag: 'allow-from', type: 'strings', help: 'gcp/aws: let this CIDR reach 443 (aws: and 22) through a rule/group cnvm creates once (repeatable)' },
+    { key: 'address', flag: 'address', type: 'string', help: 'aws/gcp: stable (default: a reserved address kept across upgrades) or ephemeral' },
   ],
   imageHelp: 'an AMI id (ami-…)',
   imagePlaceholder: (stream) => `<FCOS ${stream} AMI of the region>`,
@@ -39,6 +40,8 @@ export const awsModule: ProviderModule = {
     const endpoint = process.env.CNVM_EC2_ENDPOINT;
     const groups = list(s, 'security_group');
     const allow = list(s, 'allow_from');
+    const address = str(s, 'address') ?? 'stable';
+    if (address !== 'stable' && address !== 'ephemeral') throw new CnvmError('usage', `--address ${address}: give stable (an Elastic IP kept across upgrades) or ephemeral`);
     return createAwsProvider({
       region,
       ...(str(s, 'aws_profile') ? { profile: str(s, 'aws_profile') as string } : {}),
@@ -48,6 +51,7 @@ export const awsModule: ProviderModule = {
       ...(str(s, 'machine_type') ? { instanceType: str(s, 'machine_type') as string } : {}),
       ...(str(s, 'key_name') ? { keyName: str(s, 'key_name') as string } : {}),
       ...(allow.length ? { allowCidrs: allow } : {}),
+      address,
       ...(endpoint ? { clientConfig: { endpoint }, waitDelaySec: 0.05 } : {}),
     });
   },
