@@ -135,11 +135,14 @@ export function awsNetwork(session: Ec2Session, region: string) {
       const { ec2 } = await load();
       await send(`AssociateAddress ${allocationId}`, new ec2.AssociateAddressCommand(networkRequests.associate(allocationId, instanceId)));
     },
-    async releaseAddress(allocationId: string): Promise<void> {
+    async releaseAddress(allocationId: string, liveInstance: (id: string | undefined) => Promise<string | undefined>): Promise<void> {
       const a = await describeAddress(allocationId);
       if (!a) return;
-      if (a.InstanceId) throw new InUseError(`Elastic IP ${a.PublicIp} (${allocationId}) is associated with ${a.InstanceId} in ${region}; refusing to release it`);
+      const holder = await liveInstance(a.InstanceId);
+      if (holder) throw new InUseError(`Elastic IP ${a.PublicIp} (${allocationId}) is associated with ${holder} in ${region}; refusing to release it`);
       const { ec2 } = await load();
+      // EC2 drops the association when the instance terminates; a peer that keeps it (moto) is told explicitly.
+      if (a.AssociationId) await send(`DisassociateAddress ${allocationId}`, new ec2.DisassociateAddressCommand({ AssociationId: a.AssociationId }));
       await send(`ReleaseAddress ${allocationId}`, new ec2.ReleaseAddressCommand({ AllocationId: allocationId }));
     },
   };

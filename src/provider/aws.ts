@@ -146,11 +146,13 @@ export function createAwsProvider(options: AwsOptions): Provider {
     }
   }
 
+  /** cnvm's name of a live (not terminated) instance; undefined for none. */
   const nameOfInstance = async (instanceId: string | undefined): Promise<string | undefined> => {
     if (!instanceId) return undefined;
     const { ec2 } = await load();
     const out = await send<{ Reservations?: { Instances?: Instance[] }[] }>(`DescribeInstances ${instanceId}`, new ec2.DescribeInstancesCommand({ InstanceIds: [instanceId] }));
     const inst = out.Reservations?.flatMap((r) => r.Instances ?? [])[0];
+    if (inst && !LIVE_STATES.includes(inst.State?.Name ?? '')) return undefined;
     return tag(inst?.Tags, 'Name') ?? instanceId;
   };
 
@@ -349,8 +351,10 @@ export function createAwsProvider(options: AwsOptions): Provider {
       if (i.State?.Name !== 'stopped') return 'deferred';
       const { text } = fitIgnition(ignition, EC2_USER_DATA_LIMIT, 'EC2 user data');
       const { ec2 } = await load();
-      // The SDK base64-encodes a blob attribute itself.
-      await send(`ModifyInstanceAttribute ${vmName} userData`, new ec2.ModifyInstanceAttributeCommand({ InstanceId: i.InstanceId ?? '', UserData: { Value: Buffer.from(text) } }));
+      // The value is the user data in base64, as RunInstances takes it; the SDK encodes the blob once more on the
+      // wire (the AWS CLI's documented "base64-encode the file first" for this call).
+      const value = Buffer.from(Buffer.from(text).toString('base64'));
+      await send(`ModifyInstanceAttribute ${vmName} userData`, new ec2.ModifyInstanceAttributeCommand({ InstanceId: i.InstanceId ?? '', UserData: { Value: value } }));
       return 'replaced';
     },
 
@@ -427,7 +431,7 @@ export function createAwsProvider(options: AwsOptions): Provider {
       return a;
     },
     async releaseAddress(addressId) {
-      await net.releaseAddress(addressId);
+      await net.releaseAddress(addressId, nameOfInstance);
     },
   };
   return defineProvider(provider);

@@ -295,7 +295,10 @@ export async function startFakeEc2(region: string, options: { maxPage?: number; 
       if (!p.has('UserData.Value')) return fault('InvalidParameterCombination', 'The fake models the userData attribute only');
       // API reference: the instance must be stopped to change its user data.
       if (i.state !== 'stopped') return fault('IncorrectInstanceState', `The instance '${i.id}' is not in the 'stopped' state.`);
-      const value = p.get('UserData.Value') ?? '';
+      // The attribute's value is the user data in base64 (as RunInstances takes it), sent as a blob, which the
+      // query protocol base64-encodes once more.
+      const value = Buffer.from(p.get('UserData.Value') ?? '', 'base64').toString('latin1');
+      if (!/^[A-Za-z0-9+/]*={0,2}$/.test(value) || value.length % 4 !== 0) return fault('InvalidUserData.Malformed', 'Invalid BASE64 encoding of user data.');
       if (Buffer.from(value, 'base64').length > USER_DATA_LIMIT) return fault('InvalidParameterValue', 'User data is limited to 16384 bytes');
       i.userData = value;
       return '<return>true</return>';
