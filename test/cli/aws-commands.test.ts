@@ -8,7 +8,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { REPO_ROOT } from '../support/conformance.js';
-import { EC2_PEERS, startEc2Peer, useMoto, type Ec2Peer } from '../support/aws-harness.js';
+import { EC2_PEERS, OPERATOR_IP, startEc2Peer, useMoto, usePublicIpEcho, type Ec2Peer } from '../support/aws-harness.js';
+import { startFakeEc2 } from '../support/fake-ec2.js';
 import { boto3Json } from '../support/moto.js';
 
 const BIN = join(REPO_ROOT, 'dist/cli/bin.js');
@@ -55,12 +56,14 @@ for (const kind of EC2_PEERS) {
     mkdirSync(configDir);
     const common = ['--provider', 'aws', '--region', 'eu-west-1', '--name', 'pmm1', '--config-dir', configDir, '--state-dir', join(dir, 'state')];
     let peer: Ec2Peer;
+    let echoUrl = '';
     const cnvm = (args: string[]): Promise<Run> =>
-      runCnvm(args, { ...process.env, CNVM_EC2_ENDPOINT: peer.endpoint, AWS_ACCESS_KEY_ID: 'AKIDTEST', AWS_SECRET_ACCESS_KEY: 'test-secret', AWS_EC2_METADATA_DISABLED: 'true' });
+      runCnvm(args, { ...process.env, CNVM_EC2_ENDPOINT: peer.endpoint, CNVM_PUBLIC_IP_URL: echoUrl, AWS_ACCESS_KEY_ID: 'AKIDTEST', AWS_SECRET_ACCESS_KEY: 'test-secret', AWS_EC2_METADATA_DISABLED: 'true' });
     const seen = (): Promise<Seen> => boto3Json<Seen>(peer.endpoint, SEE);
 
     beforeAll(async () => {
       peer = await startEc2Peer(kind);
+      echoUrl = await usePublicIpEcho();
     }, 120_000);
     afterAll(async () => {
       await peer?.close();
@@ -72,11 +75,26 @@ for (const kind of EC2_PEERS) {
       expect(r.stderr).toBe('');
       expect(r.code).toBe(0);
       const actions = (JSON.parse(r.stdout) as { steps: { actions: { action: string; detail: Record<string, unknown> }[] }[] }).steps.flatMap((s) => s.actions);
-      expect(actions.map((a) => a.action)).toEqual(['ec2:CreateVolume', 'ec2:RunInstances', 'ec2:StopInstances', 'ec2:AttachVolume', 'ec2:StartInstances']);
-      expect(actions[0]?.detail).toMatchObject({ AvailabilityZone: 'eu-west-1a', Size: 20, VolumeType: 'gp3', Encrypted: true });
-      expect(actions[1]?.detail).toMatchObject({ ImageId: peer.images[0].id, InstanceType: 't3.large' });
+      // The VM's own security group, opened to this machine's address (no --allow-from), comes before the launch.
+      expect(actions.map((a) => a.action).filter((a) => !/Address$/.test(a))).toEqual([
+        'ec2:CreateVolume',
+        'ec2:CreateSecurityGroup',
+        'ec2:AuthorizeSecurityGroupIngress',
+        'ec2:RunInstances',
+        'ec2:StopInstances',
+        'ec2:AttachVolume',
+        'ec2:StartInstances',
+      ]);
+      expect(actions.find((a) => a.action === 'ec2:CreateVolume')?.detail).toMatchObject({ AvailabilityZone: 'eu-west-1a', Size: 20, VolumeType: 'gp3', Encrypted: true });
+      expect(actions.find((a) => a.action === 'ec2:RunInstances')?.detail).toMatchObject({ ImageId: peer.images[0].id, InstanceType: 't3.large' });
       // A dry run reads what exists (the record, the volume); it changes nothing.
       expect(await seen()).toEqual({ volumes: [], instances: [] });
+    }, 60_000);
+
+    it('--address takes stable or ephemeral; another value is a usage error naming the flag', async () => {
+      const r = await cnvm(['provision', ...common, '--image', peer.images[0].id, '--address', 'static', '--dry-run']);
+      expect(r.code).toBe(2);
+      expect(r.stderr).toContain('--address static');
     }, 60_000);
 
     it('provisions with the EBS device path in Ignition, upgrades, and destroys keeping the volume', async () => {
@@ -90,6 +108,15 @@ for (const kind of EC2_PEERS) {
       const ignition = Buffer.from(first.instances[0]?.UserData ?? '', 'base64').toString('utf8');
       expect(ignition).toContain(`/dev/disk/by-id/nvme-Amazon_Elastic_Block_Store_${out.volume.id.replace('-', '')}`);
       expect(first.volumes.find((v) => v.VolumeId === out.volume.id)?.Tags).toEqual(expect.arrayContaining([{ Key: 'cnvm:managed', Value: 'true' }]));
+
+      const rules = await boto3Json<[number, string][]>(
+        peer.endpoint,
+        'print(json.dumps(sorted([p["FromPort"], r["CidrIp"]] for g in c.describe_security_groups(Filters=[{"Name": "group-name", "Values": ["pmm1-pmm"]}])["SecurityGroups"] for p in g["IpPermissions"] for r in p["IpRanges"])))',
+      );
+      expect(rules).toEqual([
+        [22, `${OPERATOR_IP}/32`],
+        [443, `${OPERATOR_IP}/32`],
+      ]);
 
       const u = await cnvm(['upgrade', ...common, '--image', peer.images[1].id, '--skip-health-check', '--yes', '--json']);
       expect(u.stderr).toBe('');
@@ -106,3 +133,27 @@ for (const kind of EC2_PEERS) {
     }, 180_000);
   });
 }
+
+describe('cnvm --provider aws without credentials', () => {
+  it('names the ways to provide them, exits 4 (provider) with no stack trace, and sends nothing', async () => {
+    const fake = await startFakeEc2('eu-west-1');
+    const home = mkdtempSync(join(tmpdir(), 'cnvm-nocreds-'));
+    try {
+      const env: NodeJS.ProcessEnv = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('AWS_')));
+      // HOME has no ~/.aws; the instance-role lookup is off, as tests reach loopback only.
+      Object.assign(env, { HOME: home, CNVM_EC2_ENDPOINT: fake.endpoint, AWS_EC2_METADATA_DISABLED: 'true', CNVM_PUBLIC_IP_URL: await usePublicIpEcho() });
+      const args = ['--provider', 'aws', '--region', 'eu-west-1', '--name', 'pmm1', '--config-dir', join(home, 'providers'), '--state-dir', join(home, 'state')];
+      for (const command of [['provision', ...args, '--image', 'ami-0aaaaaaaaaaaaaaaa'], ['status', ...args]]) {
+        const r = await runCnvm(command, env);
+        expect(r.code, `${command[0]}: ${r.stderr}`).toBe(4);
+        expect(r.stderr).toMatch(/no AWS credentials found/);
+        for (const way of ['AWS_PROFILE', '--aws-profile', '~/.aws/config', 'AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'aws sso login', 'instance role']) expect(r.stderr).toContain(way);
+        expect(r.stderr).not.toMatch(/^\s+at /m);
+      }
+      expect(fake.log).toEqual([]);
+    } finally {
+      await fake.close();
+      rmSync(home, { recursive: true, force: true });
+    }
+  }, 60_000);
+});
