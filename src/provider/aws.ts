@@ -12,36 +12,14 @@ import { awsNetwork, MANAGED, planGroup, networkRequests } from './aws-network.j
 import { defineProvider } from './contract.js';
 import { NotFoundError, ProviderError } from './errors.js';
 import { fitIgnition } from './ignition-size.js';
-import { recordFromTags, recordToTags } from './record-tags.js';
-import type { AddressingInfo, ListResult, PlannedAction, Provider, VmInfo, VmSpec, VmState, Volume, VolumeSpec } from './types.js';
+import { recordFromTags } from './record-tags.js';
+import { addressingOf, awsRequests, cnvmGroup, DATA_DEVICE, RECORD_TAG_PREFIX, type AwsOptions } from './aws-requests.js';
+import type { ListResult, PlannedAction, Provider, VmInfo, VmSpec, VmState, Volume } from './types.js';
+
+export { awsRequests, DATA_DEVICE, type AwsOptions };
 
 export const EC2_USER_DATA_LIMIT = 16 * 1024;
-export const DATA_DEVICE = '/dev/sdf';
 const LIVE_STATES = ['pending', 'running', 'stopping', 'stopped'];
-
-export interface AwsOptions {
-  region: string;
-  profile?: string;
-  /** The availability zone for instances and volumes (default: the subnet's, or the region's `a` zone). */
-  availabilityZone?: string;
-  subnetId?: string;
-  /** The user's own security groups, added to the instance. */
-  securityGroupIds?: string[];
-  instanceType?: string;
-  keyName?: string;
-  /** Who may reach 443 and 22 through the VM's own group; absent: the operator's own address (see aws-network.ts). */
-  allowCidrs?: string[];
-  /** `stable` (default): an Elastic IP kept across generations; `ephemeral`: the instance's own public IP. */
-  address?: 'stable' | 'ephemeral';
-  /** The operator's public CIDR (default: operatorCidr(), an echo service). */
-  operatorCidr?: () => Promise<string>;
-  /** Extra EC2Client configuration (tests: endpoint and static credentials). */
-  clientConfig?: Record<string, unknown>;
-  maxAttempts?: number;
-  /** Waiter bounds, seconds. */
-  waitMaxSec?: number;
-  waitDelaySec?: number;
-}
 
 interface Tag {
   Key?: string;
@@ -51,7 +29,6 @@ type Instance = { InstanceId?: string; State?: { Name?: string }; Tags?: Tag[]; 
 type Ebs = { VolumeId?: string; Size?: number; State?: string; AvailabilityZone?: string; Tags?: Tag[]; Attachments?: { InstanceId?: string; State?: string }[] };
 
 const tag = (tags: Tag[] | undefined, key: string): string | undefined => tags?.find((t) => t.Key === key)?.Value;
-const RECORD_TAG_PREFIX = 'cnvm:record:';
 const ownerOf = (spec: Pick<VmSpec, 'name' | 'owner'>): string => spec.owner?.name ?? spec.name;
 
 function ownerAndRecord(tags: Tag[] | undefined): Pick<VmInfo, 'owner' | 'record'> {
@@ -66,51 +43,6 @@ function vmState(name: string | undefined): VmState {
   if (name === 'stopping' || name === 'shutting-down') return 'stopping';
   return 'unknown';
 }
-
-export function addressingOf(o: Pick<AwsOptions, 'address'>): AddressingInfo {
-  return o.address === 'ephemeral'
-    ? { kind: 'implicit', describe: "the instance's own public IP (--address ephemeral: it changes on upgrade and rollback)" }
-    : { kind: 'reserved', describe: 'Elastic IP <name>-address, moved to the new instance inside the downtime window' };
-}
-
-/** Pure request builders: what --dry-run prints and what the adapter sends. */
-export function awsRequests(o: AwsOptions, resolved: { az?: string; securityGroupIds?: string[] } = {}) {
-  const az = resolved.az ?? o.availabilityZone ?? (o.subnetId ? `<zone of ${o.subnetId}>` : `${o.region}a`);
-  const groups = resolved.securityGroupIds ?? [...(cnvmGroup(o) ? ['<cnvm group <name>-pmm>'] : []), ...(o.securityGroupIds ?? [])];
-  const tags = (resource: string, values: Record<string, string>) => [{ ResourceType: resource, Tags: Object.entries(values).map(([Key, Value]) => ({ Key, Value })) }];
-  return {
-    createVolume: (spec: VolumeSpec) => ({
-      AvailabilityZone: az,
-      Size: spec.sizeGiB,
-      VolumeType: 'gp3',
-      Encrypted: true,
-      TagSpecifications: tags('volume', { Name: spec.name, [MANAGED]: 'true', 'cnvm:device': spec.deviceName, ...(spec.vmName ? { 'cnvm:vm': spec.vmName } : {}) }),
-    }),
-    runInstances: (spec: VmSpec, userData: string) => ({
-      ImageId: spec.image.id,
-      InstanceType: o.instanceType ?? 't3.large',
-      MinCount: 1,
-      MaxCount: 1,
-      UserData: Buffer.from(userData).toString('base64'),
-      ...(o.subnetId ? { SubnetId: o.subnetId } : { Placement: { AvailabilityZone: az } }),
-      ...(groups.length ? { SecurityGroupIds: groups } : {}),
-      ...(o.keyName ? { KeyName: o.keyName } : {}),
-      TagSpecifications: tags('instance', {
-        Name: spec.name,
-        [MANAGED]: 'true',
-        'cnvm:image': spec.image.id,
-        ...(spec.owner ? { 'cnvm:owner': spec.owner.name, 'cnvm:generation': String(spec.owner.generation) } : {}),
-        ...(spec.record ? recordToTags(RECORD_TAG_PREFIX, spec.record) : {}),
-      }),
-      MetadataOptions: { HttpTokens: 'required' },
-    }),
-    attachVolume: (instanceId: string, volumeId: string) => ({ InstanceId: instanceId, VolumeId: volumeId, Device: DATA_DEVICE }),
-    detachVolume: (instanceId: string, volumeId: string) => ({ InstanceId: instanceId, VolumeId: volumeId }),
-  };
-}
-
-/** cnvm makes the VM's own group unless the user gave only their own groups. */
-const cnvmGroup = (o: AwsOptions): boolean => !!o.allowCidrs?.length || !o.securityGroupIds?.length;
 
 export function createAwsProvider(options: AwsOptions): Provider {
   const req = awsRequests(options);

@@ -62,6 +62,7 @@ describe('aws: rules for the security group', () => {
   it('--address accepts stable or ephemeral only, naming the flag', async () => {
     await expect(awsModule.create({ region: REGION, address: 'static' })).rejects.toMatchObject({ kind: 'usage', message: expect.stringContaining('--address static') });
     expect((await awsModule.create({ region: REGION, address: 'ephemeral' })).addressing.kind).toBe('implicit');
+    await expect(awsModule.create({ region: REGION, allow_from: ['10.0.0.0/8', '10.1.2.3'] })).rejects.toMatchObject({ kind: 'usage', message: expect.stringContaining('--allow-from 10.1.2.3') });
     expect((await awsModule.create({ region: REGION })).addressing).toMatchObject({ kind: 'reserved', describe: expect.stringContaining('Elastic IP') });
   });
 });

@@ -3,6 +3,7 @@ import { CnvmError } from '../../errors.js';
 import { ProviderError } from '../errors.js';
 import { list, str, type ProviderModule } from '../module.js';
 
+const IPV4_CIDR = /^((25[0-5]|2[0-4]\d|1?\d?\d)\.){3}(25[0-5]|2[0-4]\d|1?\d?\d)\/(3[0-2]|[12]?\d)$/;
 const regionOf = (s: Record<string, unknown>): string | undefined => (typeof s.region === 'string' ? s.region : undefined) ?? process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION;
 
 export const awsModule: ProviderModule = {
@@ -40,6 +41,8 @@ export const awsModule: ProviderModule = {
     const endpoint = process.env.CNVM_EC2_ENDPOINT;
     const groups = list(s, 'security_group');
     const allow = list(s, 'allow_from');
+    const badCidr = allow.find((c) => !IPV4_CIDR.test(c));
+    if (badCidr !== undefined) throw new CnvmError('usage', `--allow-from ${badCidr}: give an IPv4 CIDR such as 198.51.100.0/24 (repeat the flag for more)`);
     const address = str(s, 'address') ?? 'stable';
     if (address !== 'stable' && address !== 'ephemeral') throw new CnvmError('usage', `--address ${address}: give stable (an Elastic IP kept across upgrades) or ephemeral`);
     return createAwsProvider({
