@@ -58,6 +58,23 @@ describe('aws specifics', () => {
   });
 });
 
+describe('EC2 retries', () => {
+  it('retries 5xx answers and connection resets with the SDK\'s backoff; RunInstances keeps its ClientToken, so a retry launches once', async () => {
+    const { fake, provider } = await awsAgainstFake();
+    try {
+      fake.failNext('CreateVolume', ['500', 'reset', '503']);
+      await provider.createVolume({ name: 'r-data', sizeGiB: 1, deviceName: 'pmm-data' });
+      expect(fake.log.filter((a) => a === 'CreateVolume')).toHaveLength(4);
+      fake.failNext('RunInstances', ['reset-after', '500']);
+      await provider.createVm({ name: 'r', image: { id: 'ami-0aaaaaaaaaaaaaaaa' }, ignition: '{}' });
+      expect(fake.log.filter((a) => a === 'RunInstances')).toHaveLength(3);
+      expect([...fake.instances.values()]).toHaveLength(1);
+    } finally {
+      await fake.close();
+    }
+  }, 60_000);
+});
+
 describe('EC2 paging', () => {
   it('list() follows NextToken past a page (EC2 pages DescribeInstances and DescribeVolumes)', async () => {
     const { fake, provider } = await awsAgainstFake({ maxPage: 5 });

@@ -61,6 +61,8 @@ export interface FakeAddress {
   associationId?: string;
 }
 
+type Failure = '500' | '503' | 'reset' | 'reset-after';
+
 /** The account's state, shared with fake-ec2-network.ts. */
 export interface Ec2State {
   region: string;
@@ -86,6 +88,11 @@ export interface FakeEc2 extends Ec2State {
   log: string[];
   /** Answer the next N calls of this action with RequestLimitExceeded (to exercise throttling retries). */
   throttle(action: string, times: number): void;
+  /**
+   * Fail the next calls of this action, in order: `500` InternalError, `503` Unavailable, a connection reset before
+   * the call is handled (`reset`), or after it took effect with the answer lost (`reset-after`).
+   */
+  failNext(action: string, faults: Failure[]): void;
   close(): Promise<void>;
 }
 
@@ -124,6 +131,7 @@ export async function startFakeEc2(region: string, options: { maxPage?: number; 
   const consoles = new Map<string, string>();
   const log: string[] = [];
   const throttled = new Map<string, number>();
+  const failures = new Map<string, Failure[]>();
   const { volumes, instances } = s;
   const hasEip = (i: FakeInstance): boolean => [...s.addresses.values()].some((a) => a.instanceId === i.id);
 
@@ -347,12 +355,19 @@ export async function startFakeEc2(region: string, options: { maxPage?: number; 
     const action = p.get('Action') ?? '';
     log.push(action);
     seq++;
+    const planned = failures.get(action)?.shift();
+    if (planned === 'reset') return void req.socket.destroy();
+    if (planned === '500' || planned === '503') return send(res, action, planned === '500' ? fault('InternalError', 'An internal error has occurred', 500) : fault('Unavailable', 'The server is overloaded', 503));
     const left = throttled.get(action) ?? 0;
     if (left > 0) {
       throttled.set(action, left - 1);
       return send(res, action, fault('RequestLimitExceeded', 'Request limit exceeded.', 503));
     }
     const handler = actions[action];
+    if (planned === 'reset-after') {
+      handler?.(p);
+      return void req.socket.destroy();
+    }
     send(res, action, handler ? handler(p) : fault('InvalidAction', `The action ${action} is not valid for this web service.`));
   }
 
@@ -374,6 +389,7 @@ export async function startFakeEc2(region: string, options: { maxPage?: number; 
     consoles,
     log,
     throttle: (action: string, times: number) => void throttled.set(action, times),
+    failNext: (action: string, faults: Failure[]) => void failures.set(action, [...faults]),
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),
   });
 }
