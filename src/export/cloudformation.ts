@@ -12,6 +12,7 @@
 //   before it deletes the old one and EC2 attaches a volume to one instance at a time.
 // - The Elastic IP is the stable address: it is updated in place to the new instance.
 import { awsRequests, EC2_USER_DATA_LIMIT } from '../provider/aws.js';
+import { networkRequests, PMM_PORTS } from '../provider/aws-network.js';
 import { CnvmError } from '../errors.js';
 import { fitUserData, type IgnitionPiece } from './ignition.js';
 import { describeDesired, ownTags, DEVICE_NAME, placementList, placementString, volumeNameOf, type ExportSubject } from './subject.js';
@@ -44,7 +45,8 @@ export function cloudFormationTemplate(s: ExportSubject): Json {
   const run = req.runInstances({ name: s.name, image: d.image, ignition: '' }, '');
   const volume = req.createVolume({ name: volumeNameOf(s), sizeGiB: d.dataSizeGiB, deviceName: DEVICE_NAME, vmName: s.name });
   const attach = req.attachVolume('<instance>', '<volume>');
-  const ingress = req.ingress('<group>').IpPermissions;
+  // The ports the adapter's own security group opens.
+  const ingress = networkRequests.ingress('<group>', PMM_PORTS.map((port) => ({ port, cidr: '0.0.0.0/0' }))).IpPermissions;
 
   const userData = fitUserData(s.ignition, EC2_USER_DATA_LIMIT, MAX_USER_PASSWORD, 'EC2 user data');
   if (!s.images && !s.imagePinned) throw new CnvmError('usage', 'no AMI: give --image ami-… or let cnvm read the stream metadata (--stream, --stream-file)');

@@ -3,6 +3,7 @@
 // IP with its association (the stable address), a security group for 443 and 22. Values come from the EC2
 // adapter's request builders so `cnvm provision --provider aws --dry-run` shows the same VM.
 import { awsRequests, EC2_USER_DATA_LIMIT } from '../provider/aws.js';
+import { PMM_PORTS } from '../provider/aws-network.js';
 import { CnvmError } from '../errors.js';
 import { fitUserData } from './ignition.js';
 import { describeDesired, ownTags, DEVICE_NAME, placementList, placementString, volumeNameOf, type ExportSubject } from './subject.js';
@@ -16,7 +17,7 @@ export function terraformAws(s: ExportSubject): Json {
   const run = req.runInstances({ name: s.name, image: d.image, ignition: '' }, '');
   const volume = req.createVolume({ name: volumeNameOf(s), sizeGiB: d.dataSizeGiB, deviceName: DEVICE_NAME, vmName: s.name });
   const attach = req.attachVolume('<instance>', '<volume>');
-  const ports = req.ingress('<group>').IpPermissions.map((p) => p.FromPort);
+  const ports = PMM_PORTS;
   // A password from TF_VAR_admin_password is percent-encoded: count up to 3 bytes for each of 128 characters.
   const userData = fitUserData(s.ignition, EC2_USER_DATA_LIMIT, 3 * 128, 'EC2 user data');
   const amis = s.images?.amis ?? {};

@@ -1,55 +1,38 @@
 // The EC2 adapter through the real @aws-sdk/client-ec2 client against the stateful fake of the EC2 Query API:
 // the provider conformance suite, plus EC2 specifics.
 import { describe, expect, it } from 'vitest';
-import { awsRequests, createAwsProvider, EC2_USER_DATA_LIMIT } from '../../src/provider/aws.js';
-import { startFakeEc2 } from '../support/fake-ec2.js';
+import { awsRequests, EC2_USER_DATA_LIMIT } from '../../src/provider/aws.js';
 import { InUseError } from '../../src/provider/errors.js';
 import { fitIgnition } from '../../src/provider/ignition-size.js';
-import { awsAgainstFake } from '../support/aws-harness.js';
+import { awsAgainst, awsAgainstFake, EC2_PEERS, useMoto } from '../support/aws-harness.js';
 import { upgrade } from '../../src/lifecycle/upgrade.js';
 import { provisionVm, tempStore } from '../support/lifecycle.js';
 import { runProviderConformance } from './conformance.js';
 
-runProviderConformance('aws (real client, fake EC2 API)', async () => {
-  const { fake, provider } = await awsAgainstFake();
-  const bytes = (id: string): Buffer => fake.volumes.get(id)?.bytes ?? Buffer.alloc(0);
-  return {
-    provider,
-    image: { id: 'ami-0abc1234def567890', version: '43' },
-    prefix: 'cnvm-conf',
-    writeBytes: async (volume, b) => void b.copy(bytes(volume.id)),
-    readBytes: async (volume, length) => bytes(volume.id).subarray(0, length),
-    cleanup: () => fake.close(),
-  };
-});
+useMoto();
 
+for (const kind of EC2_PEERS) {
+  runProviderConformance(`aws (real client, ${kind === 'fake' ? 'fake EC2 API' : "moto's EC2 server"})`, async () => {
+    const { peer, provider } = await awsAgainst(kind);
+    return {
+      provider,
+      image: peer.images[0],
+      prefix: 'cnvm-conf',
+      writeBytes: async (volume, b) => void b.copy(peer.bytes(volume.id)),
+      readBytes: async (volume, length) => peer.bytes(volume.id).subarray(0, length),
+      cleanup: () => peer.close(),
+    };
+  });
+}
+
+// Fake only below: moto changes states instantly, ignores ClientToken, lets a volume be attached twice, cannot be
+// told to throttle, never pages DescribeVolumes and prints a fixed console; the fake models each as EC2 documents.
 describe('aws specifics', () => {
   it('creates encrypted gp3 volumes in the instance zone, tagged, and attaches them as /dev/sdf', () => {
     const r = awsRequests({ region: 'eu-west-1' });
     expect(r.createVolume({ name: 'pmm-data', sizeGiB: 50, deviceName: 'pmm-data' })).toMatchObject({ AvailabilityZone: 'eu-west-1a', Size: 50, VolumeType: 'gp3', Encrypted: true });
     expect(r.runInstances({ name: 'pmm', image: { id: 'ami-1' }, ignition: '{}' }, '{}')).toMatchObject({ Placement: { AvailabilityZone: 'eu-west-1a' }, UserData: Buffer.from('{}').toString('base64') });
     expect(r.attachVolume('i-1', 'vol-1')).toEqual({ InstanceId: 'i-1', VolumeId: 'vol-1', Device: '/dev/sdf' });
-  });
-
-  it('creates its security group once when given CIDRs, and puts volumes in the subnet\'s zone', async () => {
-    const fake = await startFakeEc2('eu-west-1');
-    try {
-      const provider = createAwsProvider({
-        region: 'eu-west-1',
-        subnetId: 'subnet-0123456789abcdef0',
-        allowCidrs: ['198.51.100.0/24'],
-        clientConfig: { endpoint: fake.endpoint, credentials: { accessKeyId: 'AKIDTEST', secretAccessKey: 'test-secret' } },
-        waitDelaySec: 0.01,
-      });
-      const vol = await provider.createVolume({ name: 'd1', sizeGiB: 10, deviceName: 'pmm-data' });
-      expect(fake.volumes.get(vol.id)?.az).toBe('eu-west-1b');
-      await provider.createVm({ name: 'a', image: { id: 'ami-1' }, ignition: '{}', dataVolumeId: vol.id });
-      await provider.createVm({ name: 'b', image: { id: 'ami-1' }, ignition: '{}' });
-      expect([...fake.groups.values()].map((g) => [g.name, g.ingress])).toEqual([['cnvm-pmm', ['tcp/443 from 198.51.100.0/24', 'tcp/22 from 198.51.100.0/24']]]);
-      expect(fake.log.filter((a) => a === 'CreateSecurityGroup')).toHaveLength(1);
-    } finally {
-      await fake.close();
-    }
   });
 
   it('keeps user data under 16 KB by wrapping a larger config in a gzip data: URL', () => {
@@ -65,14 +48,31 @@ describe('aws specifics', () => {
       fake.throttle('CreateVolume', 2);
       const vol = await provider.createVolume({ name: 'd1', sizeGiB: 10, deviceName: 'pmm-data' });
       expect(fake.log.filter((a) => a === 'CreateVolume')).toHaveLength(3);
-      await provider.createVm({ name: 'a', image: { id: 'ami-1' }, ignition: '{}', dataVolumeId: vol.id });
-      await expect(provider.createVm({ name: 'b', image: { id: 'ami-1' }, ignition: '{}', dataVolumeId: vol.id })).rejects.toBeInstanceOf(InUseError);
+      await provider.createVm({ name: 'a', image: { id: 'ami-0aaaaaaaaaaaaaaaa' }, ignition: '{}', dataVolumeId: vol.id });
+      await expect(provider.createVm({ name: 'b', image: { id: 'ami-0aaaaaaaaaaaaaaaa' }, ignition: '{}', dataVolumeId: vol.id })).rejects.toBeInstanceOf(InUseError);
       expect([...fake.instances.values()].map((i) => i.clientToken)).toEqual([expect.stringMatching(/^[0-9a-f-]{36}$/)]);
       expect((await provider.findVolume('d1'))?.attachedTo).toBe('a');
     } finally {
       await fake.close();
     }
   });
+});
+
+describe('EC2 retries', () => {
+  it('retries 5xx answers and connection resets with the SDK\'s backoff; RunInstances keeps its ClientToken, so a retry launches once', async () => {
+    const { fake, provider } = await awsAgainstFake();
+    try {
+      fake.failNext('CreateVolume', ['500', 'reset', '503']);
+      await provider.createVolume({ name: 'r-data', sizeGiB: 1, deviceName: 'pmm-data' });
+      expect(fake.log.filter((a) => a === 'CreateVolume')).toHaveLength(4);
+      fake.failNext('RunInstances', ['reset-after', '500']);
+      await provider.createVm({ name: 'r', image: { id: 'ami-0aaaaaaaaaaaaaaaa' }, ignition: '{}' });
+      expect(fake.log.filter((a) => a === 'RunInstances')).toHaveLength(3);
+      expect([...fake.instances.values()]).toHaveLength(1);
+    } finally {
+      await fake.close();
+    }
+  }, 60_000);
 });
 
 describe('EC2 paging', () => {

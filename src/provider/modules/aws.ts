@@ -3,6 +3,7 @@ import { CnvmError } from '../../errors.js';
 import { ProviderError } from '../errors.js';
 import { list, str, type ProviderModule } from '../module.js';
 
+const IPV4_CIDR = /^((25[0-5]|2[0-4]\d|1?\d?\d)\.){3}(25[0-5]|2[0-4]\d|1?\d?\d)\/(3[0-2]|[12]?\d)$/;
 const regionOf = (s: Record<string, unknown>): string | undefined => (typeof s.region === 'string' ? s.region : undefined) ?? process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION;
 
 export const awsModule: ProviderModule = {
@@ -17,6 +18,7 @@ export const awsModule: ProviderModule = {
     { key: 'machine_type', flag: 'machine-type', type: 'string', help: 'gcp machine type (default e2-standard-4) / aws instance type (default t3.large)' },
     { key: 'key_name', flag: 'key-name', type: 'string', help: 'aws: EC2 key pair name' },
     { key: 'allow_from', flag: 'allow-from', type: 'strings', help: 'gcp/aws: let this CIDR reach 443 (aws: and 22) through a rule/group cnvm creates once (repeatable)' },
+    { key: 'address', flag: 'address', type: 'string', help: 'aws/gcp: stable (default: a reserved address kept across upgrades) or ephemeral' },
   ],
   imageHelp: 'an AMI id (ami-…)',
   imagePlaceholder: (stream) => `<FCOS ${stream} AMI of the region>`,
@@ -39,6 +41,10 @@ export const awsModule: ProviderModule = {
     const endpoint = process.env.CNVM_EC2_ENDPOINT;
     const groups = list(s, 'security_group');
     const allow = list(s, 'allow_from');
+    const badCidr = allow.find((c) => !IPV4_CIDR.test(c));
+    if (badCidr !== undefined) throw new CnvmError('usage', `--allow-from ${badCidr}: give an IPv4 CIDR such as 198.51.100.0/24 (repeat the flag for more)`);
+    const address = str(s, 'address') ?? 'stable';
+    if (address !== 'stable' && address !== 'ephemeral') throw new CnvmError('usage', `--address ${address}: give stable (an Elastic IP kept across upgrades) or ephemeral`);
     return createAwsProvider({
       region,
       ...(str(s, 'aws_profile') ? { profile: str(s, 'aws_profile') as string } : {}),
@@ -48,6 +54,7 @@ export const awsModule: ProviderModule = {
       ...(str(s, 'machine_type') ? { instanceType: str(s, 'machine_type') as string } : {}),
       ...(str(s, 'key_name') ? { keyName: str(s, 'key_name') as string } : {}),
       ...(allow.length ? { allowCidrs: allow } : {}),
+      address,
       ...(endpoint ? { clientConfig: { endpoint }, waitDelaySec: 0.05 } : {}),
     });
   },
