@@ -4,6 +4,7 @@
 // TERMINATED instance).
 import type { GceApi } from './gcp-api.js';
 import { EXTERNAL_NAT, NIC0, type GcpRequests } from './gcp-requests.js';
+import { ProviderError } from './errors.js';
 import { operatorCidr } from './operator-address.js';
 import type { StableAddress } from './types.js';
 
@@ -20,18 +21,30 @@ export interface GcpNetworkOptions {
 }
 
 export function gcpNetwork(api: GceApi, req: GcpRequests, o: GcpNetworkOptions & { project: string; region: string }) {
-  /** The network URL of the VMs' NIC: the named one, or the subnetwork's, or `default`. */
-  async function networkUrl(): Promise<string | undefined> {
-    if (o.network || !o.subnetwork) return undefined;
-    const name = lastSegment(o.subnetwork);
-    const sub = await api.call<Json>(`subnetworks.get ${name}`, (c) => c.subnetworks.get!({ project: o.project, region: o.region, subnetwork: name }));
-    return typeof sub?.network === 'string' ? sub.network.replace(/^https:\/\/(www|compute)\.googleapis\.com\/compute\/v1\//, '') : undefined;
+  /** The network URL of the VMs' NIC when only a subnetwork names it (a custom VPC): the subnetwork's network. */
+  let subnetworkNetwork: Promise<string | undefined> | undefined;
+  function networkUrl(): Promise<string | undefined> {
+    subnetworkNetwork ??= (async () => {
+      if (o.network || !o.subnetwork) return undefined;
+      const name = lastSegment(o.subnetwork);
+      const sub = await api.get<Json>(`subnetworks.get ${name}`, (c) => c.subnetworks.get!({ project: o.project, region: o.region, subnetwork: name }));
+      if (!sub) throw new ProviderError('invalid', `--subnet ${o.subnetwork}: no subnetwork ${name} in ${o.project}/${o.region} (a subnetwork must be in the zone's region)`);
+      return typeof sub.network === 'string' ? sub.network.replace(/^https:\/\/(www|compute)\.googleapis\.com\/compute\/v1\//, '') : undefined;
+    })();
+    return subnetworkNetwork;
   }
+  let operator: Promise<string> | undefined;
 
   const sameRanges = (a: string[], b: string[]): boolean => a.length === b.length && [...a].sort().join() === [...b].sort().join();
 
   return {
-    sourceRanges: async (): Promise<string[]> => (o.allowFrom?.length ? o.allowFrom : [await operatorCidr(o.publicIpUrl ? { url: o.publicIpUrl } : {})]),
+    /** --allow-from, or this machine's public address (asked once: preflight does, before any side effect). */
+    async sourceRanges(): Promise<string[]> {
+      if (o.allowFrom?.length) return o.allowFrom;
+      operator ??= operatorCidr(o.publicIpUrl ? { url: o.publicIpUrl } : {});
+      return [await operator];
+    },
+    networkUrl,
 
     /** Creates the VM's rule, or patches its source ranges when they differ from what is wanted now. */
     async ensureFirewall(vm: string, ranges: string[]): Promise<void> {

@@ -39,7 +39,7 @@ interface ApiFailure {
 const HTTP_RETRYABLE = [429, 500, 502, 503, 504];
 // gRPC codes the REST client maps those statuses to: RESOURCE_EXHAUSTED, INTERNAL, UNAVAILABLE, DEADLINE_EXCEEDED.
 const RPC_RETRYABLE = [8, 13, 14, 4];
-const NETWORK_RETRYABLE = ['ECONNRESET', 'ECONNREFUSED', 'EPIPE', 'ETIMEDOUT', 'EAI_AGAIN', 'UND_ERR_SOCKET'];
+const NETWORK_RETRYABLE = ['ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'EAI_AGAIN', 'UND_ERR_SOCKET'];
 
 /** True for a failure another attempt may get past. */
 export function isTransient(err: unknown): boolean {

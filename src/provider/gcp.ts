@@ -173,6 +173,9 @@ export function createGcpProvider(options: GcpOptions): Provider {
     async preflight(spec) {
       if (!GCE_NAME.test(spec.name)) throw new ProviderError('invalid', `${JSON.stringify(spec.name)} is not a valid GCE instance name (lowercase letters, digits, dashes; ≤ 63; starts with a letter)`);
       fitIgnition(spec.ignition, GCE_METADATA_LIMIT, 'a GCE metadata value');
+      // Read-only, before any side effect: the subnetwork exists in the region, and who the firewall rule admits.
+      await net.networkUrl();
+      await net.sourceRanges();
     },
 
     async createVm(spec) {
