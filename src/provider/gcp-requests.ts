@@ -22,7 +22,7 @@ export interface GcpPlacement {
   /** Extra network tags, besides the per-VM tag its firewall rule targets. */
   tags?: string[];
   diskType?: string;
-  /** `static`: the instance gets no external IP of its own; a reserved address is assigned to it. */
+  /** `static` (default): the instance gets no external IP of its own; a reserved address is assigned to it. */
   address?: 'static' | 'ephemeral';
 }
 
@@ -84,7 +84,7 @@ export function gcpRequests(o: GcpPlacement) {
             ...(dataDisk ? [{ source: `${zoneUrl}/disks/${dataDisk.name}`, deviceName: dataDisk.deviceName, mode: 'READ_WRITE', autoDelete: false }] : []),
           ],
           // Static: no external IP until the reserved one is assigned, so the instance never answers on another.
-          networkInterfaces: [{ ...nic, ...(o.address === 'static' ? {} : { accessConfigs: [{ name: EXTERNAL_NAT, type: 'ONE_TO_ONE_NAT' }] }) }],
+          networkInterfaces: [{ ...nic, ...(o.address === 'ephemeral' ? { accessConfigs: [{ name: EXTERNAL_NAT, type: 'ONE_TO_ONE_NAT' }] } : {}) }],
           metadata: { items: [{ key: 'user-data', value: userData }, { key: 'cnvm-image', value: spec.image.id }, ...(spec.record ? [{ key: 'cnvm-record', value: spec.record }] : [])] },
         },
       };
