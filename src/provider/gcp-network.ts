@@ -60,6 +60,14 @@ export function gcpNetwork(api: GceApi, req: GcpRequests, o: GcpNetworkOptions &
       if (!sameRanges(current, ranges)) await api.mutate(`firewalls.patch for ${vm}`, (c, r) => c.firewalls.patch!(r), req.firewallPatch(vm, ranges), 'global');
     },
 
+    /** Deletes the VM's rule once no instance of it is left (destroy); an upgrade's or rollback's delete keeps it. */
+    async dropFirewallIfUnused(vm: string): Promise<void> {
+      const left = await api.call<Json[]>(`instances.list for ${vm}`, (c) => c.instances.list!(req.list(`labels.cnvm-owner = "${vm}"`)));
+      if ((left ?? []).length) return;
+      if (!(await api.get<Json>(`firewalls.get for ${vm}`, (c) => c.firewalls.get!(req.firewall(vm))))) return;
+      await api.mutate(`firewalls.delete for ${vm}`, (c, r) => c.firewalls.delete!(r), req.firewall(vm), 'global');
+    },
+
     addressOf(address: Json): StableAddress {
       const users = Array.isArray(address.users) ? (address.users as string[]) : [];
       return { id: String(address.name), name: String(address.name), ip: String(address.address ?? ''), ...(users[0] ? { assignedTo: lastSegment(users[0]) } : {}) };

@@ -126,7 +126,11 @@ export function createGcpProvider(options: GcpOptions): Provider {
       },
       startVm: (name) => planned('compute.instances.start', req.instance(name), `start ${name}`),
       stopVm: (name) => planned('compute.instances.stop', req.instance(name), `stop ${name}`),
-      destroyVm: (name) => planned('compute.instances.delete', req.instance(name), `delete ${name} and its boot disk (data disks have autoDelete off)`),
+      destroyVm: (name) => [
+        ...planned('compute.instances.delete', req.instance(name), `delete ${name} and its boot disk (data disks have autoDelete off)`),
+        // The rule is named after the cnvm VM (the instance's owner label), known only when applying.
+        ...planned('compute.firewalls.delete', { project: options.project, firewall: `<rule of ${name}'s cnvm VM>` }, "delete the cnvm VM's firewall rule when no instance of it is left"),
+      ],
       attachVolume: (vm, id) => planned('compute.instances.attachDisk', req.attachDisk(vm, id, '<deviceName>'), `attach ${id} READ_WRITE to stopped ${vm}`),
       detachVolume: (vm, id) => planned('compute.instances.detachDisk', req.detachDisk(vm, '<deviceName>'), `detach ${id} from stopped ${vm}`),
       ...(staticAddress
@@ -237,6 +241,8 @@ export function createGcpProvider(options: GcpOptions): Provider {
         await api.mutate(`instances.setDiskAutoDelete ${name}`, (c, r) => c.instances.setDiskAutoDelete!(r), req.setDiskAutoDelete(name, String(d.deviceName)));
       }
       await api.mutate(`instances.delete ${name}`, (c, r) => c.instances.delete!(r), req.instance(name));
+      const labels = (inst.labels ?? {}) as Record<string, string>;
+      await net.dropFirewallIfUnused(labels['cnvm-owner'] ?? name);
     },
 
     async attachVolume(vmName, id) {

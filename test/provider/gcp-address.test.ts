@@ -92,7 +92,7 @@ describe('GCE replaceIgnition', () => {
 });
 
 describe('GCE firewall rule per VM', () => {
-  it('opens 443 and 22 to this machine when no --allow-from is given, asking the echo service once', async () => {
+  it('opens 443 and 22 to this machine when no --allow-from is given, asking the echo service once; removed with the last generation', async () => {
     const { fake, echo, provider, cleanup } = await gcpAgainstFake();
     try {
       await provider.preflight({ name: 'pmm', image: IMAGE, ignition: '{}' });
@@ -102,6 +102,11 @@ describe('GCE firewall rule per VM', () => {
       expect(fake.firewalls.get('cnvm-pmm-allow')).toMatchObject({ direction: 'INGRESS', allowed: [{ IPProtocol: 'tcp', ports: ['443', '22'] }], sourceRanges: ['127.0.0.1/32'], targetTags: ['cnvm-pmm'] });
       expect(fake.log.filter((l) => l.startsWith('POST') && l.endsWith('/global/firewalls'))).toHaveLength(1);
       expect(echo.hits()).toBe(1);
+      // Deleting one generation keeps the rule for the other; deleting the last one removes it.
+      await provider.destroyVm('pmm');
+      expect(fake.firewalls.has('cnvm-pmm-allow')).toBe(true);
+      await provider.destroyVm('pmm-g2');
+      expect(fake.firewalls.has('cnvm-pmm-allow')).toBe(false);
     } finally {
       await cleanup();
     }

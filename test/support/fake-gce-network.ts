@@ -74,6 +74,11 @@ export function handleNetwork(s: NetworkState, r: Request, reply: Reply): boolea
       else notFound();
       return true;
     }
+    if (r.method === 'DELETE' && name) {
+      if (s.firewalls.has(name)) reply.operation(() => undefined, () => void s.firewalls.delete(name));
+      else notFound();
+      return true;
+    }
     if ((r.method === 'POST' && !name) || (r.method === 'PATCH' && name)) {
       const fw = reply.decoded<Record<string, unknown>>('Firewall', r.body, 'firewall');
       if (!fw) return true;
