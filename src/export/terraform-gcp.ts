@@ -23,7 +23,7 @@ export function terraformGcp(s: ExportSubject): Json {
     instanceResource: { machineType: string; tags: { items: string[] }; disks: { initializeParams?: { diskSizeGb: string }; deviceName?: string; mode?: string }[] };
   };
   const disk = (req.diskInsert({ name: volumeNameOf(s), sizeGiB: d.dataSizeGiB, deviceName: DEVICE_NAME, vmName: s.name }) as { diskResource: { type: string; labels: Record<string, string> } }).diskResource;
-  const firewall = (req.firewallInsert(cidrs) as { firewallResource: { allowed: { IPProtocol: string; ports: string[] }[]; targetTags: string[] } }).firewallResource;
+  const firewall = (req.firewallInsert(s.name, cidrs) as { firewallResource: { allowed: { IPProtocol: string; ports: string[] }[]; targetTags: string[] } }).firewallResource;
   const bootSize = Number(insert.instanceResource.disks[0]?.initializeParams?.diskSizeGb ?? 20);
   const dataAttach = insert.instanceResource.disks[1] ?? { deviceName: DEVICE_NAME, mode: 'READ_WRITE' };
   if (Buffer.byteLength(s.ignition.text) + 256 > GCE_METADATA_LIMIT) throw new CnvmError('usage', `the Ignition config is ${Buffer.byteLength(s.ignition.text)} bytes; GCE metadata values take at most ${GCE_METADATA_LIMIT}`);

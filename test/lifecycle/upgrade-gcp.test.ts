@@ -7,7 +7,8 @@ import { provisionFaultMatrix, type ProvisionMatrixHarness } from './provision-m
 import { upgradeFaultMatrix } from './upgrade-matrix.js';
 
 async function harness(): Promise<ProvisionMatrixHarness> {
-  const { fake, provider } = await gcpAgainstFake();
+  const h = await gcpAgainstFake();
+  const { fake, provider } = h;
   const name = 'pmm';
   const c = crashable(provider, () => dataVolumeName(name));
   const bytes = (): Buffer => fake.disks.get(dataVolumeName(name))?.bytes ?? Buffer.alloc(0);
@@ -22,7 +23,7 @@ async function harness(): Promise<ProvisionMatrixHarness> {
     writeBytes: async (b) => void b.copy(bytes()),
     readBytes: async (length) => bytes().subarray(0, length),
     ignitionOf: async (vm) => fake.instances.get(vm)?.metadata.items.find((i) => i.key === 'user-data')?.value ?? '',
-    cleanup: () => fake.close(),
+    cleanup: () => h.cleanup(),
   };
 }
 

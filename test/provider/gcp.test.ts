@@ -1,71 +1,51 @@
 // The GCE adapter through the real @google-cloud/compute client (REST transport) against the stateful fake of the
 // Compute API on a loopback port: the provider conformance suite, plus GCE specifics.
 import { describe, expect, it } from 'vitest';
-import { PassThroughClient } from 'google-auth-library';
-import { createGcpProvider, gcpRequests, GCE_METADATA_LIMIT } from '../../src/provider/gcp.js';
-import { startFakeGce } from '../support/fake-gce.js';
+import { gcpRequests, GCE_METADATA_LIMIT } from '../../src/provider/gcp.js';
 import { fitIgnition } from '../../src/provider/ignition-size.js';
 import { InUseError } from '../../src/provider/errors.js';
 import { gcpAgainstFake } from '../support/gcp-harness.js';
 import { runProviderConformance } from './conformance.js';
 
+const IMAGE = { id: 'projects/fedora-coreos-cloud/global/images/fedora-coreos-43-gcp-x86-64', version: '43' };
+
 runProviderConformance('gcp (real client, fake Compute API)', async () => {
-  const { fake, provider } = await gcpAgainstFake();
+  const { fake, provider, cleanup } = await gcpAgainstFake();
   return {
     provider,
-    image: { id: 'projects/fedora-coreos-cloud/global/images/fedora-coreos-43-gcp-x86-64', version: '43' },
+    image: IMAGE,
     prefix: 'cnvm-conf',
     writeBytes: async (volume, bytes) => void bytes.copy(fake.disks.get(volume.id)?.bytes ?? Buffer.alloc(0)),
     readBytes: async (volume, length) => (fake.disks.get(volume.id)?.bytes ?? Buffer.alloc(0)).subarray(0, length),
-    cleanup: () => fake.close(),
+    cleanup,
   };
 });
 
 describe('gcp specifics', () => {
-  it('builds insert requests with an explicit deviceName, READ_WRITE, autoDelete off, labels and tags', () => {
+  it('builds insert requests with an explicit deviceName, READ_WRITE, autoDelete off, labels and the per-VM tag', () => {
     const r = gcpRequests({ project: 'p', zone: 'europe-west1-b' }).instanceInsert(
-      { name: 'pmm', image: { id: 'projects/fedora-coreos-cloud/global/images/family/fedora-coreos-stable' }, ignition: '{}' },
+      { name: 'pmm-g2', image: { id: 'projects/fedora-coreos-cloud/global/images/family/fedora-coreos-stable' }, ignition: '{}', owner: { name: 'pmm', generation: 2 } },
       '{}',
       { name: 'pmm-data', deviceName: 'pmm-data' },
     ) as { instanceResource: { disks: unknown[]; tags: unknown; metadata: { items: { key: string }[] } } };
     expect(r.instanceResource.disks[1]).toEqual({ source: 'projects/p/zones/europe-west1-b/disks/pmm-data', deviceName: 'pmm-data', mode: 'READ_WRITE', autoDelete: false });
     expect(r.instanceResource.disks[0]).toMatchObject({ boot: true, autoDelete: true });
-    expect(r.instanceResource.tags).toEqual({ items: ['https-server'] });
+    expect(r.instanceResource.tags).toEqual({ items: ['cnvm-pmm'] });
     expect(r.instanceResource.metadata.items.map((i) => i.key)).toContain('user-data');
   });
 
   it('never sends an insert naming a disk attached elsewhere', async () => {
-    const { fake, provider } = await gcpAgainstFake();
+    const { fake, provider, cleanup } = await gcpAgainstFake();
     try {
       const vol = await provider.createVolume({ name: 'd1', sizeGiB: 10, deviceName: 'pmm-data' });
-      await provider.createVm({ name: 'a', image: { id: 'img' }, ignition: '{}', dataVolumeId: vol.id });
+      await provider.createVm({ name: 'a', image: IMAGE, ignition: '{}', dataVolumeId: vol.id });
       const before = fake.log.filter((l) => l === 'POST /instances').length;
-      await expect(provider.createVm({ name: 'b', image: { id: 'img' }, ignition: '{}', dataVolumeId: vol.id })).rejects.toBeInstanceOf(InUseError);
+      await expect(provider.createVm({ name: 'b', image: IMAGE, ignition: '{}', dataVolumeId: vol.id })).rejects.toBeInstanceOf(InUseError);
       expect(fake.log.filter((l) => l === 'POST /instances').length).toBe(before);
       // every mutation carried a requestId and was waited on
       expect(fake.log.some((l) => /\/operations\/operation-\d+\/wait$/.test(l))).toBe(true);
     } finally {
-      await fake.close();
-    }
-  });
-
-  it('creates the HTTPS firewall rule once when asked', async () => {
-    const fake = await startFakeGce('cnvm-test', 'europe-west1-b');
-    try {
-      const provider = createGcpProvider({
-        project: 'cnvm-test',
-        zone: 'europe-west1-b',
-        firewallSourceRanges: ['198.51.100.0/24'],
-        clientOptions: { apiEndpoint: '127.0.0.1', port: fake.port, protocol: 'http', authClient: new PassThroughClient() },
-        pollIntervalMs: 1,
-      });
-      await provider.createVm({ name: 'a', image: { id: 'img' }, ignition: '{}' });
-      await provider.createVm({ name: 'b', image: { id: 'img' }, ignition: '{}' });
-      expect([...fake.firewalls.keys()]).toEqual(['cnvm-allow-https-default']);
-      expect(fake.firewalls.get('cnvm-allow-https-default')).toMatchObject({ allowed: [{ IPProtocol: 'tcp', ports: ['443'] }], sourceRanges: ['198.51.100.0/24'], targetTags: ['https-server'] });
-      expect(fake.log.filter((l) => l.startsWith('POST /compute/v1/projects/cnvm-test/global/firewalls'))).toHaveLength(1);
-    } finally {
-      await fake.close();
+      await cleanup();
     }
   });
 
@@ -81,15 +61,15 @@ describe('gcp specifics', () => {
 
 describe('GCE serial port output', () => {
   it('reads instances.getSerialPortOutput for an instance, nothing for a missing one', async () => {
-    const { fake, provider } = await gcpAgainstFake();
+    const { fake, provider, cleanup } = await gcpAgainstFake();
     try {
-      await provider.createVm({ name: 'pmm-serial', image: { id: 'projects/fedora-coreos-cloud/global/images/fedora-coreos-a' }, ignition: '{"ignition":{"version":"3.3.0"}}' });
+      await provider.createVm({ name: 'pmm-serial', image: IMAGE, ignition: '{"ignition":{"version":"3.3.0"}}' });
       fake.serialOutput.set('pmm-serial', 'SeaBIOS\n[  9.1] Ignition failed: bad config\n');
       expect(await provider.consoleOutput?.('pmm-serial')).toBe('SeaBIOS\n[  9.1] Ignition failed: bad config\n');
       expect(fake.log).toContain('GET /instances/pmm-serial/serialPort');
       expect(await provider.consoleOutput?.('nope')).toBeUndefined();
     } finally {
-      await fake.close();
+      await cleanup();
     }
   });
 });

@@ -4,15 +4,21 @@ import { ProviderError } from '../errors.js';
 import { list, str, type ProviderModule } from '../module.js';
 import { importSdk } from '../sdk.js';
 
+function retryForTests(): { retry?: { baseMs: number; capMs: number; budgetMs: number } } {
+  const base = Number(process.env.CNVM_GCE_RETRY_BASE_MS);
+  return Number.isFinite(base) && base > 0 ? { retry: { baseMs: base, capMs: base * 8, budgetMs: base * 40 } } : {};
+}
+
 export const gcpModule: ProviderModule = {
   name: 'gcp',
   summary: 'Google Compute Engine',
   settings: [
-    { key: 'project', flag: 'project', type: 'string', location: true, help: 'gcp: project id' },
+    { key: 'project', flag: 'project', type: 'string', location: true, help: 'gcp: project id (default: GOOGLE_CLOUD_PROJECT, or the project of the application default credentials)' },
     { key: 'zone', flag: 'zone', type: 'string', location: true, help: 'aws: availability zone / gcp: zone, e.g. europe-west1-b' },
     { key: 'machine_type', flag: 'machine-type', type: 'string', help: 'gcp machine type (default e2-standard-4) / aws instance type (default t3.large)' },
     { key: 'network', flag: 'network', type: 'string', help: "gcp: VPC network (default 'default')" },
     { key: 'subnet', flag: 'subnet', type: 'string', location: true, help: 'aws subnet id / gcp subnetwork' },
+    { key: 'address', flag: 'address', type: 'string', help: 'aws/gcp: stable (default: a reserved address kept across upgrades) or ephemeral' },
     { key: 'allow_from', flag: 'allow-from', type: 'strings', help: 'gcp/aws: let this CIDR reach 443 (aws: and 22) through a rule/group cnvm creates once (repeatable)' },
   ],
   imageHelp: 'an image link (projects/P/global/images/NAME or .../images/family/F)',
@@ -30,9 +36,14 @@ export const gcpModule: ProviderModule = {
     return { id: `projects/${image.project}/global/images/${image.name}`, version: image.release };
   },
   async create(s) {
-    const project = str(s, 'project');
+    const address = str(s, 'address') ?? 'stable';
+    if (address !== 'stable' && address !== 'ephemeral') throw new CnvmError('usage', `--address ${address}: give stable or ephemeral`);
     const zone = str(s, 'zone');
-    if (!project || !zone) throw new ProviderError('invalid', 'the gcp provider needs a project and a zone (profile keys `project`, `zone`, or --project/--zone)');
+    const { projectFromEnvironment } = await import('../gcp-credentials.js');
+    const project = str(s, 'project') ?? projectFromEnvironment();
+    if (!project || !zone) {
+      throw new ProviderError('invalid', 'the gcp provider needs a project and a zone (profile keys `project`, `zone`, or --project/--zone; the project may also come from GOOGLE_CLOUD_PROJECT or the application default credentials)');
+    }
     const { createGcpProvider } = await import('../gcp.js');
     // CNVM_GCE_ENDPOINT points the client at another Compute API endpoint without credentials (the tests' fake).
     const endpoint = process.env.CNVM_GCE_ENDPOINT;
@@ -48,10 +59,12 @@ export const gcpModule: ProviderModule = {
       project,
       zone,
       ...(str(s, 'machine_type') ? { machineType: str(s, 'machine_type') as string } : {}),
+      address: address === 'stable' ? 'static' : 'ephemeral',
       ...(network && network !== 'none' ? { network } : {}),
       ...(str(s, 'subnet') ? { subnetwork: str(s, 'subnet') as string } : {}),
       ...(allow.length ? { firewallSourceRanges: allow } : {}),
-      ...(clientOptions ? { clientOptions, pollIntervalMs: 10 } : {}),
+      // CNVM_GCE_RETRY_BASE_MS shortens the backoff against the fake (its fault injection); never set in production.
+      ...(clientOptions ? { clientOptions, pollIntervalMs: 10, ...retryForTests() } : {}),
     });
   },
 };
