@@ -8,6 +8,9 @@ export default defineConfig({
     // Builds dist/ first when it is missing or stale, so `npm test` works right after `npm ci`.
     globalSetup: ['test/support/build-dist.ts'],
     testTimeout: 60_000,
+    // Tests reach nothing but loopback: the operator-address lookup goes to a closed loopback port unless a test
+    // starts its own echo server, and neither cloud SDK probes an instance metadata service.
+    env: { CNVM_PUBLIC_IP_URL: 'http://127.0.0.1:9/', AWS_EC2_METADATA_DISABLED: 'true', METADATA_SERVER_DETECTION: 'none' },
     pool: 'forks',
   },
 });

@@ -48,7 +48,7 @@ afterAll(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-const flags = ['--name', 'pmm1', '--config-dir', configDir, '--state-dir', stateDir, '--image', 'ami-0aaaaaaaaaaaaaaaa', '--ssh-key', keyFile, '--memory', '8192'];
+const flags = ['--name', 'pmm1', '--config-dir', configDir, '--state-dir', stateDir, '--image', 'ami-0aaaaaaaaaaaaaaaa', '--ssh-key', keyFile, '--memory', '8192', '--allow-from', '198.51.100.0/24'];
 type Cfn = { Parameters: Record<string, { Default?: unknown }>; Resources: Record<string, { Properties: Record<string, unknown> }> };
 
 /** Reassembles the user data the template builds: literal pieces, the volume serial, the password. */
@@ -98,7 +98,7 @@ describe('cnvm export', () => {
   });
 
   it('terraform --provider gcp: the instance metadata provision writes on the fake Compute API is the template\'s user-data', async () => {
-    const gcpFlags = ['--provider', 'gcp', '--project', 'cnvm-test', '--zone', 'europe-west1-b', '--name', 'pmm3', '--config-dir', configDir, '--state-dir', stateDir, '--image', 'projects/fedora-coreos-cloud/global/images/family/fedora-coreos-stable', '--ssh-key', keyFile, '--pmm-tag', '3.5.0'];
+    const gcpFlags = ['--provider', 'gcp', '--project', 'cnvm-test', '--zone', 'europe-west1-b', '--name', 'pmm3', '--config-dir', configDir, '--state-dir', stateDir, '--image', 'projects/fedora-coreos-cloud/global/images/family/fedora-coreos-stable', '--ssh-key', keyFile, '--pmm-tag', '3.5.0', '--allow-from', '198.51.100.0/24'];
     const exported = await cnvm(['export', 'terraform', ...gcpFlags]);
     expect(exported.code).toBe(0);
     const tf = JSON.parse(exported.stdout) as { resource: { google_compute_instance: { pmm: { metadata: Record<string, string>; attached_disk: { device_name: string }[] } } }; variable: Record<string, { default?: unknown }> };
