@@ -5,6 +5,7 @@ import { flagHelp, parseArgs, type FlagSpec } from './args.js';
 import { isCnvmError } from '../errors.js';
 import { InvalidConfigError, UsageError } from './errors.js';
 import { EXIT_CODES, INTERNAL_ERROR_EXIT } from './exit-codes.js';
+import { stopAllProgress } from './progress.js';
 
 const GENERATE_FLAGS: FlagSpec[] = [
   { name: 'strict', short: 's', help: 'fail on any warning' },
@@ -152,6 +153,7 @@ export async function run(argv: string[]): Promise<number> {
   };
   // Ctrl-C: every step is recorded before and after it runs, so the same command continues from where it was.
   const onSigint = (): void => {
+    stopAllProgress();
     process.stderr.write(`\ncnvm: interrupted; run the same command again to continue (cnvm keeps a record and a journal of each step)\n`);
     process.exit(EXIT_CODES.interrupted);
   };

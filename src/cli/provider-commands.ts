@@ -3,12 +3,15 @@
 // effect; --dry-run prints the plan the real run would execute.
 import type { PlanStep } from '../lifecycle/plan.js';
 import type { StateStore } from '../lifecycle/store.js';
-import type { SettingValues } from '../provider/registry.js';
+import type { UpgradeEvent } from '../lifecycle/upgrade.js';
+import type { ImageRef } from '../provider/types.js';
+import type { ProviderModule, SettingValues } from '../provider/registry.js';
 import { flagHelp, parseArgs, type FlagSpec } from './args.js';
 import { UsageError } from './errors.js';
 import { desiredFrom, fromFlag, readPasswordFile } from './inputs.js';
 import { CONFIG_FLAGS, DESTROY_FLAGS, FLAG_SETTINGS, NUMERIC_SETTINGS, PROVISION_FLAGS, STATUS_FLAGS, UPGRADE_FLAGS } from './lifecycle-flags.js';
 import { jsonOut } from './output.js';
+import type { Progress } from './progress.js';
 
 export { DESTROY_FLAGS, PROVISION_FLAGS, STATUS_FLAGS, UPGRADE_FLAGS } from './lifecycle-flags.js';
 
@@ -45,6 +48,9 @@ export async function settingsFrom(flags: Flags, provider: string, name?: string
 }
 
 type Resolved = Awaited<ReturnType<typeof settingsFrom>>;
+
+const healthTimeout = (resolved: Resolved): { healthTimeoutSec?: number } =>
+  typeof resolved.settings.health_timeout === 'number' ? { healthTimeoutSec: resolved.settings.health_timeout } : {};
 
 async function storeFrom(flags: Flags): Promise<StateStore> {
   const [{ StateStore }, { defaultStateDir }] = await Promise.all([import('../lifecycle/store.js'), import('../lifecycle/journal.js')]);
@@ -94,7 +100,28 @@ function printPlan(title: string, plan: { steps: PlanStep[]; keeps: string[]; no
 }
 
 const usage = (command: string, flags: FlagSpec[]): string => `Usage: cnvm ${command} --provider P --name NAME [flags]\n\n${flagHelp(flags)}\n`;
-const logger = (json: boolean) => (line: string): void => void (json ? undefined : process.stderr.write(`${line}\n`));
+
+/** The progress display for this run: a live line on a terminal, timestamped lines in a pipe, NDJSON with --json. */
+async function progressFor(command: string, json: boolean): Promise<Progress> {
+  const { createProgress, progressMode } = await import('./progress.js');
+  return createProgress({ command, mode: progressMode(json) });
+}
+
+/** Warnings go above the live line; with --json they are in the envelope (and the NDJSON stream). */
+const noteTo = (progress: Progress) => (line: string): void => progress.note(line);
+
+/** The newest image of a stream: a download of several hundred MB for libvirt, a look-up for the clouds. */
+async function resolveImage(mod: ProviderModule, stream: string, settings: SettingValues, progress: Progress): Promise<ImageRef> {
+  progress.event({ step: 'image', status: 'start', detail: `newest Fedora CoreOS ${stream}` });
+  try {
+    const image = await mod.resolveImage(stream, settings, (line) => progress.update(line.replace(/^image: /, '')));
+    progress.event({ step: 'image', status: 'done', detail: image.version ?? image.id });
+    return image;
+  } catch (err) {
+    progress.event({ step: 'image', status: 'failed', detail: (err as Error).message.split('\n')[0] as string });
+    throw err;
+  }
+}
 
 export async function runProvision(argv: string[]): Promise<number> {
   const { flags, positionals } = parseArgs(argv, PROVISION_FLAGS);
@@ -103,7 +130,16 @@ export async function runProvision(argv: string[]): Promise<number> {
   const name = required(flags, 'name');
   const providerName = required(flags, 'provider');
   const json = flags.json === true;
-  const log = logger(json);
+  const progress = await progressFor('provision', json);
+  try {
+    return await provisionWith(flags, name, providerName, json, progress);
+  } finally {
+    progress.stop();
+  }
+}
+
+async function provisionWith(flags: Flags, name: string, providerName: string, json: boolean, progress: Progress): Promise<number> {
+  const log = noteTo(progress);
   const { validateVmName } = await import('../lifecycle/names.js');
   validateVmName(name);
   if (str(flags, 'image') && flags.stream) throw new UsageError('give --image or --stream, not both');
@@ -126,7 +162,7 @@ export async function runProvision(argv: string[]): Promise<number> {
   // The image: given, recorded, or the newest of the stream (downloaded before anything else happens; a dry run
   // shows a placeholder and downloads nothing).
   let image = inputs.defaults.image ?? record?.desired.image;
-  if (!image) image = flags['dry-run'] ? { id: mod.imagePlaceholder(stream) } : await mod.resolveImage(stream, resolved.settings as SettingValues, log);
+  if (!image) image = flags['dry-run'] ? { id: mod.imagePlaceholder(stream) } : await resolveImage(mod, stream, resolved.settings as SettingValues, progress);
   const input = {
     name,
     defaults: { ...inputs.defaults, image },
@@ -140,8 +176,10 @@ export async function runProvision(argv: string[]): Promise<number> {
     printPlan(`provision ${name} on ${provider.name}${plan.isNew ? '' : ' (continuing: cnvm has a record of it)'}`, plan, plan.changes.map(formatChange), json, 'provision');
     return 0;
   }
-  const result = await provision(provider, store, input, (e) => log(`${e.step}: ${e.status}${e.detail ? ` (${e.detail})` : ''}`));
-  for (const w of result.warnings) log(`warning: ${w}`);
+  const { watchSteps } = await import('./watch.js');
+  const watch = watchSteps(provider, progress, { skipHealthCheck: flags['skip-health-check'] === true, ...healthTimeout(resolved) });
+  const result = await provision(watch.provider, store, input, watch.onEvent);
+  if (!json) for (const w of result.warnings) log(`warning: ${w}`);
   if (json) {
     jsonOut('provision', { vm: result.vm, volume: result.volume, generation: result.generation, adminPassword: result.generatedAdminPassword ?? null, warnings: result.warnings });
   } else {
@@ -170,7 +208,16 @@ export async function runUpgrade(argv: string[]): Promise<number> {
   const name = required(flags, 'name');
   const providerName = required(flags, 'provider');
   const json = flags.json === true;
-  const log = logger(json);
+  const progress = await progressFor('upgrade', json);
+  try {
+    return await upgradeWith(flags, name, providerName, json, progress);
+  } finally {
+    progress.stop();
+  }
+}
+
+async function upgradeWith(flags: Flags, name: string, providerName: string, json: boolean, progress: Progress): Promise<number> {
+  const log = noteTo(progress);
   if (str(flags, 'image') && flags.stream) throw new UsageError('give --image or --stream, not both');
   const resolved = await settingsFrom(flags, providerName, name);
   const inputs = await desiredFrom(resolved, providerName);
@@ -195,20 +242,29 @@ export async function runUpgrade(argv: string[]): Promise<number> {
     throw new UsageError('not confirmed: pass --yes to upgrade without a terminal');
   }
   // Everything slow happens before the old VM stops: the image is resolved and downloaded first.
-  const image = resuming && pending ? pending.image : (flagImage ?? (await mod.resolveImage(stream, resolved.settings as SettingValues, log)));
-  const events: unknown[] = [];
+  const image = resuming && pending ? pending.image : (flagImage ?? (await resolveImage(mod, stream, resolved.settings as SettingValues, progress)));
+  const events: UpgradeEvent[] = [];
+  const skipHealthCheck = flags['skip-health-check'] === true;
+  const { watchSteps } = await import('./watch.js');
+  const watch = watchSteps(provider, progress, { skipHealthCheck, ...(timeout ? { healthTimeoutSec: timeout } : {}) });
   const result = await upgrade(
-    provider,
+    watch.provider,
     store,
     {
       name,
       overrides: { ...inputs.overrides, image },
-      skipHealthCheck: flags['skip-health-check'] === true,
+      skipHealthCheck,
       keepOld: flags['keep-old'] === true,
       resumeOnly: flags.resume === true,
       ...(timeout ? { healthTimeoutSec: timeout } : {}),
     },
-    (e) => (json ? events.push(e) : log(`[${(e.at / 1000).toFixed(1)}s] ${e.step}: ${e.status}${e.detail ? ` (${e.detail})` : ''}`)),
+    (e) => {
+      // The gate skipped is not a gate passed: the envelope's events say `skip`, like the progress lines.
+      if (e.step === 'health' && skipHealthCheck) {
+        if (e.status === 'done') events.push({ ...e, status: 'skip', detail: 'not checked: --skip-health-check' });
+      } else events.push(e);
+      watch.onEvent(e);
+    },
   );
   if (json) jsonOut('upgrade', { ...result, events });
   else {
@@ -258,7 +314,9 @@ export async function runDestroy(argv: string[]): Promise<number> {
     printPlan(`destroy ${name} on ${provider.name}`, await planDestroy(provider, store, { name, deleteData }), [], flags.json === true, 'destroy');
     return 0;
   }
-  const result = await destroy(provider, store, { name, deleteData });
+  const progress = await progressFor('destroy', flags.json === true);
+  const { watchRemovals } = await import('./watch.js');
+  const result = await destroy(watchRemovals(provider, progress), store, { name, deleteData }).finally(() => progress.stop());
   if (flags.json) jsonOut('destroy', result);
   else {
     process.stdout.write(result.vmRemoved ? `${name}: removed ${result.removed.join(', ')}\n` : `${name}: no VM\n`);

@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { REPO_ROOT } from '../support/conformance.js';
 import { startFakeEc2, type FakeEc2 } from '../support/fake-ec2.js';
+import { withoutProgress } from './progress-lines.js';
 
 const BIN = join(REPO_ROOT, 'dist/cli/bin.js');
 const dir = mkdtempSync(join(tmpdir(), 'cnvm-awscli-'));
@@ -50,7 +51,7 @@ describe('cnvm with --provider aws', () => {
 
   it('provisions with the EBS device path in Ignition, upgrades, and destroys keeping the volume', async () => {
     const p = await cnvm(['provision', ...common, '--image', 'ami-0aaaaaaaaaaaaaaaa', '--json']);
-    expect(p.stderr).toBe('');
+    expect(withoutProgress(p.stderr)).toBe('');
     expect(p.code).toBe(0);
     const out = JSON.parse(p.stdout) as { vm: { state: string }; volume: { id: string } };
     expect(out.vm.state).toBe('running');
@@ -59,7 +60,7 @@ describe('cnvm with --provider aws', () => {
     expect(ignition).toContain(`/dev/disk/by-id/nvme-Amazon_Elastic_Block_Store_${out.volume.id.replace('-', '')}`);
 
     const u = await cnvm(['upgrade', ...common, '--image', 'ami-0bbbbbbbbbbbbbbbb', '--skip-health-check', '--yes', '--json']);
-    expect(u.stderr).toBe('');
+    expect(withoutProgress(u.stderr)).toBe('');
     expect(u.code).toBe(0);
     expect(JSON.parse(u.stdout)).toMatchObject({ outcome: 'upgraded', newVm: 'pmm1-g2', vm: { image: 'ami-0bbbbbbbbbbbbbbbb', volumes: [{ volumeId: out.volume.id }] } });
 

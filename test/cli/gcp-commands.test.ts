@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { REPO_ROOT } from '../support/conformance.js';
 import { startFakeGce, type FakeGce } from '../support/fake-gce.js';
+import { withoutProgress } from './progress-lines.js';
 
 const BIN = join(REPO_ROOT, 'dist/cli/bin.js');
 const dir = mkdtempSync(join(tmpdir(), 'cnvm-gcpcli-'));
@@ -50,7 +51,7 @@ describe('cnvm with --provider gcp', () => {
 
   it('provisions, upgrades and destroys, keeping the data disk', async () => {
     const p = await cnvm(['provision', ...common, '--image', 'projects/x/global/images/fcos-a', '--data-size', '50G', '--json']);
-    expect(p.stderr).toBe('');
+    expect(withoutProgress(p.stderr)).toBe('');
     expect(p.code).toBe(0);
     const out = JSON.parse(p.stdout) as { vm: { state: string; addresses: string[] }; volume: { sizeGiB: number; deviceName: string }; adminPassword: string };
     expect(out.vm.state).toBe('running');
@@ -62,7 +63,7 @@ describe('cnvm with --provider gcp', () => {
     expect(inst?.disks.find((d) => !d.boot)).toMatchObject({ deviceName: 'pmm-data', mode: 'READ_WRITE', autoDelete: false });
 
     const u = await cnvm(['upgrade', ...common, '--image', 'projects/x/global/images/fcos-b', '--skip-health-check', '--yes', '--json']);
-    expect(u.stderr).toBe('');
+    expect(withoutProgress(u.stderr)).toBe('');
     expect(u.code).toBe(0);
     expect(JSON.parse(u.stdout)).toMatchObject({ outcome: 'upgraded', newVm: 'pmm1-g2', vm: { image: 'projects/x/global/images/fcos-b', volumes: [{ volumeId: 'pmm1-data', deviceName: 'pmm-data' }] } });
     expect(fake.instances.has('pmm1')).toBe(false);

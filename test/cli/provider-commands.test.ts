@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { REPO_ROOT } from '../support/conformance.js';
 import { passwordInConfig } from '../support/lifecycle.js';
+import { withoutProgress } from './progress-lines.js';
 
 const BIN = join(REPO_ROOT, 'dist/cli/bin.js');
 const dir = mkdtempSync(join(tmpdir(), 'cnvm-provision-'));
@@ -45,7 +46,7 @@ describe('cnvm provision / status / destroy (libvirt)', () => {
   let password = '';
   it('provisions: volume, VM with the data disk serial, Ignition via fw_cfg readable only by root and qemu, started', () => {
     const r = cnvm(['provision', ...create, '--image', image, '--data-size', '2G', '--ssh-key', join(dir, 'key.pub'), '--json']);
-    expect(r.stderr).toBe('');
+    expect(withoutProgress(r.stderr)).toBe('');
     expect(r.code).toBe(0);
     const out = JSON.parse(r.stdout) as { vm: { state: string; volumes: { deviceName: string }[] }; volume: { sizeGiB: number; attachedTo: string }; adminPassword: string };
     expect(out.vm.state).toBe('running');
@@ -106,7 +107,7 @@ describe('cnvm provision / status / destroy (libvirt)', () => {
     const imageB = join(dir, 'blank-b.qcow2');
     execFileSync('qemu-img', ['create', '-q', '-f', 'qcow2', imageB, '1G']);
     const r = cnvm(['upgrade', ...common, '--image', imageB, '--skip-health-check', '--yes', '--shutdown-timeout', '0', '--json']);
-    expect(r.stderr).toBe('');
+    expect(withoutProgress(r.stderr)).toBe('');
     expect(r.code).toBe(0);
     const xml = execFileSync('virsh', ['-c', 'qemu:///system', 'dumpxml', '--inactive', `${name}-g2`], { encoding: 'utf8' });
     expect(xml).not.toContain('<interface');
