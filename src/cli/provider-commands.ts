@@ -6,7 +6,8 @@ import type { StateStore } from '../lifecycle/store.js';
 import type { UpgradeEvent } from '../lifecycle/upgrade.js';
 import type { ImageRef } from '../provider/types.js';
 import type { ProviderModule, SettingValues } from '../provider/registry.js';
-import { flagHelp, parseArgs, type FlagSpec } from './args.js';
+import { parseArgs } from './args.js';
+import { commandHelp } from './help.js';
 import { UsageError } from './errors.js';
 import { desiredFrom, fromFlag, readPasswordFile } from './inputs.js';
 import { CONFIG_FLAGS, DESTROY_FLAGS, FLAG_SETTINGS, NUMERIC_SETTINGS, PROVISION_FLAGS, STATUS_FLAGS, UPGRADE_FLAGS } from './lifecycle-flags.js';
@@ -15,7 +16,7 @@ import type { Progress } from './progress.js';
 
 export { DESTROY_FLAGS, PROVISION_FLAGS, STATUS_FLAGS, UPGRADE_FLAGS } from './lifecycle-flags.js';
 
-type Flags = Record<string, string | boolean | string[] | undefined>;
+export type Flags = Record<string, string | boolean | string[] | undefined>;
 const str = (flags: Flags, name: string): string | undefined => (typeof flags[name] === 'string' ? (flags[name] as string) : undefined);
 
 function required(flags: Flags, name: string): string {
@@ -52,7 +53,7 @@ type Resolved = Awaited<ReturnType<typeof settingsFrom>>;
 const healthTimeout = (resolved: Resolved): { healthTimeoutSec?: number } =>
   typeof resolved.settings.health_timeout === 'number' ? { healthTimeoutSec: resolved.settings.health_timeout } : {};
 
-async function storeFrom(flags: Flags): Promise<StateStore> {
+export async function storeFrom(flags: Flags): Promise<StateStore> {
   const [{ StateStore }, { defaultStateDir }] = await Promise.all([import('../lifecycle/store.js'), import('../lifecycle/journal.js')]);
   return new StateStore(str(flags, 'state-dir') ?? defaultStateDir());
 }
@@ -62,7 +63,7 @@ async function storeFrom(flags: Flags): Promise<StateStore> {
  * destroy need no --storage-dir/--zone repeated), else from the settings. A location flag that contradicts the
  * record is refused: the VM and its volume are where the record says.
  */
-async function providerFor(providerName: string, resolved: Resolved, store: StateStore, name: string | undefined) {
+export async function providerFor(providerName: string, resolved: Resolved, store: StateStore, name: string | undefined) {
   const [{ providerModule }, { createProvider }] = await Promise.all([import('../provider/registry.js'), import('../provider/index.js')]);
   const mod = providerModule(providerName);
   const record = name ? store.readRecord(providerName, name) : undefined;
@@ -99,7 +100,6 @@ function printPlan(title: string, plan: { steps: PlanStep[]; keeps: string[]; no
   for (const w of plan.warnings ?? []) process.stdout.write(`warning: ${w}\n`);
 }
 
-const usage = (command: string, flags: FlagSpec[]): string => `Usage: cnvm ${command} --provider P --name NAME [flags]\n\n${flagHelp(flags)}\n`;
 
 /** The progress display for this run: a live line on a terminal, timestamped lines in a pipe, NDJSON with --json. */
 async function progressFor(command: string, json: boolean): Promise<Progress> {
@@ -125,7 +125,7 @@ async function resolveImage(mod: ProviderModule, stream: string, settings: Setti
 
 export async function runProvision(argv: string[]): Promise<number> {
   const { flags, positionals } = parseArgs(argv, PROVISION_FLAGS);
-  if (flags.help) return void process.stdout.write(usage('provision', PROVISION_FLAGS)), 0;
+  if (flags.help) return void process.stdout.write(commandHelp('provision')), 0;
   if (positionals.length) throw new UsageError(`unexpected argument ${positionals[0]}`);
   const name = required(flags, 'name');
   const providerName = required(flags, 'provider');
@@ -203,7 +203,7 @@ async function confirm(question: string): Promise<boolean> {
 
 export async function runUpgrade(argv: string[]): Promise<number> {
   const { flags, positionals } = parseArgs(argv, UPGRADE_FLAGS);
-  if (flags.help) return void process.stdout.write(usage('upgrade', UPGRADE_FLAGS)), 0;
+  if (flags.help) return void process.stdout.write(commandHelp('upgrade')), 0;
   if (positionals.length) throw new UsageError(`unexpected argument ${positionals[0]}`);
   const name = required(flags, 'name');
   const providerName = required(flags, 'provider');
@@ -278,7 +278,7 @@ async function upgradeWith(flags: Flags, name: string, providerName: string, jso
 
 export async function runStatus(argv: string[]): Promise<number> {
   const { flags } = parseArgs(argv, STATUS_FLAGS);
-  if (flags.help) return void process.stdout.write(usage('status', STATUS_FLAGS)), 0;
+  if (flags.help) return void process.stdout.write(commandHelp('status')), 0;
   const name = required(flags, 'name');
   const providerName = required(flags, 'provider');
   const resolved = await settingsFrom(flags, providerName, name);
@@ -299,7 +299,7 @@ export async function runStatus(argv: string[]): Promise<number> {
 
 export async function runDestroy(argv: string[]): Promise<number> {
   const { flags } = parseArgs(argv, DESTROY_FLAGS);
-  if (flags.help) return void process.stdout.write(usage('destroy', DESTROY_FLAGS)), 0;
+  if (flags.help) return void process.stdout.write(commandHelp('destroy')), 0;
   const name = required(flags, 'name');
   const providerName = required(flags, 'provider');
   const deleteData = flags['delete-data'] === true;
@@ -328,9 +328,9 @@ export async function runDestroy(argv: string[]): Promise<number> {
 
 export async function runConfig(argv: string[]): Promise<number> {
   const [sub, ...rest] = argv;
-  if (sub !== 'show') throw new UsageError(`Usage: cnvm config show --provider P [--name N] [--stage S]\n\n${flagHelp(CONFIG_FLAGS)}`);
+  if (sub !== 'show') throw new UsageError(commandHelp('config show').trimEnd());
   const { flags } = parseArgs(rest, CONFIG_FLAGS);
-  if (flags.help) return void process.stdout.write(`Usage: cnvm config show --provider P [--name N] [--stage S]\n\n${flagHelp(CONFIG_FLAGS)}\n`), 0;
+  if (flags.help) return void process.stdout.write(commandHelp('config show')), 0;
   const resolved = await settingsFrom(flags, required(flags, 'provider'), str(flags, 'name'));
   const { formatResolved } = await import('../config/layers.js');
   if (flags.json) jsonOut('config show', resolved);
