@@ -50,6 +50,16 @@ export async function settingsFrom(flags: Flags, provider: string, name?: string
 
 type Resolved = Awaited<ReturnType<typeof settingsFrom>>;
 
+/**
+ * PMM's URL: the lifecycle's `url` when it gives one, else https:// and the first address the provider reports
+ * (a forwarded host:port included).
+ */
+function urlOf(result: { vm?: { addresses: string[] }; url?: unknown }): string | undefined {
+  if (typeof result.url === 'string') return result.url;
+  const address = result.vm?.addresses[0];
+  return address ? `https://${address}/` : undefined;
+}
+
 const healthTimeout = (resolved: Resolved): { healthTimeoutSec?: number } =>
   typeof resolved.settings.health_timeout === 'number' ? { healthTimeoutSec: resolved.settings.health_timeout } : {};
 
@@ -180,11 +190,12 @@ async function provisionWith(flags: Flags, name: string, providerName: string, j
   const watch = watchSteps(provider, progress, { skipHealthCheck: flags['skip-health-check'] === true, ...healthTimeout(resolved) });
   const result = await provision(watch.provider, store, input, watch.onEvent);
   if (!json) for (const w of result.warnings) log(`warning: ${w}`);
+  const url = urlOf(result);
   if (json) {
-    jsonOut('provision', { vm: result.vm, volume: result.volume, generation: result.generation, adminPassword: result.generatedAdminPassword ?? null, warnings: result.warnings });
+    jsonOut('provision', { vm: result.vm, volume: result.volume, generation: result.generation, adminPassword: result.generatedAdminPassword ?? null, warnings: result.warnings, ...(url ? { url } : {}) });
   } else {
     process.stdout.write(`${result.vm.name}: ${result.vm.state}; data volume ${result.volume.id} (${result.volume.sizeGiB} GiB, device ${result.volume.deviceName})\n`);
-    if (result.vm.addresses.length > 0) process.stdout.write(`address: https://${result.vm.addresses[0]}/\n`);
+    if (url) process.stdout.write(`PMM: ${url}\n`);
     if (result.generatedAdminPassword) process.stdout.write(`PMM admin password (shown once, store it now): ${result.generatedAdminPassword}\n`);
   }
   return 0;
@@ -266,12 +277,13 @@ async function upgradeWith(flags: Flags, name: string, providerName: string, jso
       watch.onEvent(e);
     },
   );
-  if (json) jsonOut('upgrade', { ...result, events });
+  const url = urlOf(result);
+  if (json) jsonOut('upgrade', { ...result, events, ...(url ? { url } : {}) });
   else {
     const { formatChange } = await import('../lifecycle/desired.js');
     for (const c of result.changes) log(`changed: ${formatChange(c)}`);
     process.stdout.write(`${name}: upgraded ${result.oldVm} → ${result.newVm} (${result.vm.state}); downtime ${(result.downtimeMs / 1000).toFixed(1)} s\n`);
-    if (result.vm.addresses.length > 0) process.stdout.write(`address: https://${result.vm.addresses[0]}/\n`);
+    if (url) process.stdout.write(`PMM: ${url}\n`);
   }
   return 0;
 }
@@ -286,11 +298,12 @@ export async function runStatus(argv: string[]): Promise<number> {
   const { provider } = await providerFor(providerName, resolved, store, name);
   const { status } = await import('../lifecycle/status.js');
   const s = await status(provider, store, name);
+  const url = s.vm ? urlOf(s) : undefined;
   if (flags.json) {
-    jsonOut('status', { name, status: s.record.status, generation: s.generation ?? null, vm: s.vm ?? null, volume: s.volume ?? null, others: s.others, desired: s.record.desired, url: s.vm?.addresses[0] ? `https://${s.vm.addresses[0]}/` : null });
+    jsonOut('status', { name, status: s.record.status, generation: s.generation ?? null, vm: s.vm ?? null, volume: s.volume ?? null, others: s.others, desired: s.record.desired, ...(url ? { url } : {}) });
   } else {
     process.stdout.write(s.vm ? `${name}: ${s.vm.state} (${s.vm.name}, generation ${s.generation ?? '?'}), image ${s.vm.image}\n` : `${name}: no VM (${s.record.status})\n`);
-    if (s.vm?.addresses.length) process.stdout.write(`PMM: https://${s.vm.addresses[0]}/\n`);
+    if (url) process.stdout.write(`PMM: ${url}\n`);
     if (s.others.length > 0) process.stdout.write(`other generations: ${s.others.join(', ')}\n`);
     process.stdout.write(s.volume ? `data volume ${s.volume.name}: ${s.volume.id}, ${s.volume.sizeGiB} GiB, ${s.volume.attachedTo ? `attached to ${s.volume.attachedTo}` : 'not attached'}\n` : 'no data volume\n');
   }
