@@ -165,7 +165,8 @@ export async function main(argv: string[]): Promise<number> {
   }
 }
 
-const READ_ONLY = new Set(['list', 'ssh', 'console', 'logs', 'status', 'config show', 'generate', 'validate', 'help', 'version']);
+/** Commands that hand the terminal to ssh, which handles Ctrl-C itself (cnvm waits for it and exits with its status). */
+const HANDS_OVER_TERMINAL = new Set(['ssh', 'logs']);
 const JSON_COMMANDS = new Set(['generate', 'validate', 'provision', 'upgrade', 'status', 'destroy', 'config show', 'list', 'ssh', 'console', 'logs']);
 
 /** Runs a command line and returns the exit code; typed errors become their exit codes here and nowhere else. */
@@ -185,8 +186,7 @@ export async function run(argv: string[]): Promise<number> {
     fail('interrupted', message, EXIT_CODES.interrupted);
     process.exit(EXIT_CODES.interrupted);
   };
-  // ssh and logs hand the terminal to ssh, which handles Ctrl-C itself; the read-only commands have nothing to resume.
-  if (!READ_ONLY.has(command)) process.once('SIGINT', onSigint);
+  if (!HANDS_OVER_TERMINAL.has(command)) process.once('SIGINT', onSigint);
   try {
     return await main(argv);
   } catch (err) {
