@@ -80,6 +80,25 @@ describe('cnvm provision / status / destroy (libvirt)', () => {
     expect(JSON.parse(r.stdout)).toMatchObject({ name, vm: { state: 'running' }, volume: { attachedTo: name } });
   });
 
+  it('list shows it; console reads its serial log file; ssh explains that a VM with no network has no address', () => {
+    const scope = ['--provider', 'libvirt', '--storage-dir', join(dir, 'store'), '--state-dir', join(dir, 'state')];
+    const l = cnvm(['list', ...scope, '--json']);
+    expect(l.code).toBe(0);
+    const rows = (JSON.parse(l.stdout) as { vms: { name: string; generation: number; state: string; image: string; dataVolume: string }[] }).vms.filter((r) => r.name === name);
+    expect(rows).toEqual([expect.objectContaining({ name, generation: 1, state: 'running', image, dataVolume: `${name}-data` })]);
+    const table = cnvm(['list', ...scope]).stdout.split('\n');
+    expect(table[0]).toMatch(/^NAME +GEN +VM +STATE +IMAGE +URL +DATA VOLUME$/);
+    expect(table.find((row) => row.startsWith(`${name} `))).toMatch(new RegExp(`^${name} +1 +${name} +running +\\S+ +- +${name}-data$`));
+    const logFile = join(dir, 'store', 'vms', name, 'console.log');
+    expect(existsSync(logFile)).toBe(true);
+    const c = cnvm(['console', name, ...scope, '--json']);
+    expect(c.code).toBe(0);
+    expect((JSON.parse(c.stdout) as { output: string }).output).toBe(readFileSync(logFile, 'latin1'));
+    const ssh = cnvm(['ssh', name, ...scope, '--dry-run']);
+    expect(ssh.code).toBe(2);
+    expect(ssh.stderr).toMatch(/reports no address .*cnvm console/);
+  });
+
   it('destroy keeps the data volume; --delete-data needs --yes', () => {
     const refused = cnvm(['destroy', ...common, '--delete-data']);
     expect(refused.code).toBe(2);
