@@ -11,6 +11,8 @@ export interface FlagSpec {
   /** May be repeated; values collect into an array. */
   multiple?: boolean;
   help: string;
+  /** The heading it is listed under in the command's help. */
+  group?: string;
 }
 
 export interface ParsedArgs {
@@ -58,11 +60,15 @@ export function parseArgs(argv: readonly string[], specs: readonly FlagSpec[]): 
   return { flags, positionals };
 }
 
+/** The flags, under their group headings in the order the groups first appear (ungrouped ones first). */
 export function flagHelp(specs: readonly FlagSpec[]): string {
-  return specs
-    .map((s) => {
-      const names = `${s.short ? `-${s.short}, ` : '    '}--${s.name}${s.value ? ' VALUE' : ''}`;
-      return `  ${names.padEnd(30)} ${s.help}`;
-    })
-    .join('\n');
+  const line = (s: FlagSpec): string => {
+    const names = `${s.short ? `-${s.short}, ` : '    '}--${s.name}${s.value ? ' VALUE' : ''}`;
+    return `  ${names.padEnd(30)} ${s.help}`;
+  };
+  if (!specs.some((s) => s.group)) return specs.map(line).join('\n');
+  const groups = [...new Set(specs.map((s) => s.group ?? ''))];
+  return groups
+    .map((g) => [...(g ? [`${g}:`] : []), ...specs.filter((s) => (s.group ?? '') === g).map(line)].join('\n'))
+    .join('\n\n');
 }

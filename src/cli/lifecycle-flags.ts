@@ -8,39 +8,45 @@ const providerFlags = (filter: (s: ReturnType<typeof allProviderSettings>[number
   return allProviderSettings()
     .filter(filter)
     .filter((s) => !seen.has(s.flag) && seen.add(s.flag))
-    .map((s) => ({ name: s.flag, value: true, ...(s.type === 'strings' ? { multiple: true } : {}), help: s.help }));
+    .map((s) => ({ name: s.flag, value: true, ...(s.type === 'strings' ? { multiple: true } : {}), help: s.help, group: 'Provider settings (from the provider modules)' }));
 };
 
-const BASE: FlagSpec[] = [
-  { name: 'provider', value: true, help: providerNames().join(', ') },
-  { name: 'name', value: true, help: 'the VM name (its data volume is NAME-data)' },
-  { name: 'stage', value: true, help: 'also read providers/stages/STAGE.yaml' },
-  { name: 'config-dir', value: true, help: 'where profiles live (default ./providers)' },
-  { name: 'state-dir', value: true, help: "where cnvm keeps VM records, secrets, locks and journals (default ~/.local/state/cnvm)" },
+const WHICH = 'Which VM';
+const PROFILES = 'Profiles and state';
+const OUTPUT = 'Output';
+const PROVIDER: FlagSpec = { name: 'provider', value: true, help: providerNames().join(', '), group: WHICH };
+const STATE: FlagSpec[] = [
+  { name: 'stage', value: true, help: 'also read providers/stages/STAGE.yaml', group: PROFILES },
+  { name: 'config-dir', value: true, help: 'where profiles live (default ./providers)', group: PROFILES },
+  { name: 'state-dir', value: true, help: "where cnvm keeps VM records, secrets, locks and journals (default ~/.local/state/cnvm)", group: PROFILES },
 ];
+const BASE: FlagSpec[] = [PROVIDER, { name: 'name', value: true, help: 'the VM name (its data volume is NAME-data)', group: WHICH }, ...STATE];
 const TAIL: FlagSpec[] = [
-  { name: 'json', help: 'machine-readable output (see docs/json-output.md)' },
-  { name: 'help', short: 'h', help: 'show this help' },
+  { name: 'json', help: 'machine-readable output (see docs/json-output.md)', group: OUTPUT },
+  { name: 'help', short: 'h', help: 'show this help', group: OUTPUT },
 ];
-const DRY_RUN: FlagSpec = { name: 'dry-run', help: 'print the plan (with what changes against the record); change nothing' };
+const DRY_RUN: FlagSpec = { name: 'dry-run', help: 'print the plan (with what changes against the record); change nothing', group: OUTPUT };
 
 /** What the VM is: the settings a record holds. */
+const VM = 'The VM';
 const VM_SETTINGS: FlagSpec[] = [
-  { name: 'pmm-tag', value: true, help: 'percona/pmm-server image tag (default 3; upgrade keeps the recorded one)' },
-  { name: 'memory', value: true, help: 'memory in MiB (default 4096)' },
-  { name: 'cpus', value: true, help: 'virtual CPUs (default 2)' },
-  { name: 'ssh-key', value: true, multiple: true, help: "public key FILE for the 'core' user (repeatable; replaces the recorded keys)" },
+  { name: 'pmm-tag', value: true, help: 'percona/pmm-server image tag (default 3; upgrade keeps the recorded one)', group: VM },
+  { name: 'memory', value: true, help: 'memory in MiB (default 4096)', group: VM },
+  { name: 'cpus', value: true, help: 'virtual CPUs (default 2)', group: VM },
+  { name: 'ssh-key', value: true, multiple: true, help: "public key FILE for the 'core' user (repeatable; replaces the recorded keys)", group: VM },
 ];
+const PASSWORD = 'PMM admin password';
+const UPGRADE = 'How the upgrade runs';
 
 export const PROVISION_FLAGS: FlagSpec[] = [
   ...BASE,
-  { name: 'image', value: true, help: 'the OS image to boot (libvirt: a local qcow2; aws: an AMI id; gcp: an image link); default: the newest of --stream' },
-  { name: 'stream', value: true, help: 'Fedora CoreOS stream: stable (default), testing, next' },
-  { name: 'data-size', value: true, help: 'data volume size for a new volume, whole GiB (default 20G)' },
+  { name: 'image', value: true, help: 'the OS image to boot (libvirt: a local qcow2; aws: an AMI id; gcp: an image link); default: the newest of --stream', group: VM },
+  { name: 'stream', value: true, help: 'Fedora CoreOS stream: stable (default), testing, next', group: VM },
+  { name: 'data-size', value: true, help: 'data volume size for a new volume, whole GiB (default 20G)', group: VM },
   ...VM_SETTINGS,
-  { name: 'admin-password-file', value: true, help: 'PMM admin password from FILE (0600; default: random, shown once)' },
-  { name: 'keep-password', help: 'a reused data volume of which cnvm has no record: its PMM keeps the password it has' },
-  { name: 'allow-default-password', help: 'run PMM with its default admin/admin (not recommended)' },
+  { name: 'admin-password-file', value: true, help: 'PMM admin password from FILE (0600; default: random, shown once)', group: PASSWORD },
+  { name: 'keep-password', help: 'a reused data volume of which cnvm has no record: its PMM keeps the password it has', group: PASSWORD },
+  { name: 'allow-default-password', help: 'run PMM with its default admin/admin (not recommended)', group: PASSWORD },
   ...providerFlags(),
   DRY_RUN,
   ...TAIL,
@@ -48,15 +54,15 @@ export const PROVISION_FLAGS: FlagSpec[] = [
 
 export const UPGRADE_FLAGS: FlagSpec[] = [
   ...BASE,
-  { name: 'image', value: true, help: 'the new OS image (libvirt: a local qcow2; aws: an AMI id; gcp: an image link)' },
-  { name: 'stream', value: true, help: 'FCOS stream to take the newest image from (default stable)' },
+  { name: 'image', value: true, help: 'the new OS image (libvirt: a local qcow2; aws: an AMI id; gcp: an image link)', group: VM },
+  { name: 'stream', value: true, help: 'FCOS stream to take the newest image from (default stable)', group: VM },
   ...VM_SETTINGS,
   ...providerFlags((s) => !s.location || ['connect', 'storage_dir', 'region', 'project', 'zone'].includes(s.key)),
-  { name: 'skip-health-check', help: "don't wait for PMM's /v1/server/readyz before deleting the old VM" },
-  { name: 'health-timeout', value: true, help: 'seconds to wait for PMM to be ready before rolling back (default 900)' },
-  { name: 'keep-old', help: 'keep the old VM (stopped) after a successful upgrade' },
-  { name: 'resume', help: 'only continue an interrupted upgrade (a plain re-run also continues one)' },
-  { name: 'yes', help: 'proceed without asking (required when not on a terminal)' },
+  { name: 'skip-health-check', help: "don't wait for PMM's /v1/server/readyz before deleting the old VM", group: UPGRADE },
+  { name: 'health-timeout', value: true, help: 'seconds to wait for PMM to be ready before rolling back (default 900)', group: UPGRADE },
+  { name: 'keep-old', help: 'keep the old VM (stopped) after a successful upgrade', group: UPGRADE },
+  { name: 'resume', help: 'only continue an interrupted upgrade (a plain re-run also continues one)', group: UPGRADE },
+  { name: 'yes', help: 'proceed without asking (required when not on a terminal)', group: UPGRADE },
   DRY_RUN,
   ...TAIL,
 ];
@@ -69,8 +75,8 @@ export const STATUS_FLAGS: FlagSpec[] = [...BASE, ...LOCATE, ...TAIL];
 export const DESTROY_FLAGS: FlagSpec[] = [
   ...BASE,
   ...LOCATE,
-  { name: 'delete-data', help: 'also DELETE the data volume and all PMM data on it (needs --yes)' },
-  { name: 'yes', help: 'confirm --delete-data' },
+  { name: 'delete-data', help: 'also DELETE the data volume and all PMM data on it (needs --yes)', group: 'Data' },
+  { name: 'yes', help: 'confirm --delete-data', group: 'Data' },
   DRY_RUN,
   ...TAIL,
 ];
@@ -91,10 +97,38 @@ export const FLAG_SETTINGS: Record<string, string> = {
 export const NUMERIC_SETTINGS = new Set(['memory', 'cpus', 'health_timeout', ...allProviderSettings().filter((s) => s.type === 'int').map((s) => s.key)]);
 
 export const CONFIG_FLAGS: FlagSpec[] = [
-  { name: 'provider', value: true, help: 'the provider profile to start from (providers/PROVIDER.yaml)' },
-  { name: 'name', value: true, help: 'the VM name (adds providers/hosts/NAME.yaml)' },
-  { name: 'stage', value: true, help: 'also read providers/stages/STAGE.yaml' },
-  { name: 'config-dir', value: true, help: 'where profiles live (default ./providers)' },
-  ...PROVISION_FLAGS.filter((f) => f.name in FLAG_SETTINGS),
+  { name: 'provider', value: true, help: 'the provider profile to start from (providers/PROVIDER.yaml)', group: WHICH },
+  { name: 'name', value: true, help: 'the VM name (adds providers/hosts/NAME.yaml)', group: WHICH },
+  { name: 'stage', value: true, help: 'also read providers/stages/STAGE.yaml', group: PROFILES },
+  { name: 'config-dir', value: true, help: 'where profiles live (default ./providers)', group: PROFILES },
+  ...PROVISION_FLAGS.filter((f) => f.name in FLAG_SETTINGS).map((f) => ({ ...f, group: `Settings (as flags they override the profiles)${f.group?.startsWith('Provider') ? ': provider' : ''}` })),
+  ...TAIL,
+];
+
+/** list: every cnvm VM of a provider's scope (the profile's placement: connection, region, project and zone). */
+export const LIST_FLAGS: FlagSpec[] = [PROVIDER, ...STATE, ...LOCATE, ...TAIL];
+
+const ACCESS = 'How to connect';
+const NAME_FLAG: FlagSpec = { name: 'name', value: true, help: 'the VM name (or give it as the first argument)', group: WHICH };
+const SSH_ACCESS: FlagSpec[] = [
+  { name: 'identity', short: 'i', value: true, help: 'private key FILE for ssh (default: your ssh configuration and agent)', group: ACCESS },
+  { name: 'ssh-option', value: true, multiple: true, help: "an ssh -o option, e.g. ProxyJump=bastion (repeatable)", group: ACCESS },
+];
+const SHOW_ARGV: FlagSpec = { name: 'dry-run', help: 'print the ssh command line; run nothing', group: OUTPUT };
+const LINES: FlagSpec = { name: 'lines', short: 'n', value: true, help: 'only the last N lines', group: OUTPUT };
+
+export const SSH_FLAGS: FlagSpec[] = [PROVIDER, NAME_FLAG, ...STATE, ...LOCATE, ...SSH_ACCESS, SHOW_ARGV, ...TAIL];
+export const CONSOLE_FLAGS: FlagSpec[] = [PROVIDER, NAME_FLAG, ...STATE, ...LOCATE, LINES, ...TAIL];
+export const LOGS_FLAGS: FlagSpec[] = [
+  PROVIDER,
+  NAME_FLAG,
+  ...STATE,
+  ...LOCATE,
+  { name: 'unit', short: 'u', value: true, help: 'the systemd unit whose journal to show (default pmm-server)', group: 'What to show' },
+  { name: 'ignition', help: "Ignition's first-boot result, from the serial console output (no ssh needed)", group: 'What to show' },
+  { name: 'follow', short: 'f', help: 'keep printing new journal lines', group: 'What to show' },
+  { name: 'lines', short: 'n', value: true, help: 'the last N lines (journal default 200)', group: 'What to show' },
+  ...SSH_ACCESS,
+  SHOW_ARGV,
   ...TAIL,
 ];

@@ -5,6 +5,8 @@ import { flagHelp, parseArgs, type FlagSpec } from './args.js';
 import { isCnvmError } from '../errors.js';
 import { InvalidConfigError, UsageError } from './errors.js';
 import { EXIT_CODES, INTERNAL_ERROR_EXIT } from './exit-codes.js';
+import { jsonError } from './output.js';
+import { stopAllProgress } from './progress.js';
 
 const GENERATE_FLAGS: FlagSpec[] = [
   { name: 'strict', short: 's', help: 'fail on any warning' },
@@ -34,9 +36,14 @@ Commands:
   config show --provider P [--name N] [--stage S]   The merged settings and where each value came from
   destroy --provider P --name NAME [--delete-data --yes]   Remove the VM; the data volume is kept unless told
   export cloudformation|terraform --name NAME [flags]   The same VM as a CloudFormation / Terraform template
-  version                    Print the version
+  list --provider P [--json]                   Every cnvm VM: generation, state, image, PMM URL, data volume
+  ssh NAME --provider P [-- COMMAND...]        ssh to the VM as core
+  console NAME --provider P                    The VM's serial console output
+  logs NAME --provider P [--unit U | --ignition]   A unit's journal over ssh, or Ignition's first-boot result
+  help COMMAND               That command's flags and examples
+  version, --version, -V     Print the version
 
-Run 'cnvm <command> --help' for a command's flags.`;
+Run 'cnvm help <command>' (or 'cnvm <command> --help') for a command's flags.`;
 
 function printEntries(entries: readonly ReportEntry[]): void {
   for (const e of entries) process.stderr.write(`${formatEntry(e)}\n`);
@@ -61,7 +68,12 @@ async function runGenerate(argv: string[]): Promise<number> {
   });
   const { result } = outcome;
   if (flags.json) {
-    process.stdout.write(`${JSON.stringify({ ok: !!result.config, entries: result.entries, config: result.config ?? null }, null, 2)}\n`);
+    const invalid = result.entries.some((e) => e.kind === 'error') ? 'config is invalid' : 'config produced warnings and --strict was specified';
+    (await import('./output.js')).jsonResult('generate', !!result.config, {
+      entries: result.entries,
+      config: result.config ?? null,
+      ...(result.config ? {} : { error: { kind: 'invalid-config', message: `${outcome.file}: ${invalid}`, exitCode: EXIT_CODES['invalid-config'] } }),
+    });
     return result.config ? 0 : 1;
   }
   printEntries(result.entries);
@@ -86,11 +98,16 @@ async function runValidate(argv: string[]): Promise<number> {
   const outcome = await validateFile(positionals[0]);
   const ok = !outcome.entries.some((e) => e.kind === 'error');
   if (flags.json) {
-    process.stdout.write(`${JSON.stringify({ ok, file: outcome.file, version: outcome.version ?? null, entries: outcome.entries }, null, 2)}\n`);
+    (await import('./output.js')).jsonResult('validate', ok, {
+      file: outcome.file,
+      version: outcome.version ?? null,
+      entries: outcome.entries,
+      ...(ok ? {} : { error: { kind: 'invalid-config', message: `${outcome.file}: config is invalid`, exitCode: EXIT_CODES['invalid-config'] } }),
+    });
   } else {
     printEntries(outcome.entries);
   }
-  return ok ? 0 : 1;
+  return ok ? 0 : EXIT_CODES['invalid-config'];
 }
 
 /** Set by scripts/bundle.mjs; the unbundled build (tests, library use) reads package.json instead. */
@@ -121,6 +138,14 @@ export async function main(argv: string[]): Promise<number> {
       return (await import('./provider-commands.js')).runDestroy(rest);
     case 'export':
       return (await import('./export.js')).runExport(rest);
+    case 'list':
+      return (await import('./vm-access.js')).runList(rest);
+    case 'ssh':
+      return (await import('./vm-access.js')).runSsh(rest);
+    case 'console':
+      return (await import('./vm-access.js')).runConsole(rest);
+    case 'logs':
+      return (await import('./vm-access.js')).runLogs(rest);
     case 'version':
     case '--version':
     case '-V': {
@@ -143,22 +168,28 @@ export async function main(argv: string[]): Promise<number> {
   }
 }
 
+/** Commands that hand the terminal to ssh, which handles Ctrl-C itself (cnvm waits for it and exits with its status). */
+const HANDS_OVER_TERMINAL = new Set(['ssh', 'logs']);
+const JSON_COMMANDS = new Set(['generate', 'validate', 'provision', 'upgrade', 'status', 'destroy', 'config show', 'list', 'ssh', 'console', 'logs']);
+
 /** Runs a command line and returns the exit code; typed errors become their exit codes here and nowhere else. */
 export async function run(argv: string[]): Promise<number> {
   const json = argv.includes('--json');
   const command = argv[0] === 'config' ? 'config show' : (argv[0] ?? '');
+  // With --json every failure is also one envelope on stdout, for every command (the message stays on stderr).
   const fail = (kind: string, message: string, exitCode: number): number => {
-    if (json && ['provision', 'upgrade', 'status', 'destroy', 'config show'].includes(command)) {
-      void import('./output.js').then(({ jsonError }) => jsonError(command, { kind, message, exitCode }));
-    }
+    if (json && JSON_COMMANDS.has(command)) jsonError(command, { kind, message, exitCode });
     return exitCode;
   };
   // Ctrl-C: every step is recorded before and after it runs, so the same command continues from where it was.
   const onSigint = (): void => {
-    process.stderr.write(`\ncnvm: interrupted; run the same command again to continue (cnvm keeps a record and a journal of each step)\n`);
+    stopAllProgress();
+    const message = 'interrupted; run the same command again to continue (cnvm keeps a record and a journal of each step)';
+    process.stderr.write(`\ncnvm: ${message}\n`);
+    fail('interrupted', message, EXIT_CODES.interrupted);
     process.exit(EXIT_CODES.interrupted);
   };
-  process.once('SIGINT', onSigint);
+  if (!HANDS_OVER_TERMINAL.has(command)) process.once('SIGINT', onSigint);
   try {
     return await main(argv);
   } catch (err) {

@@ -3,16 +3,20 @@
 // effect; --dry-run prints the plan the real run would execute.
 import type { PlanStep } from '../lifecycle/plan.js';
 import type { StateStore } from '../lifecycle/store.js';
-import type { SettingValues } from '../provider/registry.js';
-import { flagHelp, parseArgs, type FlagSpec } from './args.js';
+import type { UpgradeEvent } from '../lifecycle/upgrade.js';
+import type { ImageRef } from '../provider/types.js';
+import type { ProviderModule, SettingValues } from '../provider/registry.js';
+import { parseArgs } from './args.js';
+import { commandHelp } from './help.js';
 import { UsageError } from './errors.js';
 import { desiredFrom, fromFlag, readPasswordFile } from './inputs.js';
 import { CONFIG_FLAGS, DESTROY_FLAGS, FLAG_SETTINGS, NUMERIC_SETTINGS, PROVISION_FLAGS, STATUS_FLAGS, UPGRADE_FLAGS } from './lifecycle-flags.js';
 import { jsonOut } from './output.js';
+import type { Progress } from './progress.js';
 
 export { DESTROY_FLAGS, PROVISION_FLAGS, STATUS_FLAGS, UPGRADE_FLAGS } from './lifecycle-flags.js';
 
-type Flags = Record<string, string | boolean | string[] | undefined>;
+export type Flags = Record<string, string | boolean | string[] | undefined>;
 const str = (flags: Flags, name: string): string | undefined => (typeof flags[name] === 'string' ? (flags[name] as string) : undefined);
 
 function required(flags: Flags, name: string): string {
@@ -46,7 +50,20 @@ export async function settingsFrom(flags: Flags, provider: string, name?: string
 
 type Resolved = Awaited<ReturnType<typeof settingsFrom>>;
 
-async function storeFrom(flags: Flags): Promise<StateStore> {
+/**
+ * PMM's URL: the lifecycle's `url` when it gives one, else https:// and the first address the provider reports
+ * (a forwarded host:port included).
+ */
+function urlOf(result: { vm?: { addresses: string[] }; url?: unknown }): string | undefined {
+  if (typeof result.url === 'string') return result.url;
+  const address = result.vm?.addresses[0];
+  return address ? `https://${address}/` : undefined;
+}
+
+const healthTimeout = (resolved: Resolved): { healthTimeoutSec?: number } =>
+  typeof resolved.settings.health_timeout === 'number' ? { healthTimeoutSec: resolved.settings.health_timeout } : {};
+
+export async function storeFrom(flags: Flags): Promise<StateStore> {
   const [{ StateStore }, { defaultStateDir }] = await Promise.all([import('../lifecycle/store.js'), import('../lifecycle/journal.js')]);
   return new StateStore(str(flags, 'state-dir') ?? defaultStateDir());
 }
@@ -56,7 +73,7 @@ async function storeFrom(flags: Flags): Promise<StateStore> {
  * destroy need no --storage-dir/--zone repeated), else from the settings. A location flag that contradicts the
  * record is refused: the VM and its volume are where the record says.
  */
-async function providerFor(providerName: string, resolved: Resolved, store: StateStore, name: string | undefined) {
+export async function providerFor(providerName: string, resolved: Resolved, store: StateStore, name: string | undefined) {
   const [{ providerModule }, { createProvider }] = await Promise.all([import('../provider/registry.js'), import('../provider/index.js')]);
   const mod = providerModule(providerName);
   const record = name ? store.readRecord(providerName, name) : undefined;
@@ -93,17 +110,46 @@ function printPlan(title: string, plan: { steps: PlanStep[]; keeps: string[]; no
   for (const w of plan.warnings ?? []) process.stdout.write(`warning: ${w}\n`);
 }
 
-const usage = (command: string, flags: FlagSpec[]): string => `Usage: cnvm ${command} --provider P --name NAME [flags]\n\n${flagHelp(flags)}\n`;
-const logger = (json: boolean) => (line: string): void => void (json ? undefined : process.stderr.write(`${line}\n`));
+
+/** The progress display for this run: a live line on a terminal, timestamped lines in a pipe, NDJSON with --json. */
+async function progressFor(command: string, json: boolean): Promise<Progress> {
+  const { createProgress, progressMode } = await import('./progress.js');
+  return createProgress({ command, mode: progressMode(json) });
+}
+
+/** Warnings go above the live line; with --json they are in the envelope (and the NDJSON stream). */
+const noteTo = (progress: Progress) => (line: string): void => progress.note(line);
+
+/** The newest image of a stream: a download of several hundred MB for libvirt, a look-up for the clouds. */
+async function resolveImage(mod: ProviderModule, stream: string, settings: SettingValues, progress: Progress): Promise<ImageRef> {
+  progress.event({ step: 'image', status: 'start', detail: `newest Fedora CoreOS ${stream}` });
+  try {
+    const image = await mod.resolveImage(stream, settings, (line) => progress.update(line.replace(/^image: /, '')));
+    progress.event({ step: 'image', status: 'done', detail: image.version ?? image.id });
+    return image;
+  } catch (err) {
+    progress.event({ step: 'image', status: 'failed', detail: (err as Error).message.split('\n')[0] as string });
+    throw err;
+  }
+}
 
 export async function runProvision(argv: string[]): Promise<number> {
   const { flags, positionals } = parseArgs(argv, PROVISION_FLAGS);
-  if (flags.help) return void process.stdout.write(usage('provision', PROVISION_FLAGS)), 0;
+  if (flags.help) return void process.stdout.write(commandHelp('provision')), 0;
   if (positionals.length) throw new UsageError(`unexpected argument ${positionals[0]}`);
   const name = required(flags, 'name');
   const providerName = required(flags, 'provider');
   const json = flags.json === true;
-  const log = logger(json);
+  const progress = await progressFor('provision', json);
+  try {
+    return await provisionWith(flags, name, providerName, json, progress);
+  } finally {
+    progress.stop();
+  }
+}
+
+async function provisionWith(flags: Flags, name: string, providerName: string, json: boolean, progress: Progress): Promise<number> {
+  const log = noteTo(progress);
   const { validateVmName } = await import('../lifecycle/names.js');
   validateVmName(name);
   if (str(flags, 'image') && flags.stream) throw new UsageError('give --image or --stream, not both');
@@ -126,7 +172,7 @@ export async function runProvision(argv: string[]): Promise<number> {
   // The image: given, recorded, or the newest of the stream (downloaded before anything else happens; a dry run
   // shows a placeholder and downloads nothing).
   let image = inputs.defaults.image ?? record?.desired.image;
-  if (!image) image = flags['dry-run'] ? { id: mod.imagePlaceholder(stream) } : await mod.resolveImage(stream, resolved.settings as SettingValues, log);
+  if (!image) image = flags['dry-run'] ? { id: mod.imagePlaceholder(stream) } : await resolveImage(mod, stream, resolved.settings as SettingValues, progress);
   const input = {
     name,
     defaults: { ...inputs.defaults, image },
@@ -140,13 +186,16 @@ export async function runProvision(argv: string[]): Promise<number> {
     printPlan(`provision ${name} on ${provider.name}${plan.isNew ? '' : ' (continuing: cnvm has a record of it)'}`, plan, plan.changes.map(formatChange), json, 'provision');
     return 0;
   }
-  const result = await provision(provider, store, input, (e) => log(`${e.step}: ${e.status}${e.detail ? ` (${e.detail})` : ''}`));
-  for (const w of result.warnings) log(`warning: ${w}`);
+  const { watchSteps } = await import('./watch.js');
+  const watch = watchSteps(provider, progress, { skipHealthCheck: flags['skip-health-check'] === true, ...healthTimeout(resolved) });
+  const result = await provision(watch.provider, store, input, watch.onEvent);
+  if (!json) for (const w of result.warnings) log(`warning: ${w}`);
+  const url = urlOf(result);
   if (json) {
-    jsonOut('provision', { vm: result.vm, volume: result.volume, generation: result.generation, adminPassword: result.generatedAdminPassword ?? null, warnings: result.warnings });
+    jsonOut('provision', { vm: result.vm, volume: result.volume, generation: result.generation, adminPassword: result.generatedAdminPassword ?? null, warnings: result.warnings, ...(url ? { url } : {}) });
   } else {
     process.stdout.write(`${result.vm.name}: ${result.vm.state}; data volume ${result.volume.id} (${result.volume.sizeGiB} GiB, device ${result.volume.deviceName})\n`);
-    if (result.vm.addresses.length > 0) process.stdout.write(`address: https://${result.vm.addresses[0]}/\n`);
+    if (url) process.stdout.write(`PMM: ${url}\n`);
     if (result.generatedAdminPassword) process.stdout.write(`PMM admin password (shown once, store it now): ${result.generatedAdminPassword}\n`);
   }
   return 0;
@@ -165,12 +214,21 @@ async function confirm(question: string): Promise<boolean> {
 
 export async function runUpgrade(argv: string[]): Promise<number> {
   const { flags, positionals } = parseArgs(argv, UPGRADE_FLAGS);
-  if (flags.help) return void process.stdout.write(usage('upgrade', UPGRADE_FLAGS)), 0;
+  if (flags.help) return void process.stdout.write(commandHelp('upgrade')), 0;
   if (positionals.length) throw new UsageError(`unexpected argument ${positionals[0]}`);
   const name = required(flags, 'name');
   const providerName = required(flags, 'provider');
   const json = flags.json === true;
-  const log = logger(json);
+  const progress = await progressFor('upgrade', json);
+  try {
+    return await upgradeWith(flags, name, providerName, json, progress);
+  } finally {
+    progress.stop();
+  }
+}
+
+async function upgradeWith(flags: Flags, name: string, providerName: string, json: boolean, progress: Progress): Promise<number> {
+  const log = noteTo(progress);
   if (str(flags, 'image') && flags.stream) throw new UsageError('give --image or --stream, not both');
   const resolved = await settingsFrom(flags, providerName, name);
   const inputs = await desiredFrom(resolved, providerName);
@@ -195,34 +253,44 @@ export async function runUpgrade(argv: string[]): Promise<number> {
     throw new UsageError('not confirmed: pass --yes to upgrade without a terminal');
   }
   // Everything slow happens before the old VM stops: the image is resolved and downloaded first.
-  const image = resuming && pending ? pending.image : (flagImage ?? (await mod.resolveImage(stream, resolved.settings as SettingValues, log)));
-  const events: unknown[] = [];
+  const image = resuming && pending ? pending.image : (flagImage ?? (await resolveImage(mod, stream, resolved.settings as SettingValues, progress)));
+  const events: UpgradeEvent[] = [];
+  const skipHealthCheck = flags['skip-health-check'] === true;
+  const { watchSteps } = await import('./watch.js');
+  const watch = watchSteps(provider, progress, { skipHealthCheck, ...(timeout ? { healthTimeoutSec: timeout } : {}) });
   const result = await upgrade(
-    provider,
+    watch.provider,
     store,
     {
       name,
       overrides: { ...inputs.overrides, image },
-      skipHealthCheck: flags['skip-health-check'] === true,
+      skipHealthCheck,
       keepOld: flags['keep-old'] === true,
       resumeOnly: flags.resume === true,
       ...(timeout ? { healthTimeoutSec: timeout } : {}),
     },
-    (e) => (json ? events.push(e) : log(`[${(e.at / 1000).toFixed(1)}s] ${e.step}: ${e.status}${e.detail ? ` (${e.detail})` : ''}`)),
+    (e) => {
+      // The gate skipped is not a gate passed: the envelope's events say `skip`, like the progress lines.
+      if (e.step === 'health' && skipHealthCheck) {
+        if (e.status === 'done') events.push({ ...e, status: 'skip', detail: 'not checked: --skip-health-check' });
+      } else events.push(e);
+      watch.onEvent(e);
+    },
   );
-  if (json) jsonOut('upgrade', { ...result, events });
+  const url = urlOf(result);
+  if (json) jsonOut('upgrade', { ...result, events, ...(url ? { url } : {}) });
   else {
     const { formatChange } = await import('../lifecycle/desired.js');
     for (const c of result.changes) log(`changed: ${formatChange(c)}`);
     process.stdout.write(`${name}: upgraded ${result.oldVm} → ${result.newVm} (${result.vm.state}); downtime ${(result.downtimeMs / 1000).toFixed(1)} s\n`);
-    if (result.vm.addresses.length > 0) process.stdout.write(`address: https://${result.vm.addresses[0]}/\n`);
+    if (url) process.stdout.write(`PMM: ${url}\n`);
   }
   return 0;
 }
 
 export async function runStatus(argv: string[]): Promise<number> {
   const { flags } = parseArgs(argv, STATUS_FLAGS);
-  if (flags.help) return void process.stdout.write(usage('status', STATUS_FLAGS)), 0;
+  if (flags.help) return void process.stdout.write(commandHelp('status')), 0;
   const name = required(flags, 'name');
   const providerName = required(flags, 'provider');
   const resolved = await settingsFrom(flags, providerName, name);
@@ -230,11 +298,12 @@ export async function runStatus(argv: string[]): Promise<number> {
   const { provider } = await providerFor(providerName, resolved, store, name);
   const { status } = await import('../lifecycle/status.js');
   const s = await status(provider, store, name);
+  const url = s.vm ? urlOf(s) : undefined;
   if (flags.json) {
-    jsonOut('status', { name, status: s.record.status, generation: s.generation ?? null, vm: s.vm ?? null, volume: s.volume ?? null, others: s.others, desired: s.record.desired, url: s.vm?.addresses[0] ? `https://${s.vm.addresses[0]}/` : null });
+    jsonOut('status', { name, status: s.record.status, generation: s.generation ?? null, vm: s.vm ?? null, volume: s.volume ?? null, others: s.others, desired: s.record.desired, ...(url ? { url } : {}) });
   } else {
     process.stdout.write(s.vm ? `${name}: ${s.vm.state} (${s.vm.name}, generation ${s.generation ?? '?'}), image ${s.vm.image}\n` : `${name}: no VM (${s.record.status})\n`);
-    if (s.vm?.addresses.length) process.stdout.write(`PMM: https://${s.vm.addresses[0]}/\n`);
+    if (url) process.stdout.write(`PMM: ${url}\n`);
     if (s.others.length > 0) process.stdout.write(`other generations: ${s.others.join(', ')}\n`);
     process.stdout.write(s.volume ? `data volume ${s.volume.name}: ${s.volume.id}, ${s.volume.sizeGiB} GiB, ${s.volume.attachedTo ? `attached to ${s.volume.attachedTo}` : 'not attached'}\n` : 'no data volume\n');
   }
@@ -243,7 +312,7 @@ export async function runStatus(argv: string[]): Promise<number> {
 
 export async function runDestroy(argv: string[]): Promise<number> {
   const { flags } = parseArgs(argv, DESTROY_FLAGS);
-  if (flags.help) return void process.stdout.write(usage('destroy', DESTROY_FLAGS)), 0;
+  if (flags.help) return void process.stdout.write(commandHelp('destroy')), 0;
   const name = required(flags, 'name');
   const providerName = required(flags, 'provider');
   const deleteData = flags['delete-data'] === true;
@@ -258,7 +327,9 @@ export async function runDestroy(argv: string[]): Promise<number> {
     printPlan(`destroy ${name} on ${provider.name}`, await planDestroy(provider, store, { name, deleteData }), [], flags.json === true, 'destroy');
     return 0;
   }
-  const result = await destroy(provider, store, { name, deleteData });
+  const progress = await progressFor('destroy', flags.json === true);
+  const { watchRemovals } = await import('./watch.js');
+  const result = await destroy(watchRemovals(provider, progress), store, { name, deleteData }).finally(() => progress.stop());
   if (flags.json) jsonOut('destroy', result);
   else {
     process.stdout.write(result.vmRemoved ? `${name}: removed ${result.removed.join(', ')}\n` : `${name}: no VM\n`);
@@ -270,9 +341,9 @@ export async function runDestroy(argv: string[]): Promise<number> {
 
 export async function runConfig(argv: string[]): Promise<number> {
   const [sub, ...rest] = argv;
-  if (sub !== 'show') throw new UsageError(`Usage: cnvm config show --provider P [--name N] [--stage S]\n\n${flagHelp(CONFIG_FLAGS)}`);
+  if (sub !== 'show') throw new UsageError(commandHelp('config show').trimEnd());
   const { flags } = parseArgs(rest, CONFIG_FLAGS);
-  if (flags.help) return void process.stdout.write(`Usage: cnvm config show --provider P [--name N] [--stage S]\n\n${flagHelp(CONFIG_FLAGS)}\n`), 0;
+  if (flags.help) return void process.stdout.write(commandHelp('config show')), 0;
   const resolved = await settingsFrom(flags, required(flags, 'provider'), str(flags, 'name'));
   const { formatResolved } = await import('../config/layers.js');
   const { maskSecrets } = await import('../config/secrets.js');

@@ -7,6 +7,7 @@ import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { withoutProgress } from './progress-lines.js';
 import { REPO_ROOT } from '../support/conformance.js';
 import { EC2_PEERS, OPERATOR_IP, startEc2Peer, useMoto, usePublicIpEcho, type Ec2Peer } from '../support/aws-harness.js';
 import { startFakeEc2 } from '../support/fake-ec2.js';
@@ -72,7 +73,7 @@ for (const kind of EC2_PEERS) {
 
     it('--dry-run --json prints the API calls with their key parameters, and makes none', async () => {
       const r = await cnvm(['provision', ...common, '--image', peer.images[0].id, '--dry-run', '--json']);
-      expect(r.stderr).toBe('');
+      expect(withoutProgress(r.stderr)).toBe('');
       expect(r.code).toBe(0);
       const actions = (JSON.parse(r.stdout) as { steps: { actions: { action: string; detail: Record<string, unknown> }[] }[] }).steps.flatMap((s) => s.actions);
       // The VM's own security group, opened to this machine's address (no --allow-from), comes before the launch.
@@ -99,7 +100,7 @@ for (const kind of EC2_PEERS) {
 
     it('provisions with the EBS device path in Ignition, upgrades, and destroys keeping the volume', async () => {
       const p = await cnvm(['provision', ...common, '--image', peer.images[0].id, '--json']);
-      expect(p.stderr).toBe('');
+      expect(withoutProgress(p.stderr)).toBe('');
       expect(p.code).toBe(0);
       const out = JSON.parse(p.stdout) as { vm: { state: string }; volume: { id: string } };
       expect(out.vm.state).toBe('running');
@@ -119,7 +120,7 @@ for (const kind of EC2_PEERS) {
       ]);
 
       const u = await cnvm(['upgrade', ...common, '--image', peer.images[1].id, '--skip-health-check', '--yes', '--json']);
-      expect(u.stderr).toBe('');
+      expect(withoutProgress(u.stderr)).toBe('');
       expect(u.code).toBe(0);
       expect(JSON.parse(u.stdout)).toMatchObject({ outcome: 'upgraded', newVm: 'pmm1-g2', vm: { image: peer.images[1].id, volumes: [{ volumeId: out.volume.id }] } });
       expect((await seen()).instances.map((i) => [i.Name, i.ImageId])).toEqual([['pmm1-g2', peer.images[1].id]]);

@@ -108,7 +108,8 @@ describe('cnvm generate', () => {
     const r = cnvm(['generate', '--json', join(FIX, 'duplicate-file.bu')]);
     expect(r.code).toBe(1);
     const out = JSON.parse(r.stdout) as { ok: boolean; entries: { kind: string; path: unknown[]; position: unknown }[] };
-    expect(out.ok).toBe(false);
+    // the envelope every command shares (docs/json-output.md), with the error object of a failure
+    expect(out).toMatchObject({ schema: 'cnvm/v1', schemaVersion: '1.1', command: 'generate', ok: false, error: { kind: 'invalid-config', exitCode: 1 } });
     expect(out.entries[0]).toMatchObject({ kind: 'error', path: ['storage', 'files', 1], position: { line: 8, column: 7 } });
   });
 
@@ -123,12 +124,21 @@ describe('cnvm help and version', () => {
   it('`help COMMAND` is that command\'s help, listing only its flags; -V and --version print the version', () => {
     const status = cnvm(['help', 'status']);
     expect(status.code).toBe(0);
-    expect(status.stdout).toMatch(/^Usage: cnvm status /);
+    expect(status.stdout).toMatch(/\nUsage: cnvm status /);
     expect(status.stdout).not.toMatch(/--memory|--admin-password-file|--dry-run/);
+    // grouped, with examples
+    expect(status.stdout).toMatch(/\nWhich VM:\n {6}--provider VALUE/);
+    expect(status.stdout).toMatch(/\nExamples:\n {2}cnvm status --provider libvirt --name pmm1\n/);
     const destroy = cnvm(['destroy', '--help']);
     expect(destroy.stdout).toMatch(/--delete-data/);
     expect(destroy.stdout).not.toMatch(/--memory|--image/);
-    expect(cnvm(['help', 'config']).stdout).toMatch(/^Usage: cnvm config show/);
+    expect(destroy.stdout).toBe(cnvm(['help', 'destroy']).stdout);
+    const upgrade = cnvm(['help', 'upgrade']).stdout;
+    expect(upgrade).toMatch(/\nHow the upgrade runs:\n[\s\S]*--skip-health-check/);
+    expect(upgrade).not.toMatch(/--admin-password-file|--delete-data/);
+    expect(cnvm(['help', 'config']).stdout).toMatch(/\nUsage: cnvm config show/);
+    for (const command of ['list', 'ssh', 'console', 'logs']) expect(cnvm(['help', command]).stdout).toMatch(new RegExp(`\\nUsage: cnvm ${command} `));
+    expect(cnvm(['help']).stdout).toMatch(/\n {2}list --provider P/);
     for (const flag of ['-V', '--version']) expect(cnvm([flag]).stdout).toMatch(/^cnvm \d+\.\d+\.\d+\n$/);
   });
 });

@@ -6,6 +6,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { withoutProgress } from './progress-lines.js';
 import { REPO_ROOT } from '../support/conformance.js';
 import { startFakeGce, type FakeGce } from '../support/fake-gce.js';
 import { startEchoIp, type EchoIp } from '../support/gcp-harness.js';
@@ -60,7 +61,7 @@ afterAll(async () => {
 describe('cnvm with --provider gcp', { timeout: 240_000 }, () => {
   it('--dry-run --json prints the requests it would send, each a valid request of the client, and sends none', async () => {
     const r = await cnvm(['provision', ...common, '--image', 'projects/fedora-coreos-cloud/global/images/family/fedora-coreos-stable', '--dry-run', '--json']);
-    expect(r.stderr).toBe('');
+    expect(withoutProgress(r.stderr)).toBe('');
     expect(r.code).toBe(0);
     const plan = JSON.parse(r.stdout) as { steps: { actions: { action: string; detail: Record<string, unknown> }[] }[] };
     const actions = plan.steps.flatMap((s) => s.actions);
@@ -73,7 +74,7 @@ describe('cnvm with --provider gcp', { timeout: 240_000 }, () => {
 
   it('provisions, upgrades and destroys, keeping the data disk; the VM has its own firewall rule for this machine', async () => {
     const p = await cnvm(['provision', ...common, '--image', IMAGE_A, '--data-size', '50G', '--json']);
-    expect(p.stderr).toBe('');
+    expect(withoutProgress(p.stderr)).toBe('');
     expect(p.code).toBe(0);
     const out = JSON.parse(p.stdout) as { vm: { state: string; addresses: string[] }; volume: { sizeGiB: number; deviceName: string }; adminPassword: string };
     expect(out.vm.state).toBe('running');
@@ -88,7 +89,7 @@ describe('cnvm with --provider gcp', { timeout: 240_000 }, () => {
     expect(fake.firewalls.get('cnvm-pmm1-allow')).toMatchObject({ allowed: [{ IPProtocol: 'tcp', ports: ['443', '22'] }], sourceRanges: ['127.0.0.1/32'], targetTags: ['cnvm-pmm1'] });
 
     const u = await cnvm(['upgrade', ...common, '--image', IMAGE_B, '--skip-health-check', '--yes', '--json']);
-    expect(u.stderr).toBe('');
+    expect(withoutProgress(u.stderr)).toBe('');
     expect(u.code).toBe(0);
     expect(JSON.parse(u.stdout)).toMatchObject({ outcome: 'upgraded', newVm: 'pmm1-g2', vm: { image: IMAGE_B, volumes: [{ volumeId: 'pmm1-data', deviceName: 'pmm-data' }] } });
     expect(fake.instances.has('pmm1')).toBe(false);
@@ -104,7 +105,7 @@ describe('cnvm with --provider gcp', { timeout: 240_000 }, () => {
   it('applies every --allow-from, and an upgrade with other ones patches the rule', async () => {
     const name = ['--name', 'pmm2'];
     const p = await cnvm(['provision', ...place, '--project', 'cnvm-test', ...name, '--image', IMAGE_A, '--allow-from', '198.51.100.0/24', '--allow-from', '203.0.113.7/32', '--json']);
-    expect(p.stderr).toBe('');
+    expect(withoutProgress(p.stderr)).toBe('');
     expect(p.code).toBe(0);
     expect(fake.firewalls.get('cnvm-pmm2-allow')?.sourceRanges).toEqual(['198.51.100.0/24', '203.0.113.7/32']);
     const dry = await cnvm(['upgrade', ...place, '--project', 'cnvm-test', ...name, '--image', IMAGE_B, '--allow-from', '192.0.2.0/28', '--skip-health-check', '--yes', '--dry-run', '--json']);
@@ -112,7 +113,7 @@ describe('cnvm with --provider gcp', { timeout: 240_000 }, () => {
     expect(dry.stdout).toContain('compute.firewalls.patch');
     expect(dry.stdout).toContain('192.0.2.0/28');
     const u = await cnvm(['upgrade', ...place, '--project', 'cnvm-test', ...name, '--image', IMAGE_B, '--allow-from', '192.0.2.0/28', '--skip-health-check', '--yes', '--json']);
-    expect(u.stderr).toBe('');
+    expect(withoutProgress(u.stderr)).toBe('');
     expect(u.code).toBe(0);
     expect(fake.firewalls.get('cnvm-pmm2-allow')).toMatchObject({ sourceRanges: ['192.0.2.0/28'], allowed: [{ IPProtocol: 'tcp', ports: ['443', '22'] }] });
     expect(fake.log.filter((l) => l.startsWith('PATCH ') && l.endsWith('/global/firewalls/cnvm-pmm2-allow'))).toHaveLength(1);
@@ -120,7 +121,7 @@ describe('cnvm with --provider gcp', { timeout: 240_000 }, () => {
 
   it('puts a VM on a custom VPC by --subnet alone, with no `default` network beside it', async () => {
     const r = await cnvm(['provision', ...place, '--project', 'cnvm-test', '--name', 'pmm3', '--subnet', 'sub-a', '--image', IMAGE_A, '--json']);
-    expect(r.stderr).toBe('');
+    expect(withoutProgress(r.stderr)).toBe('');
     expect(r.code).toBe(0);
     expect(fake.instances.get('pmm3')?.networkInterfaces[0]).toMatchObject({ subnetwork: 'projects/cnvm-test/regions/europe-west1/subnetworks/sub-a', network: expect.stringMatching(/global\/networks\/vpc-a$/) });
     expect(String(fake.firewalls.get('cnvm-pmm3-allow')?.network)).toMatch(/global\/networks\/vpc-a$/);
@@ -138,7 +139,7 @@ describe('cnvm with --provider gcp', { timeout: 240_000 }, () => {
     const served = fake.faultsServed.length;
     const logged = fake.log.length;
     const r = await cnvm(['provision', ...place, '--project', 'cnvm-test', '--name', 'pmm5', '--image', IMAGE_A, '--json']);
-    expect(r.stderr).toBe('');
+    expect(withoutProgress(r.stderr)).toBe('');
     expect(r.code).toBe(0);
     expect(fake.faultsServed.slice(served).sort()).toEqual(['403 GET /instances/pmm5', '403 GET /instances/pmm5', '429 POST /disks', '503 POST /instances', 'reset POST /disks']);
     expect(fake.log.slice(logged).filter((l) => l === 'POST /disks')).toHaveLength(3);
@@ -200,7 +201,7 @@ describe('GCE credentials and project', { timeout: 120_000 }, () => {
     writeFileSync(join(home, '.config/gcloud/application_default_credentials.json'), JSON.stringify({ type: 'authorized_user', client_id: 'x', client_secret: 'y', refresh_token: 'z', quota_project_id: 'cnvm-test' }));
     const endpoint = { CNVM_GCE_ENDPOINT: `http://127.0.0.1:${fake.port}`, CNVM_PUBLIC_IP_URL: echo.url };
     const fromFile = await cnvm(['provision', ...place, '--name', 'adc1', '--image', IMAGE_A, '--dry-run', '--json'], endpoint, { home });
-    expect(fromFile.stderr).toBe('');
+    expect(withoutProgress(fromFile.stderr)).toBe('');
     expect(fromFile.code).toBe(0);
     expect(fromFile.stdout).toContain('"project": "cnvm-test"');
     const fromEnv = await cnvm(['provision', ...place, '--name', 'adc1', '--image', IMAGE_A, '--dry-run', '--json'], { ...endpoint, GOOGLE_CLOUD_PROJECT: 'other-project' }, { home });

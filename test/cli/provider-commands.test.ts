@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { REPO_ROOT } from '../support/conformance.js';
 import { passwordInConfig } from '../support/lifecycle.js';
+import { withoutProgress } from './progress-lines.js';
 
 const BIN = join(REPO_ROOT, 'dist/cli/bin.js');
 const dir = mkdtempSync(join(tmpdir(), 'cnvm-provision-'));
@@ -45,7 +46,7 @@ describe('cnvm provision / status / destroy (libvirt)', () => {
   let password = '';
   it('provisions: volume, VM with the data disk serial, Ignition via fw_cfg readable only by root and qemu, started', () => {
     const r = cnvm(['provision', ...create, '--image', image, '--data-size', '2G', '--ssh-key', join(dir, 'key.pub'), '--json']);
-    expect(r.stderr).toBe('');
+    expect(withoutProgress(r.stderr)).toBe('');
     expect(r.code).toBe(0);
     const out = JSON.parse(r.stdout) as { vm: { state: string; volumes: { deviceName: string }[] }; volume: { sizeGiB: number; attachedTo: string }; adminPassword: string };
     expect(out.vm.state).toBe('running');
@@ -79,6 +80,25 @@ describe('cnvm provision / status / destroy (libvirt)', () => {
     expect(JSON.parse(r.stdout)).toMatchObject({ name, vm: { state: 'running' }, volume: { attachedTo: name } });
   });
 
+  it('list shows it; console reads its serial log file; ssh explains that a VM with no network has no address', () => {
+    const scope = ['--provider', 'libvirt', '--storage-dir', join(dir, 'store'), '--state-dir', join(dir, 'state')];
+    const l = cnvm(['list', ...scope, '--json']);
+    expect(l.code).toBe(0);
+    const rows = (JSON.parse(l.stdout) as { vms: { name: string; generation: number; state: string; image: string; dataVolume: string }[] }).vms.filter((r) => r.name === name);
+    expect(rows).toEqual([expect.objectContaining({ name, generation: 1, state: 'running', image, dataVolume: `${name}-data` })]);
+    const table = cnvm(['list', ...scope]).stdout.split('\n');
+    expect(table[0]).toMatch(/^NAME +GEN +VM +STATE +IMAGE +URL +DATA VOLUME$/);
+    expect(table.find((row) => row.startsWith(`${name} `))).toMatch(new RegExp(`^${name} +1 +${name} +running +\\S+ +- +${name}-data$`));
+    const logFile = join(dir, 'store', 'vms', name, 'console.log');
+    expect(existsSync(logFile)).toBe(true);
+    const c = cnvm(['console', name, ...scope, '--json']);
+    expect(c.code).toBe(0);
+    expect((JSON.parse(c.stdout) as { output: string }).output).toBe(readFileSync(logFile, 'latin1'));
+    const ssh = cnvm(['ssh', name, ...scope, '--dry-run']);
+    expect(ssh.code).toBe(2);
+    expect(ssh.stderr).toMatch(/reports no address .*cnvm console/);
+  });
+
   it('destroy keeps the data volume; --delete-data needs --yes', () => {
     const refused = cnvm(['destroy', ...common, '--delete-data']);
     expect(refused.code).toBe(2);
@@ -106,7 +126,7 @@ describe('cnvm provision / status / destroy (libvirt)', () => {
     const imageB = join(dir, 'blank-b.qcow2');
     execFileSync('qemu-img', ['create', '-q', '-f', 'qcow2', imageB, '1G']);
     const r = cnvm(['upgrade', ...common, '--image', imageB, '--skip-health-check', '--yes', '--shutdown-timeout', '0', '--json']);
-    expect(r.stderr).toBe('');
+    expect(withoutProgress(r.stderr)).toBe('');
     expect(r.code).toBe(0);
     const xml = execFileSync('virsh', ['-c', 'qemu:///system', 'dumpxml', '--inactive', `${name}-g2`], { encoding: 'utf8' });
     expect(xml).not.toContain('<interface');

@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { REPO_ROOT } from '../support/conformance.js';
+import { withoutProgress } from './progress-lines.js';
 
 const BIN = join(REPO_ROOT, 'dist/cli/bin.js');
 const dir = mkdtempSync(join(tmpdir(), 'cnvm-upcli-'));
@@ -63,7 +64,7 @@ describe('cnvm upgrade (libvirt)', () => {
     expect(plan.stdout).toMatch(/1\. create cnvm-up\d+-g2 .*\n[\s\S]*2\. stop cnvm-up\d+ — downtime starts/);
 
     const r = cnvm(['upgrade', ...common, '--image', imageB, '--skip-health-check', '--yes', '--json']);
-    expect(r.stderr).toBe('');
+    expect(withoutProgress(r.stderr)).toBe('');
     expect(r.code).toBe(0);
     const out = JSON.parse(r.stdout) as { outcome: string; newVm: string; vm: { image: string; volumes: { volumeId: string }[] }; events: { step: string }[] };
     expect(out.outcome).toBe('upgraded');

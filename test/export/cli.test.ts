@@ -7,6 +7,7 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { withoutProgress } from '../cli/progress-lines.js';
 import { REPO_ROOT } from '../support/conformance.js';
 import { startFakeEc2, type FakeEc2 } from '../support/fake-ec2.js';
 import { startFakeGce, type FakeGce } from '../support/fake-gce.js';
@@ -68,7 +69,7 @@ function userDataOf(t: Cfn, volumeId: string, password: string): string {
 describe('cnvm export', () => {
   it('describes the VM provision --dry-run plans and provision creates', async () => {
     const exported = await cnvm(['export', 'cloudformation', ...flags, '--stream-file', streamFile]);
-    expect(exported.stderr).toBe('');
+    expect(withoutProgress(exported.stderr)).toBe('');
     expect(exported.code).toBe(0);
     const t = JSON.parse(exported.stdout) as Cfn;
 
