@@ -1,18 +1,24 @@
 // `cnvm provision`: plan, then apply. The plan is computed from the VM's record (if any) and the flags, after every
 // input was checked — the rendered config, the provider's own preflight (image, network, size limits) — with no
 // side effect. Apply writes the record and the password intent first, then creates the data volume (or finds it,
-// never formatting it), the VM (a generation owned by the record) and starts it, each step journaled in the record.
+// never formatting it), reserves the stable address (providers that reserve one), creates the VM (a generation
+// owned by the record), gives it the address, starts it and waits for PMM (the health gate upgrade uses), each step
+// recorded in the record so a re-run continues where a crash stopped. Once PMM answered, the password is on the data
+// volume: the VM's stored config is replaced by one without it, and cnvm's own copy is deleted.
 //
 // The password invariant: whatever fails or is interrupted, PMM ends up with the password cnvm showed (or will
 // show) the user. A generated password is written to the secret store before the first side effect and reused by
 // every re-run until the first provision completes; a volume cnvm has no record of is never silently taken as
 // "already has a password".
 import { CnvmError } from '../errors.js';
-import type { Provider, VmInfo, Volume } from '../provider/types.js';
-import { randomPassword } from '../workload/pmm-server.js';
+import type { Provider, StableAddress, VmInfo, Volume } from '../provider/types.js';
+import { PMM_HEALTH_PATH, randomPassword } from '../workload/pmm-server.js';
 import { renderVmConfig } from './config.js';
 import { applyOverrides, diffDesired, formatChange, type Change, type DesiredOverrides } from './desired.js';
-import { DATA_DEVICE_NAME, dataVolumeName, generationName, validateVmName } from './names.js';
+import { gateFailure, pmmReadyz, waitHealthy, type HealthCheck } from './health.js';
+import { addressName, DATA_DEVICE_NAME, dataVolumeName, generationName, validateVmName } from './names.js';
+import { scrubNote, scrubStoredConfig, withoutSecretIn, type ScrubOutcome } from './scrub.js';
+import { addressingNote, noUrlReason, pmmUrl, withStableAddress } from './url.js';
 import { loadRecord } from './lookup.js';
 import { currentGeneration, recordForVm, type DesiredState, type PasswordPolicy, type VmRecord } from './record.js';
 import type { PlanStep } from './plan.js';
@@ -24,6 +30,13 @@ export type { PlanStep } from './plan.js';
 export class ConflictError extends CnvmError {
   constructor(message: string) {
     super('conflict', message);
+  }
+}
+
+/** PMM did not come up after provision; the VM, the volume and the password are kept for a re-run. */
+export class ProvisionHealthError extends CnvmError {
+  constructor(message: string) {
+    super('provider', message);
   }
 }
 
@@ -44,6 +57,11 @@ export interface ProvisionInput {
   password?: PasswordChoice;
   /** The command that changes an existing VM, for the conflict message (`cnvm upgrade --provider libvirt`). */
   upgradeCommand?: string;
+  /** Don't wait for PMM; the password stays in the stored config and cnvm's copy until a gate passes. */
+  skipHealthCheck?: boolean;
+  healthTimeoutSec?: number;
+  healthCheck?: HealthCheck;
+  healthIntervalMs?: number;
 }
 
 export interface ProvisionEvent {
@@ -66,7 +84,7 @@ export interface ProvisionPlan {
   warnings: string[];
   /** Internal: what apply starts from. */
   record: VmRecord;
-  existing: { vm?: VmInfo; volume?: Volume };
+  existing: { vm?: VmInfo; volume?: Volume; address?: StableAddress };
 }
 
 export interface ProvisionResult {
@@ -75,6 +93,21 @@ export interface ProvisionResult {
   /** The shown-once answer: present on the run that completes a provision with a generated password. */
   generatedAdminPassword?: string;
   generation: number;
+  /** The PMM URL (the stable address when reserved, else the VM's reported one); absent when none is known yet. */
+  url?: string;
+  /** Why there is no URL, when there is none. */
+  urlMissing?: string;
+  /** The stable address (providers that reserve one). */
+  address?: StableAddress;
+  health: 'passed' | 'skipped';
+  /**
+   * The admin password in the VM's stored config: `no-password` (never there, or removed earlier), `replaced` (removed
+   * now), `deferred` (removed at the next stop), `unsupported` (the adapter cannot), `kept` (gate skipped).
+   */
+  storedConfig: 'no-password' | 'kept' | ScrubOutcome;
+  /** Whether cnvm deleted its own copy of the password (the gate proved PMM has it). */
+  secretRemoved: boolean;
+  notes: string[];
   warnings: string[];
 }
 
@@ -91,6 +124,9 @@ export async function planProvision(provider: Provider, store: StateStore, input
   const volume = await provider.findVolume(volumeName);
   const gen = found ? currentGeneration(found) : undefined;
   const vm = gen ? await provider.findVm(gen.vm) : undefined;
+  const reserved = provider.addressing.kind === 'reserved';
+  // Found by cnvm's name: the one an earlier run (or a destroy that kept it) left; reserved once per VM name.
+  const address = reserved ? await provider.findAddress?.(addressName(input.name)) : undefined;
   const warnings: string[] = [];
 
   let desired: DesiredState;
@@ -173,12 +209,33 @@ export async function planProvision(provider: Provider, store: StateStore, input
   if (!vm) await provider.preflight({ name: vmName, image: desired.image, ignition: rendered.ignition, dataVolumeId: placeholderVolume.id });
 
   const volumeSpec = { name: volumeName, sizeGiB: desired.dataSizeGiB, deviceName: DATA_DEVICE_NAME, vmName: input.name };
+  const addrName = addressName(input.name);
+  const addressSteps: PlanStep[] = !reserved
+    ? []
+    : [
+        address
+          ? { step: `address ${addrName}: reserved (${address.ip}), kept`, actions: [] }
+          : { step: `reserve address ${addrName} (the IP PMM's clients use, kept across upgrades)`, actions: provider.plan.reserveAddress?.(addrName) ?? [] },
+      ];
+  const assignSteps: PlanStep[] =
+    !reserved || address?.assignedTo === vmName
+      ? []
+      : [{ step: `assign ${address ? address.ip : `address ${addrName}`} to ${vmName} before it starts`, actions: provider.plan.assignAddress?.(address?.id ?? `<${addrName}>`, vmName) ?? [] }];
+  const gated = input.skipHealthCheck !== true;
   const steps: PlanStep[] = [
     { step: volume ? `data volume ${volumeName}: exists (${volume.id}), attached as it is` : `create data volume ${volumeName} (${desired.dataSizeGiB} GiB)`, actions: volume ? [] : provider.plan.createVolume(volumeSpec) },
+    ...addressSteps,
     vm
       ? { step: `VM ${vm.name}: exists (${vm.state})`, actions: vm.volumes.some((v) => v.volumeId === volume?.id) ? [] : provider.plan.attachVolume(vm.name, volume?.id ?? `<${volumeName}>`) }
       : { step: `create VM ${vmName} (generation ${generation}) on ${desired.image.version ?? desired.image.id}`, actions: provider.plan.createVm({ name: vmName, image: desired.image, ignition: '<rendered>', dataVolumeId: volume?.id ?? `<${volumeName}>` }) },
+    ...assignSteps,
     { step: `start ${vmName}`, actions: vm?.state === 'running' ? [] : provider.plan.startVm(vmName) },
+    gated
+      ? { step: `wait for PMM ${PMM_HEALTH_PATH} on ${vmName} (up to ${input.healthTimeoutSec ?? 900} s)`, actions: [] }
+      : { step: `health gate skipped (--skip-health-check): the password stays in the stored config and in cnvm's copy until a gate passes`, actions: [] },
+    ...(gated && action !== 'none'
+      ? [{ step: `then: replace ${vmName}'s stored config with one without the admin password${provider.replaceIgnition ? '' : ` (not supported by this ${provider.name} adapter yet: it stays)`}, and delete cnvm's copy`, actions: [] }]
+      : []),
   ];
   const passwordLine = {
     generate: 'PMM admin password: a new random one, recorded (0600) before anything is created, shown once at the end',
@@ -193,11 +250,14 @@ export async function planProvision(provider: Provider, store: StateStore, input
     changes,
     password: { policy: record.password.policy, action },
     steps,
-    keeps: [volume ? `data volume ${volume.name} (${volume.id}): never formatted, never wiped` : `the new data volume ${volumeName} is formatted once by Ignition on first boot, never again`],
-    notes: [passwordLine],
+    keeps: [
+      volume ? `data volume ${volume.name} (${volume.id}): never formatted, never wiped` : `the new data volume ${volumeName} is formatted once by Ignition on first boot, never again`,
+      ...(address ? [`address ${address.ip} (${address.id}): PMM's clients keep their server`] : []),
+    ],
+    notes: [passwordLine, addressingNote(provider)],
     warnings,
     record,
-    existing: { ...(vm ? { vm } : {}), ...(volume ? { volume } : {}) },
+    existing: { ...(vm ? { vm } : {}), ...(volume ? { volume } : {}), ...(address ? { address } : {}) },
   };
 }
 
@@ -241,6 +301,16 @@ async function applyProvision(provider: Provider, store: StateStore, plan: Provi
   record.volume = { id: volume.id, name: volume.name };
   store.writeRecord(record);
 
+  // 2b. The stable address (providers that reserve one): reserved once, before the VM, so it exists to be given.
+  let address = plan.existing.address;
+  if (provider.addressing.kind === 'reserved' && provider.reserveAddress) {
+    onEvent({ step: 'address', status: 'start', detail: addressName(name) });
+    address = address ?? (await provider.reserveAddress(addressName(name), name));
+    record.address = { id: address.id, name: address.name, ip: address.ip };
+    store.writeRecord(record);
+    onEvent({ step: 'address', status: plan.existing.address ? 'skip' : 'done', detail: `${address.ip} (${address.id})` });
+  }
+
   // 3. The VM: created stopped with the volume (the contract brings one left running by a crash to that state).
   let vm = plan.existing.vm;
   let warnings = plan.warnings;
@@ -249,6 +319,11 @@ async function applyProvision(provider: Provider, store: StateStore, plan: Provi
     const rendered = await renderVmConfig(provider, volume, record.desired, password);
     onEvent({ step: 'config', status: 'done' });
     onEvent({ step: 'vm', status: 'start', detail: gen.vm });
+    if (password !== undefined) {
+      // Recorded before the VM exists: a crash right after createVm still knows which stored config to clean.
+      record.password = { ...record.password, inConfigOf: [...new Set([...(record.password.inConfigOf ?? []), gen.vm])] };
+      store.writeRecord(record);
+    }
     vm = await provider.createVm({
       name: gen.vm,
       image: record.desired.image,
@@ -269,21 +344,73 @@ async function applyProvision(provider: Provider, store: StateStore, plan: Provi
     }
   }
 
-  // 4. Start.
+  // 4. The address on the VM before it starts, so PMM never answers its clients on another IP.
+  if (address && provider.assignAddress) {
+    onEvent({ step: 'assign', status: 'start', detail: `${address.ip} → ${vm.name}` });
+    address = await provider.assignAddress(address.id, vm.name);
+    onEvent({ step: 'assign', status: 'done', detail: `${address.ip} on ${vm.name}` });
+  }
+
+  // 5. Start.
   onEvent({ step: 'start', status: 'start', detail: vm.name });
   vm = await provider.startVm(vm.name);
   onEvent({ step: 'start', status: 'done', detail: vm.state });
 
-  // 5. Done: the shown-once answer goes out on the run that completes, and only once.
+  // 6. The health gate: PMM up on the data volume, so the admin password is set there.
+  const vmName = vm.name;
+  const notes: string[] = [];
+  let storedConfig: ProvisionResult['storedConfig'] = record.password.inConfigOf?.includes(vmName) ? 'kept' : 'no-password';
+  let secretRemoved = false;
+  if (input.skipHealthCheck) {
+    onEvent({ step: 'health', status: 'skip', detail: '--skip-health-check' });
+    if (record.password.inConfigOf?.includes(vmName)) notes.push(`${vmName}'s stored config keeps the admin password until a health-gated run (provision again, or upgrade) confirms PMM came up`);
+  } else {
+    const timeoutSec = input.healthTimeoutSec ?? 900;
+    onEvent({ step: 'health', status: 'start', detail: `waiting up to ${timeoutSec} s for ${PMM_HEALTH_PATH}` });
+    const healthy = await waitHealthy(input.healthCheck ?? pmmReadyz, async () => withStableAddress(await provider.findVm(vmName), record.address), timeoutSec, input.healthIntervalMs);
+    if (!healthy) {
+      throw new ProvisionHealthError(
+        `${await gateFailure(provider, vmName, timeoutSec)}\n` +
+          `The VM, its data volume and the admin password are kept. To wait again, re-run: cnvm provision --provider ${provider.name} --name ${name} ` +
+          `(add --health-timeout SECONDS for a slower first boot, or --skip-health-check to finish without waiting).`,
+      );
+    }
+    onEvent({ step: 'health', status: 'done' });
+    vm = (await provider.findVm(vmName)) ?? vm;
+    // 7. The password served its one first boot: the stored config no longer carries it, nor does cnvm.
+    if (record.password.inConfigOf?.includes(vmName)) {
+      onEvent({ step: 'scrub', status: 'start', detail: vmName });
+      const outcome = await scrubStoredConfig(provider, volume, record.desired, vmName);
+      storedConfig = outcome;
+      if (outcome === 'replaced') Object.assign(record, withoutSecretIn(record, vmName));
+      store.writeRecord(record);
+      const note = scrubNote(provider, vmName, outcome);
+      if (note) notes.push(note);
+      onEvent({ step: 'scrub', status: outcome === 'replaced' ? 'done' : 'skip', detail: outcome });
+    }
+  }
+
+  // 8. Done: the shown-once answer goes out on the run that completes, and only once.
   const show = record.password.policy === 'generated' && !record.password.shownAt && password !== undefined;
   record.status = 'ready';
   if (show) record.password = { ...record.password, shownAt: new Date().toISOString() };
   store.writeRecord(record);
+  if (!input.skipHealthCheck && store.readSecret(provider.name, name) !== undefined) {
+    store.removeSecret(provider.name, name);
+    secretRemoved = true;
+  }
+  const url = pmmUrl(vm, record.address);
   return {
     vm,
     volume: (await provider.findVolume(volumeName)) ?? volume,
     generation: gen.generation,
     ...(show && password ? { generatedAdminPassword: password } : {}),
+    ...(url ? { url } : { urlMissing: noUrlReason(vm) }),
+    ...(address ? { address } : {}),
+    health: input.skipHealthCheck ? 'skipped' : 'passed',
+    storedConfig,
+    secretRemoved,
+    notes,
     warnings,
   };
 }

@@ -41,7 +41,7 @@ describe('upgrade (in-memory provider)', () => {
       const plan = await planUpgrade(p, store, { name: 'pmm', overrides: { image: B }, keepOld: true });
       expect(plan.steps.map((s) => s.step)[0]).toMatch(/^create pmm-g2 \(generation 2\) on B/);
       expect(plan.keeps).toEqual(expect.arrayContaining([expect.stringMatching(/never deleted/), 'old VM pmm (stopped)']));
-      expect(p.calls).toEqual(['createVolume pmm-data', 'createVm pmm', 'startVm pmm']);
+      expect(p.calls).toEqual(['createVolume pmm-data', 'createVm pmm', 'startVm pmm', 'replaceIgnition pmm']);
       await upgrade(p, store, { name: 'pmm', overrides: { image: B }, keepOld: true, skipHealthCheck: true });
       expect((await p.findVm('pmm'))?.state).toBe('stopped');
       expect((await status(p, store, 'pmm')).others).toEqual(['pmm']);

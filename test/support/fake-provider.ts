@@ -258,6 +258,8 @@ export function createFakeProvider(options: FakeOptions = {}): FakeProvider {
           image: spec.image.id,
           state: crashInCreate ? 'running' : 'stopped',
           ignition: spec.ignition,
+          // Launched running (as EC2 and GCE do): its first boot runs this config.
+          ...(crashInCreate ? { firstBootIgnition: spec.ignition } : {}),
           ephemeralIp: nextIp('198.51.100'),
           ...(spec.memoryMiB ? { memoryMiB: spec.memoryMiB } : {}),
           ...(spec.owner ? { owner: spec.owner } : {}),
