@@ -4,11 +4,11 @@
 // that reserve one) is on the VM holding the volume, and that once the gate passed the stored config no longer
 // carries the password wherever the adapter could replace it.
 import { expect, it } from 'vitest';
-import { addressName, dataVolumeName } from '../../src/lifecycle/names.js';
+import { dataVolumeName } from '../../src/lifecycle/names.js';
 import type { ProvisionResult } from '../../src/lifecycle/provision.js';
 import type { StateStore } from '../../src/lifecycle/store.js';
 import { passwordInConfig, provisionVm, tempStore } from '../support/lifecycle.js';
-import { crashingRun, type MatrixHarness } from './upgrade-matrix.js';
+import { crashingRun, expectAddressFollowsVolume, type MatrixHarness } from './upgrade-matrix.js';
 
 export interface ProvisionMatrixHarness extends MatrixHarness {
   /** The Ignition config the provider holds for a VM (libvirt file, EC2 user data, GCE metadata). */
@@ -26,17 +26,6 @@ function gatedProvision(h: ProvisionMatrixHarness, store: StateStore, seen: { pa
       return true;
     },
   });
-}
-
-/** A reserved address, where the provider reserves one, sits on the VM that holds the volume. */
-export async function expectAddressFollowsVolume(h: MatrixHarness, context: string): Promise<void> {
-  if (h.provider.addressing.kind !== 'reserved') return;
-  const address = await h.provider.findAddress?.(addressName(h.name));
-  const volume = await h.provider.findVolume(dataVolumeName(h.name));
-  expect(address, `${context}: the address exists`).toBeDefined();
-  expect(address?.assignedTo, `${context}: the address is on the VM holding the volume`).toBe(volume?.attachedTo);
-  const holder = volume?.attachedTo ? await h.provider.findVm(volume.attachedTo) : undefined;
-  if (holder?.state === 'running') expect(holder.addresses[0], `${context}: the running VM reports the stable IP`).toBe(address?.ip);
 }
 
 export function provisionFaultMatrix(label: string, makeHarness: () => Promise<ProvisionMatrixHarness>, timeout = 60_000): void {

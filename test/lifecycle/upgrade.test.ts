@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { Journal } from '../../src/lifecycle/journal.js';
 import { status } from '../../src/lifecycle/status.js';
 import { planUpgrade, upgrade, UpgradeRolledBackError } from '../../src/lifecycle/upgrade.js';
-import { createFakeProvider } from '../support/fake-provider.js';
+import { createFakeProvider, type FakeOptions } from '../support/fake-provider.js';
 import { provisionVm, tempStore } from '../support/lifecycle.js';
 import { provisionFaultMatrix, type ProvisionMatrixHarness } from './provision-matrix.js';
 import { upgradeFaultMatrix } from './upgrade-matrix.js';
@@ -93,8 +93,8 @@ describe('upgrade (in-memory provider)', () => {
   });
 });
 
-async function fakeHarness(): Promise<ProvisionMatrixHarness> {
-  const p = createFakeProvider();
+async function fakeHarness(options: FakeOptions = {}): Promise<ProvisionMatrixHarness> {
+  const p = createFakeProvider(options);
   return {
     provider: p,
     imageA: A,
@@ -111,9 +111,19 @@ async function fakeHarness(): Promise<ProvisionMatrixHarness> {
 }
 
 describe('upgrade fault matrix (in-memory provider)', () => {
-  upgradeFaultMatrix('fake', { makeHarness: fakeHarness });
+  upgradeFaultMatrix('fake', { makeHarness: () => fakeHarness() });
 });
 
 describe('provision fault matrix (in-memory provider)', () => {
-  provisionFaultMatrix('fake', fakeHarness);
+  provisionFaultMatrix('fake', () => fakeHarness());
+});
+
+// As EC2 (Elastic IP, user data replaced only while stopped) and GCE (static address) behave.
+describe('upgrade fault matrix (in-memory provider, reserved addresses)', () => {
+  upgradeFaultMatrix('fake reserved', { makeHarness: () => fakeHarness({ addressing: 'reserved', replaceIgnition: 'while-stopped' }) });
+});
+
+describe('provision fault matrix (in-memory provider, reserved addresses)', () => {
+  provisionFaultMatrix('fake reserved', () => fakeHarness({ addressing: 'reserved' }));
+  provisionFaultMatrix('fake reserved, config replaced only while stopped', () => fakeHarness({ addressing: 'reserved', replaceIgnition: 'while-stopped' }));
 });
