@@ -122,6 +122,7 @@ export async function runProvision(argv: string[]): Promise<number> {
   const store = await storeFrom(flags);
   const { provider, module: mod, record } = await providerFor(providerName, resolved, store, name);
   const { planProvision, provision } = await import('../lifecycle/provision.js');
+  const healthTimeout = typeof resolved.settings.health_timeout === 'number' ? resolved.settings.health_timeout : undefined;
   const stream = typeof resolved.settings.stream === 'string' ? resolved.settings.stream : 'stable';
   // The image: given, recorded, or the newest of the stream (downloaded before anything else happens; a dry run
   // shows a placeholder and downloads nothing).
@@ -133,6 +134,8 @@ export async function runProvision(argv: string[]): Promise<number> {
     overrides: inputs.overrides,
     ...(password ? { password } : {}),
     upgradeCommand: `cnvm upgrade --provider ${providerName}`,
+    skipHealthCheck: flags['skip-health-check'] === true,
+    ...(healthTimeout ? { healthTimeoutSec: healthTimeout } : {}),
   };
   if (flags['dry-run']) {
     const { formatChange } = await import('../lifecycle/desired.js');
@@ -143,10 +146,23 @@ export async function runProvision(argv: string[]): Promise<number> {
   const result = await provision(provider, store, input, (e) => log(`${e.step}: ${e.status}${e.detail ? ` (${e.detail})` : ''}`));
   for (const w of result.warnings) log(`warning: ${w}`);
   if (json) {
-    jsonOut('provision', { vm: result.vm, volume: result.volume, generation: result.generation, adminPassword: result.generatedAdminPassword ?? null, warnings: result.warnings });
+    jsonOut('provision', {
+      vm: result.vm,
+      volume: result.volume,
+      generation: result.generation,
+      url: result.url ?? null,
+      address: result.address ?? null,
+      health: result.health,
+      storedConfig: result.storedConfig,
+      secretRemoved: result.secretRemoved,
+      adminPassword: result.generatedAdminPassword ?? null,
+      notes: result.notes,
+      warnings: result.warnings,
+    });
   } else {
+    for (const n of result.notes) log(`note: ${n}`);
     process.stdout.write(`${result.vm.name}: ${result.vm.state}; data volume ${result.volume.id} (${result.volume.sizeGiB} GiB, device ${result.volume.deviceName})\n`);
-    if (result.vm.addresses.length > 0) process.stdout.write(`address: https://${result.vm.addresses[0]}/\n`);
+    process.stdout.write(`PMM: ${result.url ?? `(${result.urlMissing ?? 'no address yet'})`}\n`);
     if (result.generatedAdminPassword) process.stdout.write(`PMM admin password (shown once, store it now): ${result.generatedAdminPassword}\n`);
   }
   return 0;
@@ -215,7 +231,7 @@ export async function runUpgrade(argv: string[]): Promise<number> {
     const { formatChange } = await import('../lifecycle/desired.js');
     for (const c of result.changes) log(`changed: ${formatChange(c)}`);
     process.stdout.write(`${name}: upgraded ${result.oldVm} → ${result.newVm} (${result.vm.state}); downtime ${(result.downtimeMs / 1000).toFixed(1)} s\n`);
-    if (result.vm.addresses.length > 0) process.stdout.write(`address: https://${result.vm.addresses[0]}/\n`);
+    process.stdout.write(`PMM: ${result.url ?? `(${result.urlMissing ?? 'no address yet'})`}\n`);
   }
   return 0;
 }
@@ -231,10 +247,10 @@ export async function runStatus(argv: string[]): Promise<number> {
   const { status } = await import('../lifecycle/status.js');
   const s = await status(provider, store, name);
   if (flags.json) {
-    jsonOut('status', { name, status: s.record.status, generation: s.generation ?? null, vm: s.vm ?? null, volume: s.volume ?? null, others: s.others, desired: s.record.desired, url: s.vm?.addresses[0] ? `https://${s.vm.addresses[0]}/` : null });
+    jsonOut('status', { name, status: s.record.status, generation: s.generation ?? null, vm: s.vm ?? null, volume: s.volume ?? null, others: s.others, desired: s.record.desired, url: s.url ?? null, address: s.record.address ?? null, addressing: s.addressing });
   } else {
     process.stdout.write(s.vm ? `${name}: ${s.vm.state} (${s.vm.name}, generation ${s.generation ?? '?'}), image ${s.vm.image}\n` : `${name}: no VM (${s.record.status})\n`);
-    if (s.vm?.addresses.length) process.stdout.write(`PMM: https://${s.vm.addresses[0]}/\n`);
+    process.stdout.write(`PMM: ${s.url ?? `(${s.urlMissing ?? 'no address yet'})`}\n`);
     if (s.others.length > 0) process.stdout.write(`other generations: ${s.others.join(', ')}\n`);
     process.stdout.write(s.volume ? `data volume ${s.volume.name}: ${s.volume.id}, ${s.volume.sizeGiB} GiB, ${s.volume.attachedTo ? `attached to ${s.volume.attachedTo}` : 'not attached'}\n` : 'no data volume\n');
   }
@@ -264,6 +280,8 @@ export async function runDestroy(argv: string[]): Promise<number> {
     process.stdout.write(result.vmRemoved ? `${name}: removed ${result.removed.join(', ')}\n` : `${name}: no VM\n`);
     if (result.volumeKept) process.stdout.write(`kept data volume ${result.volumeKept} and cnvm's record (destroy --delete-data --yes removes them)\n`);
     if (result.volumeDeleted) process.stdout.write('data volume deleted\n');
+    if (result.addressKept) process.stdout.write(`kept address ${result.addressKept} (reserved; a provision on the kept volume gets it back)\n`);
+    if (result.addressReleased) process.stdout.write(`address ${result.addressReleased} released\n`);
   }
   return 0;
 }

@@ -21,7 +21,7 @@ import type { PlanStep } from './plan.js';
 import { currentGeneration, nextGenerationNumber, recordForVm, type DesiredState, type RecordedAddress, type VmRecord } from './record.js';
 import { scrubIfListed } from './scrub.js';
 import type { StateStore } from './store.js';
-import { addressingNote, pmmUrl, withStableAddress } from './url.js';
+import { addressingNote, noUrlReason, pmmUrl, withStableAddress } from './url.js';
 
 export { consoleHints } from './health.js';
 
@@ -60,6 +60,8 @@ export interface UpgradeResult {
   changes: Change[];
   /** The PMM URL after the upgrade (or the rollback); absent when no address is known yet. */
   url?: string;
+  /** Why there is no URL, when there is none. */
+  urlMissing?: string;
 }
 
 export class UpgradeError extends CnvmError {
@@ -319,8 +321,8 @@ async function runUpgrade(provider: Provider, store: StateStore, req: UpgradeReq
     journal.write(state);
     const vm = await provider.findVm(state.oldVm);
     const url = pmmUrl(vm, await addressOf());
-    const result: UpgradeResult = { outcome: 'rolled-back', oldVm: state.oldVm, newVm: state.newVm, vm: vm as VmInfo, downtimeMs: 0, resumed, changes, ...(url ? { url } : {}) };
-    throw new UpgradeRolledBackError(`the new VM ${state.newVm} failed (${state.error ?? 'unknown'}); rolled back: ${state.oldVm} runs with the data volume again`, result);
+    const result: UpgradeResult = { outcome: 'rolled-back', oldVm: state.oldVm, newVm: state.newVm, vm: vm as VmInfo, downtimeMs: 0, resumed, changes, ...(url ? { url } : { urlMissing: noUrlReason(vm) }) };
+    throw new UpgradeRolledBackError(`the new VM ${state.newVm} failed (${state.error ?? 'unknown'}); rolled back: ${state.oldVm} runs with the data volume again (PMM: ${url ?? noUrlReason(vm)})`, result);
   }
   if (state.phase === 'forward') {
     // The new generation holds the volume: the record says so before the old VM goes.
@@ -342,7 +344,7 @@ async function runUpgrade(provider: Provider, store: StateStore, req: UpgradeReq
   const vm = await provider.findVm(state.newVm);
   const downtimeMs = downtimeStart !== undefined && downtimeEnd !== undefined ? downtimeEnd - downtimeStart : 0;
   const url = pmmUrl(vm, await addressOf());
-  return { outcome: 'upgraded', oldVm: state.oldVm, newVm: state.newVm, vm: vm as VmInfo, downtimeMs, resumed, changes, ...(url ? { url } : {}) };
+  return { outcome: 'upgraded', oldVm: state.oldVm, newVm: state.newVm, vm: vm as VmInfo, downtimeMs, resumed, changes, ...(url ? { url } : { urlMissing: noUrlReason(vm) }) };
 }
 
 /** Test hook: crashes injected by test doubles must propagate untouched, like a killed process. */

@@ -49,7 +49,7 @@ describe('cnvm with --provider aws', () => {
   });
 
   it('provisions with the EBS device path in Ignition, upgrades, and destroys keeping the volume', async () => {
-    const p = await cnvm(['provision', ...common, '--image', 'ami-0aaaaaaaaaaaaaaaa', '--json']);
+    const p = await cnvm(['provision', '--skip-health-check', ...common, '--image', 'ami-0aaaaaaaaaaaaaaaa', '--json']);
     expect(p.stderr).toBe('');
     expect(p.code).toBe(0);
     const out = JSON.parse(p.stdout) as { vm: { state: string }; volume: { id: string } };

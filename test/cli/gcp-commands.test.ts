@@ -49,7 +49,7 @@ describe('cnvm with --provider gcp', () => {
   });
 
   it('provisions, upgrades and destroys, keeping the data disk', async () => {
-    const p = await cnvm(['provision', ...common, '--image', 'projects/x/global/images/fcos-a', '--data-size', '50G', '--json']);
+    const p = await cnvm(['provision', '--skip-health-check', ...common, '--image', 'projects/x/global/images/fcos-a', '--data-size', '50G', '--json']);
     expect(p.stderr).toBe('');
     expect(p.code).toBe(0);
     const out = JSON.parse(p.stdout) as { vm: { state: string; addresses: string[] }; volume: { sizeGiB: number; deviceName: string }; adminPassword: string };

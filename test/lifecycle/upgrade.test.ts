@@ -1,5 +1,6 @@
 // Upgrade against the stateful in-memory provider: order of operations, downtime, plan, and the full fault matrix.
 import { describe, expect, it } from 'vitest';
+import { destroy, planDestroy } from '../../src/lifecycle/destroy.js';
 import { Journal } from '../../src/lifecycle/journal.js';
 import { planProvision } from '../../src/lifecycle/provision.js';
 import { status } from '../../src/lifecycle/status.js';
@@ -121,6 +122,29 @@ describe('stable addresses (in-memory provider with reserved addresses)', () => 
       expect(result.url).toBe(first.url);
       expect(result.vm.addresses[0]).toBe(address?.ip);
       expect((await status(p, store, 'pmm')).url).toBe(first.url);
+    } finally {
+      store.cleanup();
+    }
+  });
+
+  it('destroy keeps the address with the volume (a re-provision gets the same URL back); --delete-data releases it', async () => {
+    const p = createFakeProvider({ addressing: 'reserved' });
+    const store = tempStore();
+    try {
+      const first = await provisionVm(p, store, 'pmm', A);
+      const plan = await planDestroy(p, store, { name: 'pmm', deleteData: false });
+      expect(plan.keeps.join('\n')).toMatch(/^address 203\.0\.113\.\d+ \(fakeaddr-pmm-address\), reserved and unassigned/m);
+      const kept = await destroy(p, store, { name: 'pmm', deleteData: false });
+      expect(kept.addressKept).toBe(p.addresses()[0]?.ip);
+      expect(p.addresses()).toEqual([expect.not.objectContaining({ assignedTo: expect.anything() })]);
+      const again = await provisionVm(p, store, 'pmm', A);
+      expect(again.url).toBe(first.url);
+      expect(p.addresses()).toHaveLength(1);
+      const doomed = await planDestroy(p, store, { name: 'pmm', deleteData: true });
+      expect(doomed.steps.map((s) => s.step).at(-1)).toMatch(/^release address 203\.0\.113\.\d+ \(fakeaddr-pmm-address\)/);
+      const gone = await destroy(p, store, { name: 'pmm', deleteData: true });
+      expect(gone).toMatchObject({ volumeDeleted: true, addressReleased: first.url?.slice(8, -1) });
+      expect(p.addresses()).toEqual([]);
     } finally {
       store.cleanup();
     }
