@@ -278,10 +278,20 @@ async function runUpgrade(provider: Provider, store: StateStore, req: UpgradeReq
     'destroy-new': () => provider.destroyVm(state.newVm),
   };
 
+  /** Steps with nothing to do on this upgrade: skipped without journal writes (each is an fsync in the window). */
+  const notNeeded = (step: StepName): boolean =>
+    (step === 'reserve-address' && provider.addressing.kind !== 'reserved') ||
+    ((step === 'move-address' || step === 'address-back') && !state.addressId) ||
+    (step === 'scrub-kept-old' && !state.keepOld);
+
   async function runSteps<S extends StepName>(names: readonly S[], actions: Record<S, () => Promise<unknown>>): Promise<void> {
     for (const step of names) {
       if (state.steps[step]?.status === 'done') {
         emit(step, 'skip', 'done before');
+        continue;
+      }
+      if (notNeeded(step)) {
+        emit(step, 'skip', 'not needed');
         continue;
       }
       emit(step, 'start');
