@@ -47,6 +47,8 @@ export const PROVISION_FLAGS: FlagSpec[] = [
   { name: 'admin-password-file', value: true, help: 'PMM admin password from FILE (0600; default: random, shown once)', group: PASSWORD },
   { name: 'keep-password', help: 'a reused data volume of which cnvm has no record: its PMM keeps the password it has', group: PASSWORD },
   { name: 'allow-default-password', help: 'run PMM with its default admin/admin (not recommended)', group: PASSWORD },
+  { name: 'skip-health-check', help: "don't wait for PMM's /v1/server/readyz (the password then stays in the VM's stored config and cnvm's copy until a gated run)", group: PASSWORD },
+  { name: 'health-timeout', value: true, help: 'seconds to wait for PMM to be ready after the first boot (default 900)', group: PASSWORD },
   ...providerFlags(),
   DRY_RUN,
   ...TAIL,

@@ -60,9 +60,6 @@ function urlOf(result: { vm?: { addresses: string[] }; url?: unknown }): string 
   return address ? `https://${address}/` : undefined;
 }
 
-const healthTimeout = (resolved: Resolved): { healthTimeoutSec?: number } =>
-  typeof resolved.settings.health_timeout === 'number' ? { healthTimeoutSec: resolved.settings.health_timeout } : {};
-
 export async function storeFrom(flags: Flags): Promise<StateStore> {
   const [{ StateStore }, { defaultStateDir }] = await Promise.all([import('../lifecycle/store.js'), import('../lifecycle/journal.js')]);
   return new StateStore(str(flags, 'state-dir') ?? defaultStateDir());
@@ -168,6 +165,7 @@ async function provisionWith(flags: Flags, name: string, providerName: string, j
   const store = await storeFrom(flags);
   const { provider, module: mod, record } = await providerFor(providerName, resolved, store, name);
   const { planProvision, provision } = await import('../lifecycle/provision.js');
+  const healthTimeout = typeof resolved.settings.health_timeout === 'number' ? resolved.settings.health_timeout : undefined;
   const stream = typeof resolved.settings.stream === 'string' ? resolved.settings.stream : 'stable';
   // The image: given, recorded, or the newest of the stream (downloaded before anything else happens; a dry run
   // shows a placeholder and downloads nothing).
@@ -179,6 +177,8 @@ async function provisionWith(flags: Flags, name: string, providerName: string, j
     overrides: inputs.overrides,
     ...(password ? { password } : {}),
     upgradeCommand: `cnvm upgrade --provider ${providerName}`,
+    skipHealthCheck: flags['skip-health-check'] === true,
+    ...(healthTimeout ? { healthTimeoutSec: healthTimeout } : {}),
   };
   if (flags['dry-run']) {
     const { formatChange } = await import('../lifecycle/desired.js');
@@ -187,15 +187,27 @@ async function provisionWith(flags: Flags, name: string, providerName: string, j
     return 0;
   }
   const { watchSteps } = await import('./watch.js');
-  const watch = watchSteps(provider, progress, { skipHealthCheck: flags['skip-health-check'] === true, ...healthTimeout(resolved) });
+  const watch = watchSteps(provider, progress, { skipHealthCheck: flags['skip-health-check'] === true, ...(healthTimeout ? { healthTimeoutSec: healthTimeout } : {}) });
   const result = await provision(watch.provider, store, input, watch.onEvent);
   if (!json) for (const w of result.warnings) log(`warning: ${w}`);
-  const url = urlOf(result);
   if (json) {
-    jsonOut('provision', { vm: result.vm, volume: result.volume, generation: result.generation, adminPassword: result.generatedAdminPassword ?? null, warnings: result.warnings, ...(url ? { url } : {}) });
+    jsonOut('provision', {
+      vm: result.vm,
+      volume: result.volume,
+      generation: result.generation,
+      ...(result.url ? { url: result.url } : { urlMissing: result.urlMissing ?? 'no address yet' }),
+      address: result.address ?? null,
+      health: result.health,
+      storedConfig: result.storedConfig,
+      secretRemoved: result.secretRemoved,
+      adminPassword: result.generatedAdminPassword ?? null,
+      notes: result.notes,
+      warnings: result.warnings,
+    });
   } else {
+    for (const n of result.notes) log(`note: ${n}`);
     process.stdout.write(`${result.vm.name}: ${result.vm.state}; data volume ${result.volume.id} (${result.volume.sizeGiB} GiB, device ${result.volume.deviceName})\n`);
-    if (url) process.stdout.write(`PMM: ${url}\n`);
+    process.stdout.write(`PMM: ${result.url ?? `(${result.urlMissing ?? 'no address yet'})`}\n`);
     if (result.generatedAdminPassword) process.stdout.write(`PMM admin password (shown once, store it now): ${result.generatedAdminPassword}\n`);
   }
   return 0;
@@ -283,7 +295,7 @@ async function upgradeWith(flags: Flags, name: string, providerName: string, jso
     const { formatChange } = await import('../lifecycle/desired.js');
     for (const c of result.changes) log(`changed: ${formatChange(c)}`);
     process.stdout.write(`${name}: upgraded ${result.oldVm} → ${result.newVm} (${result.vm.state}); downtime ${(result.downtimeMs / 1000).toFixed(1)} s\n`);
-    if (url) process.stdout.write(`PMM: ${url}\n`);
+    process.stdout.write(`PMM: ${result.url ?? `(${result.urlMissing ?? 'no address yet'})`}\n`);
   }
   return 0;
 }
@@ -298,12 +310,11 @@ export async function runStatus(argv: string[]): Promise<number> {
   const { provider } = await providerFor(providerName, resolved, store, name);
   const { status } = await import('../lifecycle/status.js');
   const s = await status(provider, store, name);
-  const url = s.vm ? urlOf(s) : undefined;
   if (flags.json) {
-    jsonOut('status', { name, status: s.record.status, generation: s.generation ?? null, vm: s.vm ?? null, volume: s.volume ?? null, others: s.others, desired: s.record.desired, ...(url ? { url } : {}) });
+    jsonOut('status', { name, status: s.record.status, generation: s.generation ?? null, vm: s.vm ?? null, volume: s.volume ?? null, others: s.others, desired: s.record.desired, ...(s.url ? { url: s.url } : { urlMissing: s.urlMissing ?? 'no address yet' }), address: s.record.address ?? null, addressing: s.addressing });
   } else {
     process.stdout.write(s.vm ? `${name}: ${s.vm.state} (${s.vm.name}, generation ${s.generation ?? '?'}), image ${s.vm.image}\n` : `${name}: no VM (${s.record.status})\n`);
-    if (url) process.stdout.write(`PMM: ${url}\n`);
+    process.stdout.write(`PMM: ${s.url ?? `(${s.urlMissing ?? 'no address yet'})`}\n`);
     if (s.others.length > 0) process.stdout.write(`other generations: ${s.others.join(', ')}\n`);
     process.stdout.write(s.volume ? `data volume ${s.volume.name}: ${s.volume.id}, ${s.volume.sizeGiB} GiB, ${s.volume.attachedTo ? `attached to ${s.volume.attachedTo}` : 'not attached'}\n` : 'no data volume\n');
   }
@@ -335,6 +346,8 @@ export async function runDestroy(argv: string[]): Promise<number> {
     process.stdout.write(result.vmRemoved ? `${name}: removed ${result.removed.join(', ')}\n` : `${name}: no VM\n`);
     if (result.volumeKept) process.stdout.write(`kept data volume ${result.volumeKept} and cnvm's record (destroy --delete-data --yes removes them)\n`);
     if (result.volumeDeleted) process.stdout.write('data volume deleted\n');
+    if (result.addressKept) process.stdout.write(`kept address ${result.addressKept} (reserved; a provision on the kept volume gets it back)\n`);
+    if (result.addressReleased) process.stdout.write(`address ${result.addressReleased} released\n`);
   }
   return 0;
 }

@@ -1,7 +1,7 @@
 // The health gate: PMM answers GET /v1/server/readyz with 200 once it can serve. Its certificate is self-signed
 // until the operator installs one, so the check does not verify it (it only asks "is PMM up").
 import { request } from 'node:https';
-import type { VmInfo } from '../provider/types.js';
+import type { Provider, VmInfo } from '../provider/types.js';
 import { PMM_HEALTH_PATH } from '../workload/pmm-server.js';
 
 export type HealthCheck = (vm: VmInfo, signal: AbortSignal) => Promise<boolean>;
@@ -46,4 +46,22 @@ export async function waitHealthy(
     if (Date.now() + intervalMs > deadline) return false;
     await new Promise((r) => setTimeout(r, intervalMs));
   }
+}
+
+/**
+ * The console lines that explain a failed first boot, as CoreOS's own test harness looks for them: Ignition's
+ * failures and the PMM units' state; the last lines if none match.
+ */
+export function consoleHints(text: string | undefined, max = 15): string[] {
+  if (!text) return [];
+  // eslint-disable-next-line no-control-regex -- terminal colour codes are what is removed
+  const lines = text.replace(/\x1b\[[0-9;]*m/g, '').split(/\r?\n/).map((l) => l.trimEnd()).filter(Boolean);
+  const telling = lines.filter((l) => /ignition.*(fail|error|not of the correct type|wipe was not requested)|Ignition failed|emergency|pmm-[a-z-]+\.service|Dependency failed|Failed to start/i.test(l));
+  return (telling.length ? telling : lines).slice(-max);
+}
+
+/** The failure message of a gate that timed out, with the console's telling lines when the provider keeps them. */
+export async function gateFailure(provider: Provider, vmName: string, timeoutSec: number): Promise<string> {
+  const lines = consoleHints(await provider.consoleOutput?.(vmName).catch(() => undefined));
+  return `PMM on ${vmName} did not become ready within ${timeoutSec} s${lines.length ? `; its console says:\n${lines.map((l) => `  | ${l}`).join('\n')}` : ''}`;
 }

@@ -7,8 +7,12 @@ import type { ImageRef } from '../provider/types.js';
 import type { DesiredState } from './record.js';
 import { writeFileAtomic } from '../util/atomic-write.js';
 
-export const FORWARD_STEPS = ['create-new', 'stop-old', 'detach-old', 'attach-new', 'start-new', 'health', 'destroy-old'] as const;
-export const ROLLBACK_STEPS = ['stop-new', 'detach-new', 'attach-old', 'start-old', 'destroy-new'] as const;
+// The address steps are no-ops where the provider keeps addresses implicitly (libvirt's MAC); the scrub steps are
+// no-ops unless the old VM's stored config still holds the admin password (a provider that can replace it only
+// while the VM is stopped). A journal written before a step existed simply runs it on resume: every step is
+// idempotent.
+export const FORWARD_STEPS = ['reserve-address', 'create-new', 'stop-old', 'detach-old', 'attach-new', 'move-address', 'start-new', 'health', 'scrub-kept-old', 'destroy-old'] as const;
+export const ROLLBACK_STEPS = ['stop-new', 'detach-new', 'attach-old', 'address-back', 'scrub-old', 'start-old', 'destroy-new'] as const;
 export type StepName = (typeof FORWARD_STEPS)[number] | (typeof ROLLBACK_STEPS)[number];
 
 export interface UpgradeJournal {
@@ -22,6 +26,10 @@ export interface UpgradeJournal {
   image: ImageRef;
   /** The desired state of the new generation (the record's, with this upgrade's changes). */
   desired: DesiredState;
+  /** The old generation's desired state: its stored config is rendered from it (without the password) when scrubbed. */
+  previousDesired?: DesiredState;
+  /** The stable address moved inside the downtime window (providers that reserve one); set by reserve-address. */
+  addressId?: string;
   keepOld: boolean;
   skipHealthCheck: boolean;
   phase: 'forward' | 'rollback' | 'done' | 'rolled-back';

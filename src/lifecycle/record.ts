@@ -42,6 +42,19 @@ export interface PasswordState {
   policy: PasswordPolicy;
   /** When the shown-once answer was given to the user. */
   shownAt?: string;
+  /**
+   * The VMs whose stored config (libvirt fw_cfg file, EC2 user data, GCE metadata) still carries the password: set
+   * when a VM is created with it, cleared once the config is replaced after PMM came up (names only, never the
+   * password). A provider that can replace it only while the VM is stopped leaves it here until the next stop.
+   */
+  inConfigOf?: string[];
+}
+
+/** A stable address cnvm reserved for the VM (EC2 Elastic IP, GCE static address): public, never a secret. */
+export interface RecordedAddress {
+  id: string;
+  name: string;
+  ip: string;
 }
 
 export interface Generation {
@@ -60,6 +73,8 @@ export interface VmRecord {
   /** provisioning: the first run has not completed; ready: a VM runs the record; destroyed: VMs gone, volume kept. */
   status: 'provisioning' | 'ready' | 'destroyed';
   volume?: { id: string; name: string };
+  /** On providers with reserved addresses: the one PMM's clients use, kept across generations and by destroy. */
+  address?: RecordedAddress;
   generations: Generation[];
   /** The generation that holds (or is to hold) the data volume. */
   current?: number;

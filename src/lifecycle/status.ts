@@ -5,6 +5,7 @@ import { loadRecord } from './lookup.js';
 import { dataVolumeName } from './names.js';
 import { currentGeneration, type VmRecord } from './record.js';
 import type { StateStore } from './store.js';
+import { noUrlReason, pmmUrl } from './url.js';
 
 export interface Status {
   name: string;
@@ -15,6 +16,12 @@ export interface Status {
   volume?: Volume;
   /** Other generations still present (e.g. kept with --keep-old). */
   others: string[];
+  /** The PMM URL: the stable address when reserved (whatever the VM's state), else the running VM's address. */
+  url?: string;
+  /** Why there is no URL, when there is none. */
+  urlMissing?: string;
+  /** How this provider keeps the address across generations. */
+  addressing: string;
 }
 
 export async function status(provider: Provider, store: StateStore, name: string): Promise<Status> {
@@ -29,5 +36,15 @@ export async function status(provider: Provider, store: StateStore, name: string
     if (other && other.owner?.name !== undefined && other.owner.name !== name) continue;
     if (other) others.push(other.name);
   }
-  return { name, record, ...(gen ? { generation: gen.generation } : {}), ...(vm ? { vm } : {}), ...(volume ? { volume } : {}), others };
+  const url = pmmUrl(vm, record.address);
+  return {
+    name,
+    record,
+    ...(gen ? { generation: gen.generation } : {}),
+    ...(vm ? { vm } : {}),
+    ...(volume ? { volume } : {}),
+    others,
+    ...(url ? { url } : { urlMissing: noUrlReason(vm) }),
+    addressing: provider.addressing.describe,
+  };
 }

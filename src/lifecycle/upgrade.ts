@@ -1,23 +1,29 @@
 // `cnvm upgrade`: a new VM on a new OS image takes over the same data volume.
 //
-// Order (downtime is only steps 2–6): 1 create the new VM without the volume (before anything stops), 2 stop the
-// old VM, 3 detach the volume, 4 attach it to the new VM, 5 start it, 6 wait for PMM's readiness, 7 delete the old
-// VM (unless --keep-old). If 5 or 6 fails: stop the new VM, detach, reattach to the old one, start it, delete the
-// new one. Every step is journaled before and after it runs; re-running the command resumes from the journal. The
-// volume is never deleted or formatted, and the provider refuses to attach it to two VMs, so no order of crashes
-// can put it on two.
+// Order (downtime is only steps 3–8): 1 reserve the stable address if the provider reserves one and the VM has none
+// yet, 2 create the new VM without the volume (before anything stops), 3 stop the old VM, 4 detach the volume,
+// 5 attach it to the new VM, 6 move the stable address to the new VM, 7 start it, 8 wait for PMM's readiness,
+// 9 with --keep-old, replace the kept VM's stored config if it still holds the admin password, 10 delete the old VM
+// (unless --keep-old). If 7 or 8 fails: stop the new VM, detach, reattach to the old one, move the address back,
+// start it, delete the new one. Every step is journaled before and after it runs; re-running the command resumes
+// from the journal. The volume is never deleted or formatted, and the provider refuses to attach it to two VMs, so
+// no order of crashes can put it on two; the address follows the volume before any VM starts.
 import { CnvmError } from '../errors.js';
 import { NotFoundError } from '../provider/errors.js';
 import type { PlannedAction, Provider, VmInfo } from '../provider/types.js';
 import { renderVmConfig } from './config.js';
 import { applyOverrides, diffDesired, type Change, type DesiredOverrides } from './desired.js';
-import { waitHealthy, pmmReadyz, type HealthCheck } from './health.js';
+import { gateFailure, waitHealthy, pmmReadyz, type HealthCheck } from './health.js';
 import { FORWARD_STEPS, Journal, ROLLBACK_STEPS, type StepName, type UpgradeJournal } from './journal.js';
 import { loadRecord } from './lookup.js';
-import { dataVolumeName, generationName } from './names.js';
+import { addressName, dataVolumeName, generationName } from './names.js';
 import type { PlanStep } from './plan.js';
-import { currentGeneration, nextGenerationNumber, recordForVm, type DesiredState, type VmRecord } from './record.js';
+import { currentGeneration, nextGenerationNumber, recordForVm, type DesiredState, type RecordedAddress, type VmRecord } from './record.js';
+import { scrubIfListed } from './scrub.js';
 import type { StateStore } from './store.js';
+import { addressingNote, noUrlReason, pmmUrl, withStableAddress } from './url.js';
+
+export { consoleHints } from './health.js';
 
 export interface UpgradeRequest {
   name: string;
@@ -52,6 +58,10 @@ export interface UpgradeResult {
   downtimeMs: number;
   resumed: boolean;
   changes: Change[];
+  /** The PMM URL after the upgrade (or the rollback); absent when no address is known yet. */
+  url?: string;
+  /** Why there is no URL, when there is none. */
+  urlMissing?: string;
 }
 
 export class UpgradeError extends CnvmError {
@@ -80,6 +90,8 @@ interface Prepared {
   newGeneration: number;
   newVm: string;
   ignition: string;
+  /** The stable address, when the provider reserves one and the VM has one already. */
+  address?: RecordedAddress;
 }
 
 /** Everything checked before the first side effect: the record, the old VM, the volume, the new config. */
@@ -107,25 +119,45 @@ async function prepare(provider: Provider, store: StateStore, req: Pick<UpgradeR
   // Same recipe, same device naming; no admin password: the data volume's PMM already holds it.
   const { ignition } = await renderVmConfig(provider, volume, desired, undefined);
   await provider.preflight({ name: newVm, image: desired.image, ignition });
-  return { record, old, volumeId: volume.id, volumeName: volume.name, desired, changes, newGeneration, newVm, ignition };
+  const found = provider.addressing.kind === 'reserved' ? (record.address ?? (await provider.findAddress?.(addressName(req.name)))) : undefined;
+  const address = found ? { id: found.id, name: found.name, ip: found.ip } : undefined;
+  return { record, old, volumeId: volume.id, volumeName: volume.name, desired, changes, newGeneration, newVm, ignition, ...(address ? { address } : {}) };
 }
 
 /** The steps and what they touch, for --dry-run; nothing is called but reads. */
-export async function planUpgrade(provider: Provider, store: StateStore, req: Pick<UpgradeRequest, 'name' | 'overrides' | 'keepOld'>): Promise<{ steps: PlanStep[]; keeps: string[]; changes: Change[] }> {
+export async function planUpgrade(
+  provider: Provider,
+  store: StateStore,
+  req: Pick<UpgradeRequest, 'name' | 'overrides' | 'keepOld'>,
+): Promise<{ steps: PlanStep[]; keeps: string[]; changes: Change[]; notes: string[] }> {
   const p = await prepare(provider, store, req);
   const s = (step: string, actions: PlannedAction[]): PlanStep => ({ step, actions });
+  const reserved = provider.addressing.kind === 'reserved';
+  const addrName = addressName(req.name);
+  const addrId = p.address?.id ?? `<${addrName}>`;
+  const addrShown = p.address ? p.address.ip : `address ${addrName}`;
+  const oldHoldsPassword = p.record.password.inConfigOf?.includes(p.old.name) === true;
   return {
     changes: p.changes,
     steps: [
+      ...(reserved && !p.address ? [s(`reserve address ${addrName} (${req.name} has none yet; old VM still serving)`, provider.plan.reserveAddress?.(addrName) ?? [])] : []),
       s(`create ${p.newVm} (generation ${p.newGeneration}) on ${p.desired.image.version ?? p.desired.image.id} (old VM still serving)`, provider.plan.createVm({ name: p.newVm, image: p.desired.image, ignition: '<rendered>' })),
       s(`stop ${p.old.name} — downtime starts`, provider.plan.stopVm(p.old.name)),
       s(`detach ${p.volumeName} from ${p.old.name}`, provider.plan.detachVolume(p.old.name, p.volumeId)),
       s(`attach ${p.volumeName} to ${p.newVm}`, provider.plan.attachVolume(p.newVm, p.volumeId)),
+      ...(reserved ? [s(`move ${addrShown} from ${p.old.name} to ${p.newVm}`, provider.plan.assignAddress?.(addrId, p.newVm) ?? [])] : []),
       s(`start ${p.newVm}`, provider.plan.startVm(p.newVm)),
-      s(`wait for PMM ${'/v1/server/readyz'} on ${p.newVm} — downtime ends; on failure roll back to ${p.old.name}`, []),
+      s(`wait for PMM ${'/v1/server/readyz'} on ${p.newVm} — downtime ends; on failure roll back to ${p.old.name}${reserved ? ` (the address moves back before it starts)` : ''}`, []),
+      ...(req.keepOld && oldHoldsPassword ? [s(`replace ${p.old.name}'s stored config with one without the admin password (it is kept)`, [])] : []),
       ...(req.keepOld ? [] : [s(`delete ${p.old.name} and its boot disk`, provider.plan.destroyVm(p.old.name))]),
     ],
-    keeps: [`data volume ${p.volumeName} (${p.volumeId}): never deleted or formatted`, 'everything else the record holds (sizes, network, keys, PMM tag and settings) unless changed above', ...(req.keepOld ? [`old VM ${p.old.name} (stopped)`] : [])],
+    keeps: [
+      `data volume ${p.volumeName} (${p.volumeId}): never deleted or formatted`,
+      ...(p.address ? [`address ${p.address.ip} (${p.address.id}): PMM's clients keep their server`] : []),
+      'everything else the record holds (sizes, network, keys, PMM tag and settings) unless changed above',
+      ...(req.keepOld ? [`old VM ${p.old.name} (stopped)`] : []),
+    ],
+    notes: [addressingNote(provider)],
   };
 }
 
@@ -165,6 +197,8 @@ async function runUpgrade(provider: Provider, store: StateStore, req: UpgradeReq
       newGeneration: p.newGeneration,
       image: p.desired.image,
       desired: p.desired,
+      previousDesired: p.record.desired,
+      ...(p.address ? { addressId: p.address.id } : {}),
       keepOld: req.keepOld === true,
       skipHealthCheck: req.skipHealthCheck === true,
       phase: 'forward',
@@ -185,8 +219,25 @@ async function runUpgrade(provider: Provider, store: StateStore, req: UpgradeReq
     generations.push({ generation: state.newGeneration, vm: state.newVm, image: state.image, createdAt: new Date().toISOString() });
     return { ...r, desired: state.desired, generations, current: state.newGeneration, status: 'ready' };
   };
+  /** The address step: the stable address onto `vmName` (stopped), so it answers there once started. */
+  const moveAddress = async (vmName: string): Promise<unknown> => (state.addressId && provider.assignAddress ? provider.assignAddress(state.addressId, vmName) : undefined);
+  /** The old VM's stored config without the admin password, when the record says it still holds it. */
+  const scrubOld = async (): Promise<unknown> => {
+    const volume = await provider.findVolume(dataVolumeName(state.name));
+    return volume ? scrubIfListed(provider, store, state.name, volume, state.previousDesired ?? state.desired, state.oldVm) : undefined;
+  };
+  const addressOf = async (): Promise<RecordedAddress | undefined> => (await loadRecord(provider, store, state.name))?.address;
 
   const forward: Record<(typeof FORWARD_STEPS)[number], () => Promise<unknown>> = {
+    'reserve-address': async () => {
+      if (provider.addressing.kind !== 'reserved' || !provider.reserveAddress || state.addressId) return;
+      // A VM provisioned before cnvm reserved addresses: it gets one now, while the old VM still serves.
+      const a = await provider.reserveAddress(addressName(state.name), state.name);
+      state.addressId = a.id;
+      journal.write(state);
+      const r = await loadRecord(provider, store, state.name);
+      if (r) store.writeRecord({ ...r, address: { id: a.id, name: a.name, ip: a.ip } });
+    },
     'create-new': async () => {
       const volume = await provider.findVolume(dataVolumeName(state.name));
       if (!volume) throw new UpgradeError(`data volume ${dataVolumeName(state.name)} disappeared`);
@@ -204,29 +255,43 @@ async function runUpgrade(provider: Provider, store: StateStore, req: UpgradeReq
     'stop-old': () => ((downtimeStart = Date.now()), provider.stopVm(state.oldVm)),
     'detach-old': () => provider.detachVolume(state.oldVm, state.volumeId),
     'attach-new': () => provider.attachVolume(state.newVm, state.volumeId),
+    'move-address': () => moveAddress(state.newVm),
     'start-new': () => provider.startVm(state.newVm),
     health: async () => {
       if (state.skipHealthCheck) return;
-      const healthy = await waitHealthy(req.healthCheck ?? pmmReadyz, () => provider.findVm(state.newVm), req.healthTimeoutSec ?? 900, req.healthIntervalMs);
-      if (!healthy) {
-        const lines = consoleHints(await provider.consoleOutput?.(state.newVm).catch(() => undefined));
-        throw new UpgradeError(`PMM on ${state.newVm} did not become ready within ${req.healthTimeoutSec ?? 900} s${lines.length ? `; its console says:\n${lines.map((l) => `  | ${l}`).join('\n')}` : ''}`);
-      }
+      const address = await addressOf();
+      const timeoutSec = req.healthTimeoutSec ?? 900;
+      const healthy = await waitHealthy(req.healthCheck ?? pmmReadyz, async () => withStableAddress(await provider.findVm(state.newVm), address), timeoutSec, req.healthIntervalMs);
+      if (!healthy) throw new UpgradeError(await gateFailure(provider, state.newVm, timeoutSec));
     },
+    'scrub-kept-old': () => (state.keepOld ? scrubOld() : Promise.resolve()),
     'destroy-old': () => (state.keepOld ? Promise.resolve() : provider.destroyVm(state.oldVm)),
   };
   const rollback: Record<(typeof ROLLBACK_STEPS)[number], () => Promise<unknown>> = {
     'stop-new': async () => ((await provider.findVm(state.newVm)) ? provider.stopVm(state.newVm) : undefined),
     'detach-new': async () => ((await provider.findVm(state.newVm)) ? provider.detachVolume(state.newVm, state.volumeId) : undefined),
     'attach-old': () => provider.attachVolume(state.oldVm, state.volumeId),
+    'address-back': () => moveAddress(state.oldVm),
+    // The old VM is stopped here: the one moment a provider that replaces user data only while stopped can.
+    'scrub-old': () => scrubOld(),
     'start-old': () => provider.startVm(state.oldVm),
     'destroy-new': () => provider.destroyVm(state.newVm),
   };
+
+  /** Steps with nothing to do on this upgrade: skipped without journal writes (each is an fsync in the window). */
+  const notNeeded = (step: StepName): boolean =>
+    (step === 'reserve-address' && provider.addressing.kind !== 'reserved') ||
+    ((step === 'move-address' || step === 'address-back') && !state.addressId) ||
+    (step === 'scrub-kept-old' && !state.keepOld);
 
   async function runSteps<S extends StepName>(names: readonly S[], actions: Record<S, () => Promise<unknown>>): Promise<void> {
     for (const step of names) {
       if (state.steps[step]?.status === 'done') {
         emit(step, 'skip', 'done before');
+        continue;
+      }
+      if (notNeeded(step)) {
+        emit(step, 'skip', 'not needed');
         continue;
       }
       emit(step, 'start');
@@ -244,7 +309,7 @@ async function runUpgrade(provider: Provider, store: StateStore, req: UpgradeReq
     } catch (err) {
       // Before the new VM ever starts, a failure leaves the old VM able to serve: put it back and stop there.
       if (isInjected(err)) throw err;
-      await restoreOld(state, provider);
+      await restoreOld(state, provider, moveAddress);
       state.phase = 'rolled-back';
       state.error = (err as Error).message;
       journal.write(state);
@@ -265,15 +330,22 @@ async function runUpgrade(provider: Provider, store: StateStore, req: UpgradeReq
     state.phase = 'rolled-back';
     journal.write(state);
     const vm = await provider.findVm(state.oldVm);
-    const result: UpgradeResult = { outcome: 'rolled-back', oldVm: state.oldVm, newVm: state.newVm, vm: vm as VmInfo, downtimeMs: 0, resumed, changes };
-    throw new UpgradeRolledBackError(`the new VM ${state.newVm} failed (${state.error ?? 'unknown'}); rolled back: ${state.oldVm} runs with the data volume again`, result);
+    const url = pmmUrl(vm, await addressOf());
+    const result: UpgradeResult = { outcome: 'rolled-back', oldVm: state.oldVm, newVm: state.newVm, vm: vm as VmInfo, downtimeMs: 0, resumed, changes, ...(url ? { url } : { urlMissing: noUrlReason(vm) }) };
+    throw new UpgradeRolledBackError(`the new VM ${state.newVm} failed (${state.error ?? 'unknown'}); rolled back: ${state.oldVm} runs with the data volume again (PMM: ${url ?? noUrlReason(vm)})`, result);
   }
   if (state.phase === 'forward') {
     // The new generation holds the volume: the record says so before the old VM goes.
     const after = await recordAfter();
-    if (!state.keepOld) after.generations = after.generations.filter((g) => g.vm !== state.oldVm);
+    if (!state.keepOld) {
+      after.generations = after.generations.filter((g) => g.vm !== state.oldVm);
+      // The old VM and its stored config go: nothing of the password is left there to clean.
+      const rest = (after.password.inConfigOf ?? []).filter((v) => v !== state.oldVm);
+      const { inConfigOf: _gone, ...password } = after.password;
+      after.password = rest.length ? { ...password, inConfigOf: rest } : password;
+    }
     store.writeRecord(after);
-    await runSteps(['destroy-old'] as const, forward);
+    await runSteps(['scrub-kept-old', 'destroy-old'] as const, forward);
     // PMM came up on the data volume: its admin password is applied, so cnvm's copy of the secret can go.
     if (!state.skipHealthCheck) store.removeSecret(state.provider, state.name);
     state.phase = 'done';
@@ -281,19 +353,8 @@ async function runUpgrade(provider: Provider, store: StateStore, req: UpgradeReq
   }
   const vm = await provider.findVm(state.newVm);
   const downtimeMs = downtimeStart !== undefined && downtimeEnd !== undefined ? downtimeEnd - downtimeStart : 0;
-  return { outcome: 'upgraded', oldVm: state.oldVm, newVm: state.newVm, vm: vm as VmInfo, downtimeMs, resumed, changes };
-}
-
-/**
- * The console lines that explain a failed first boot, as CoreOS's own test harness looks for them: Ignition's
- * failures and the PMM units' state; the last lines if none match.
- */
-export function consoleHints(text: string | undefined, max = 15): string[] {
-  if (!text) return [];
-  // eslint-disable-next-line no-control-regex -- terminal colour codes are what is removed
-  const lines = text.replace(/\x1b\[[0-9;]*m/g, '').split(/\r?\n/).map((l) => l.trimEnd()).filter(Boolean);
-  const telling = lines.filter((l) => /ignition.*(fail|error|not of the correct type|wipe was not requested)|Ignition failed|emergency|pmm-[a-z-]+\.service|Dependency failed|Failed to start/i.test(l));
-  return (telling.length ? telling : lines).slice(-max);
+  const url = pmmUrl(vm, await addressOf());
+  return { outcome: 'upgraded', oldVm: state.oldVm, newVm: state.newVm, vm: vm as VmInfo, downtimeMs, resumed, changes, ...(url ? { url } : { urlMissing: noUrlReason(vm) }) };
 }
 
 /** Test hook: crashes injected by test doubles must propagate untouched, like a killed process. */
@@ -301,12 +362,16 @@ function isInjected(err: unknown): boolean {
   return err instanceof Error && err.name === 'InjectedCrash';
 }
 
-/** Early failure (before the new VM started): the volume goes back to the old VM, which is started again. */
-async function restoreOld(state: UpgradeJournal, provider: Provider): Promise<void> {
+/**
+ * Early failure (before the new VM started): the volume and the address go back to the old VM, which is started
+ * again.
+ */
+async function restoreOld(state: UpgradeJournal, provider: Provider, moveAddress: (vmName: string) => Promise<unknown>): Promise<void> {
   const next = await provider.findVm(state.newVm);
   if (next?.volumes.some((v) => v.volumeId === state.volumeId)) await provider.detachVolume(state.newVm, state.volumeId);
   const old = await provider.findVm(state.oldVm);
   if (old && !old.volumes.some((v) => v.volumeId === state.volumeId)) await provider.attachVolume(state.oldVm, state.volumeId);
+  await moveAddress(state.oldVm);
   await provider.startVm(state.oldVm);
   await provider.destroyVm(state.newVm);
 }

@@ -72,7 +72,7 @@ for (const kind of EC2_PEERS) {
     });
 
     it('--dry-run --json prints the API calls with their key parameters, and makes none', async () => {
-      const r = await cnvm(['provision', ...common, '--image', peer.images[0].id, '--dry-run', '--json']);
+      const r = await cnvm(['provision', '--skip-health-check', ...common, '--image', peer.images[0].id, '--dry-run', '--json']);
       expect(withoutProgress(r.stderr)).toBe('');
       expect(r.code).toBe(0);
       const actions = (JSON.parse(r.stdout) as { steps: { actions: { action: string; detail: Record<string, unknown> }[] }[] }).steps.flatMap((s) => s.actions);
@@ -93,13 +93,13 @@ for (const kind of EC2_PEERS) {
     }, 60_000);
 
     it('--address takes stable or ephemeral; another value is a usage error naming the flag', async () => {
-      const r = await cnvm(['provision', ...common, '--image', peer.images[0].id, '--address', 'static', '--dry-run']);
+      const r = await cnvm(['provision', '--skip-health-check', ...common, '--image', peer.images[0].id, '--address', 'static', '--dry-run']);
       expect(r.code).toBe(2);
       expect(r.stderr).toContain('--address static');
     }, 60_000);
 
     it('provisions with the EBS device path in Ignition, upgrades, and destroys keeping the volume', async () => {
-      const p = await cnvm(['provision', ...common, '--image', peer.images[0].id, '--json']);
+      const p = await cnvm(['provision', '--skip-health-check', ...common, '--image', peer.images[0].id, '--json']);
       expect(withoutProgress(p.stderr)).toBe('');
       expect(p.code).toBe(0);
       const out = JSON.parse(p.stdout) as { vm: { state: string }; volume: { id: string } };
@@ -144,7 +144,7 @@ describe('cnvm --provider aws without credentials', () => {
       // HOME has no ~/.aws; the instance-role lookup is off, as tests reach loopback only.
       Object.assign(env, { HOME: home, CNVM_EC2_ENDPOINT: fake.endpoint, AWS_EC2_METADATA_DISABLED: 'true', CNVM_PUBLIC_IP_URL: await usePublicIpEcho() });
       const args = ['--provider', 'aws', '--region', 'eu-west-1', '--name', 'pmm1', '--config-dir', join(home, 'providers'), '--state-dir', join(home, 'state')];
-      for (const command of [['provision', ...args, '--image', 'ami-0aaaaaaaaaaaaaaaa'], ['status', ...args]]) {
+      for (const command of [['provision', '--skip-health-check', ...args, '--image', 'ami-0aaaaaaaaaaaaaaaa'], ['status', ...args]]) {
         const r = await runCnvm(command, env);
         expect(r.code, `${command[0]}: ${r.stderr}`).toBe(4);
         expect(r.stderr).toMatch(/no AWS credentials found/);

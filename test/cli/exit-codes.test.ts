@@ -42,23 +42,23 @@ describe('exit codes (README table)', () => {
     expect(cnvm(['version']).code).toBe(0);
     writeFileSync(join(dir, 'bad.bu'), 'variant: fcos\nversion: 1.4.0\nstorage:\n  files:\n    - path: relative\n');
     expect(cnvm(['generate', join(dir, 'bad.bu')]).code).toBe(1);
-    expect(cnvm(['provision', '--nope']).code).toBe(2);
-    const badName = cnvm(['provision', '--provider', 'libvirt', '--name', 'Bad_Name', '--image', image]);
+    expect(cnvm(['provision', '--skip-health-check', '--nope']).code).toBe(2);
+    const badName = cnvm(['provision', '--skip-health-check', '--provider', 'libvirt', '--name', 'Bad_Name', '--image', image]);
     expect(badName.code).toBe(2);
     expect(badName.stderr).toMatch(/--name "Bad_Name"/);
     expect(cnvm(['status', '--provider', 'nope', '--name', 'x']).code).toBe(2);
     writeFileSync(join(dir, 'empty-password'), '', { mode: 0o600 });
-    const empty = cnvm(['provision', ...create, '--image', image, '--admin-password-file', join(dir, 'empty-password')]);
+    const empty = cnvm(['provision', '--skip-health-check', ...create, '--image', image, '--admin-password-file', join(dir, 'empty-password')]);
     expect(empty.code).toBe(2);
     expect(empty.stderr).toMatch(/--admin-password-file .*empty/);
     writeFileSync(join(dir, 'id_ed25519'), '-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEAAAAA\n-----END OPENSSH PRIVATE KEY-----\n');
-    const priv = cnvm(['provision', ...create, '--image', image, '--ssh-key', join(dir, 'id_ed25519')]);
+    const priv = cnvm(['provision', '--skip-health-check', ...create, '--image', image, '--ssh-key', join(dir, 'id_ed25519')]);
     expect(priv.code).toBe(2);
     expect(priv.stderr).toMatch(/PRIVATE key/);
-    expect(cnvm(['provision', ...create, '--image', image, '--stream', 'nightly']).code).toBe(2);
-    expect(cnvm(['provision', ...create, '--image', image, '--data-size', '1.5G']).code).toBe(2);
+    expect(cnvm(['provision', '--skip-health-check', ...create, '--image', image, '--stream', 'nightly']).code).toBe(2);
+    expect(cnvm(['provision', '--skip-health-check', ...create, '--image', image, '--data-size', '1.5G']).code).toBe(2);
     expect(cnvm(['generate', join(dir, 'missing.bu')]).code).toBe(3);
-    expect(cnvm(['provision', ...create, '--image', image, '--ssh-key', join(dir, 'missing.pub')]).code).toBe(3);
+    expect(cnvm(['provision', '--skip-health-check', ...create, '--image', image, '--ssh-key', join(dir, 'missing.pub')]).code).toBe(3);
   });
 
   it('4 provider failure, 5 not found', () => {
@@ -69,13 +69,13 @@ describe('exit codes (README table)', () => {
     expect(missing.code).toBe(5);
     expect(missing.stderr).toMatch(/no VM named/);
     expect(cnvm(['upgrade', ...vm, '--image', image, '--yes']).code).toBe(5);
-    expect(cnvm(['provision', ...create, '--image', join(dir, 'no-such.qcow2')]).code).toBe(2);
+    expect(cnvm(['provision', '--skip-health-check', ...create, '--image', join(dir, 'no-such.qcow2')]).code).toBe(2);
   });
 
   it('8 conflict: provision again with other settings names the command that applies them', () => {
-    const first = cnvm(['provision', ...create, '--image', image, '--json']);
+    const first = cnvm(['provision', '--skip-health-check', ...create, '--image', image, '--json']);
     expect(first.code).toBe(0);
-    const again = cnvm(['provision', ...create, '--image', image, '--memory', '512']);
+    const again = cnvm(['provision', '--skip-health-check', ...create, '--image', image, '--memory', '512']);
     expect(again.code).toBe(8);
     expect(again.stderr).toMatch(/~ memory MiB 256 → 512[\s\S]*cnvm upgrade --provider libvirt --name/);
   }, 120_000);

@@ -60,7 +60,7 @@ afterAll(async () => {
 
 describe('cnvm with --provider gcp', { timeout: 240_000 }, () => {
   it('--dry-run --json prints the requests it would send, each a valid request of the client, and sends none', async () => {
-    const r = await cnvm(['provision', ...common, '--image', 'projects/fedora-coreos-cloud/global/images/family/fedora-coreos-stable', '--dry-run', '--json']);
+    const r = await cnvm(['provision', '--skip-health-check', ...common, '--image', 'projects/fedora-coreos-cloud/global/images/family/fedora-coreos-stable', '--dry-run', '--json']);
     expect(withoutProgress(r.stderr)).toBe('');
     expect(r.code).toBe(0);
     const plan = JSON.parse(r.stdout) as { steps: { actions: { action: string; detail: Record<string, unknown> }[] }[] };
@@ -73,7 +73,7 @@ describe('cnvm with --provider gcp', { timeout: 240_000 }, () => {
   });
 
   it('provisions, upgrades and destroys, keeping the data disk; the VM has its own firewall rule for this machine', async () => {
-    const p = await cnvm(['provision', ...common, '--image', IMAGE_A, '--data-size', '50G', '--json']);
+    const p = await cnvm(['provision', '--skip-health-check', ...common, '--image', IMAGE_A, '--data-size', '50G', '--json']);
     expect(withoutProgress(p.stderr)).toBe('');
     expect(p.code).toBe(0);
     const out = JSON.parse(p.stdout) as { vm: { state: string; addresses: string[] }; volume: { sizeGiB: number; deviceName: string }; adminPassword: string };
@@ -104,7 +104,7 @@ describe('cnvm with --provider gcp', { timeout: 240_000 }, () => {
 
   it('applies every --allow-from, and an upgrade with other ones patches the rule', async () => {
     const name = ['--name', 'pmm2'];
-    const p = await cnvm(['provision', ...place, '--project', 'cnvm-test', ...name, '--image', IMAGE_A, '--allow-from', '198.51.100.0/24', '--allow-from', '203.0.113.7/32', '--json']);
+    const p = await cnvm(['provision', '--skip-health-check', ...place, '--project', 'cnvm-test', ...name, '--image', IMAGE_A, '--allow-from', '198.51.100.0/24', '--allow-from', '203.0.113.7/32', '--json']);
     expect(withoutProgress(p.stderr)).toBe('');
     expect(p.code).toBe(0);
     expect(fake.firewalls.get('cnvm-pmm2-allow')?.sourceRanges).toEqual(['198.51.100.0/24', '203.0.113.7/32']);
@@ -120,12 +120,12 @@ describe('cnvm with --provider gcp', { timeout: 240_000 }, () => {
   });
 
   it('puts a VM on a custom VPC by --subnet alone, with no `default` network beside it', async () => {
-    const r = await cnvm(['provision', ...place, '--project', 'cnvm-test', '--name', 'pmm3', '--subnet', 'sub-a', '--image', IMAGE_A, '--json']);
+    const r = await cnvm(['provision', '--skip-health-check', ...place, '--project', 'cnvm-test', '--name', 'pmm3', '--subnet', 'sub-a', '--image', IMAGE_A, '--json']);
     expect(withoutProgress(r.stderr)).toBe('');
     expect(r.code).toBe(0);
     expect(fake.instances.get('pmm3')?.networkInterfaces[0]).toMatchObject({ subnetwork: 'projects/cnvm-test/regions/europe-west1/subnetworks/sub-a', network: expect.stringMatching(/global\/networks\/vpc-a$/) });
     expect(String(fake.firewalls.get('cnvm-pmm3-allow')?.network)).toMatch(/global\/networks\/vpc-a$/);
-    const missing = await cnvm(['provision', ...place, '--project', 'cnvm-test', '--name', 'pmm4', '--subnet', 'nope', '--image', IMAGE_A]);
+    const missing = await cnvm(['provision', '--skip-health-check', ...place, '--project', 'cnvm-test', '--name', 'pmm4', '--subnet', 'nope', '--image', IMAGE_A]);
     expect(missing.code).toBe(4);
     expect(missing.stderr).toMatch(/--subnet nope: no subnetwork nope in cnvm-test\/europe-west1/);
     expect(fake.disks.has('pmm4-data')).toBe(false);
@@ -138,7 +138,7 @@ describe('cnvm with --provider gcp', { timeout: 240_000 }, () => {
     fake.injectFault({ match: /^GET \/instances\/pmm5$/, status: 403, reason: 'rateLimitExceeded', message: "Quota exceeded for quota metric 'Read requests' and limit 'Read requests per minute' of service 'compute.googleapis.com'", times: 2 });
     const served = fake.faultsServed.length;
     const logged = fake.log.length;
-    const r = await cnvm(['provision', ...place, '--project', 'cnvm-test', '--name', 'pmm5', '--image', IMAGE_A, '--json']);
+    const r = await cnvm(['provision', '--skip-health-check', ...place, '--project', 'cnvm-test', '--name', 'pmm5', '--image', IMAGE_A, '--json']);
     expect(withoutProgress(r.stderr)).toBe('');
     expect(r.code).toBe(0);
     expect(fake.faultsServed.slice(served).sort()).toEqual(['403 GET /instances/pmm5', '403 GET /instances/pmm5', '429 POST /disks', '503 POST /instances', 'reset POST /disks']);
@@ -149,12 +149,12 @@ describe('cnvm with --provider gcp', { timeout: 240_000 }, () => {
 
   it('stops on a stockout or a regional quota with what to do, not a retry loop', async () => {
     fake.failOperation({ match: /^POST \/instances$/, code: 'ZONE_RESOURCE_POOL_EXHAUSTED', message: "The zone 'projects/cnvm-test/zones/europe-west1-b' does not have enough resources available to fulfill the request.", times: 1 });
-    const r = await cnvm(['provision', ...place, '--project', 'cnvm-test', '--name', 'pmm6', '--image', IMAGE_A]);
+    const r = await cnvm(['provision', '--skip-health-check', ...place, '--project', 'cnvm-test', '--name', 'pmm6', '--image', IMAGE_A]);
     expect(r.code).toBe(4);
     expect(r.stderr).toMatch(/does not have enough resources.*another zone with --zone/s);
     expect(r.stderr).not.toMatch(/\n\s+at /);
     fake.injectFault({ match: /^POST \/instances$/, status: 403, reason: 'quotaExceeded', message: "Quota 'CPUS' exceeded. Limit: 24.0 in region europe-west1.", times: 1 });
-    const q = await cnvm(['provision', ...place, '--project', 'cnvm-test', '--name', 'pmm6', '--image', IMAGE_A]);
+    const q = await cnvm(['provision', '--skip-health-check', ...place, '--project', 'cnvm-test', '--name', 'pmm6', '--image', IMAGE_A]);
     expect(q.code).toBe(4);
     expect(q.stderr).toMatch(/Quota 'CPUS' exceeded.*raise it/s);
     expect(fake.log.filter((l) => l === 'POST /instances').length).toBeGreaterThan(0);
@@ -162,7 +162,7 @@ describe('cnvm with --provider gcp', { timeout: 240_000 }, () => {
 
   it('refuses an --address that is neither stable nor ephemeral, before any call', async () => {
     const before = fake.log.length;
-    const r = await cnvm(['provision', ...common, '--name', 'pmm7', '--image', IMAGE_A, '--address', 'static']);
+    const r = await cnvm(['provision', '--skip-health-check', ...common, '--name', 'pmm7', '--image', IMAGE_A, '--address', 'static']);
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/--address static: give stable or ephemeral/);
     expect(fake.log.length).toBe(before);
@@ -178,7 +178,7 @@ describe('cnvm with --provider gcp', { timeout: 240_000 }, () => {
 describe('GCE credentials and project', { timeout: 120_000 }, () => {
   it('no credentials: exit 4, the ways to provide them, no stack trace', async () => {
     const home = emptyHome();
-    const r = await cnvm(['provision', ...common, '--image', IMAGE_A, '--state-dir', join(home, 'state')], {}, { home });
+    const r = await cnvm(['provision', '--skip-health-check', ...common, '--image', IMAGE_A, '--state-dir', join(home, 'state')], {}, { home });
     expect(r.code).toBe(4);
     expect(r.stderr).toMatch(/no Google credentials found/);
     expect(r.stderr).toContain('gcloud auth application-default login');
@@ -200,11 +200,11 @@ describe('GCE credentials and project', { timeout: 120_000 }, () => {
     mkdirSync(join(home, '.config/gcloud'), { recursive: true });
     writeFileSync(join(home, '.config/gcloud/application_default_credentials.json'), JSON.stringify({ type: 'authorized_user', client_id: 'x', client_secret: 'y', refresh_token: 'z', quota_project_id: 'cnvm-test' }));
     const endpoint = { CNVM_GCE_ENDPOINT: `http://127.0.0.1:${fake.port}`, CNVM_PUBLIC_IP_URL: echo.url };
-    const fromFile = await cnvm(['provision', ...place, '--name', 'adc1', '--image', IMAGE_A, '--dry-run', '--json'], endpoint, { home });
+    const fromFile = await cnvm(['provision', '--skip-health-check', ...place, '--name', 'adc1', '--image', IMAGE_A, '--dry-run', '--json'], endpoint, { home });
     expect(withoutProgress(fromFile.stderr)).toBe('');
     expect(fromFile.code).toBe(0);
     expect(fromFile.stdout).toContain('"project": "cnvm-test"');
-    const fromEnv = await cnvm(['provision', ...place, '--name', 'adc1', '--image', IMAGE_A, '--dry-run', '--json'], { ...endpoint, GOOGLE_CLOUD_PROJECT: 'other-project' }, { home });
+    const fromEnv = await cnvm(['provision', '--skip-health-check', ...place, '--name', 'adc1', '--image', IMAGE_A, '--dry-run', '--json'], { ...endpoint, GOOGLE_CLOUD_PROJECT: 'other-project' }, { home });
     // GOOGLE_CLOUD_PROJECT wins over the file; the fake serves only cnvm-test, so the dry run's first read says so.
     expect(fromEnv.stderr).toContain("The resource 'projects/other-project' was not found");
   });

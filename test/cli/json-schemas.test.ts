@@ -98,9 +98,9 @@ describe('real output validates', () => {
   });
 
   it('provision (dry run, applied), status, list, console, logs, ssh, upgrade (dry run, applied), config show, destroy', async () => {
-    const plan = await checked('provision', ['provision', ...vm, '--image', 'ami-0aaaaaaaaaaaaaaaa', '--dry-run']);
+    const plan = await checked('provision', ['provision', '--skip-health-check', ...vm, '--image', 'ami-0aaaaaaaaaaaaaaaa', '--dry-run']);
     expect(plan.dryRun).toBe(true);
-    const p = await checked('provision', ['provision', ...vm, '--image', 'ami-0aaaaaaaaaaaaaaaa']);
+    const p = await checked('provision', ['provision', '--skip-health-check', ...vm, '--image', 'ami-0aaaaaaaaaaaaaaaa']);
     expect(p.url).toMatch(/^https:\/\/[\d.]+\/$/);
     expect(typeof p.adminPassword).toBe('string');
     const s = await checked('status', ['status', ...vm]);
@@ -129,7 +129,7 @@ describe('real output validates', () => {
     await checked('status', ['status', ...scope, '--name', 'nope'], 5);
     await checked('upgrade', ['upgrade', ...scope, '--name', 'nope', '--image', 'ami-0bbbbbbbbbbbbbbbb', '--yes'], 5);
     await checked('destroy', ['destroy', ...scope, '--name', 'nope'], 5);
-    await checked('provision', ['provision', ...scope, '--name', 'Bad_Name'], 2);
+    await checked('provision', ['provision', '--skip-health-check', ...scope, '--name', 'Bad_Name'], 2);
     await checked('list', ['list', '--provider', 'azure'], 2);
     await checked('console', ['console', 'nope', ...scope], 5);
     await checked('logs', ['logs', 'nope', ...scope], 5);

@@ -33,7 +33,7 @@ afterAll(() => {
 
 describe('cnvm provision / status / destroy (libvirt)', () => {
   it('prints the plan with --dry-run and changes nothing', () => {
-    const r = cnvm(['provision', ...create, '--image', image, '--dry-run', '--json']);
+    const r = cnvm(['provision', '--skip-health-check', ...create, '--image', image, '--dry-run', '--json']);
     expect(r.code).toBe(0);
     const plan = JSON.parse(r.stdout) as { dryRun: boolean; steps: { step: string; actions: { action: string }[] }[] };
     expect(plan.dryRun).toBe(true);
@@ -45,7 +45,7 @@ describe('cnvm provision / status / destroy (libvirt)', () => {
 
   let password = '';
   it('provisions: volume, VM with the data disk serial, Ignition via fw_cfg readable only by root and qemu, started', () => {
-    const r = cnvm(['provision', ...create, '--image', image, '--data-size', '2G', '--ssh-key', join(dir, 'key.pub'), '--json']);
+    const r = cnvm(['provision', '--skip-health-check', ...create, '--image', image, '--data-size', '2G', '--ssh-key', join(dir, 'key.pub'), '--json']);
     expect(withoutProgress(r.stderr)).toBe('');
     expect(r.code).toBe(0);
     const out = JSON.parse(r.stdout) as { vm: { state: string; volumes: { deviceName: string }[] }; volume: { sizeGiB: number; attachedTo: string }; adminPassword: string };
@@ -69,7 +69,7 @@ describe('cnvm provision / status / destroy (libvirt)', () => {
   });
 
   it('re-running provision is a no-op and does not reset the password', () => {
-    const r = cnvm(['provision', ...create, '--image', image, '--json']);
+    const r = cnvm(['provision', '--skip-health-check', ...create, '--image', image, '--json']);
     expect(r.code).toBe(0);
     expect((JSON.parse(r.stdout) as { adminPassword: unknown }).adminPassword).toBeNull();
   });
@@ -112,7 +112,7 @@ describe('cnvm provision / status / destroy (libvirt)', () => {
   });
 
   it('re-provisioning with the kept volume reuses it and shows no new password', () => {
-    const r = cnvm(['provision', ...create, '--image', image, '--json']);
+    const r = cnvm(['provision', '--skip-health-check', ...create, '--image', image, '--json']);
     expect(r.code).toBe(0);
     const out = JSON.parse(r.stdout) as { adminPassword: unknown; volume: { attachedTo: string } };
     expect(out.adminPassword).toBeNull();

@@ -73,7 +73,7 @@ describe('cnvm export', () => {
     expect(exported.code).toBe(0);
     const t = JSON.parse(exported.stdout) as Cfn;
 
-    const dry = await cnvm(['provision', '--provider', 'aws', ...flags, '--dry-run', '--json']);
+    const dry = await cnvm(['provision', '--skip-health-check', '--provider', 'aws', ...flags, '--dry-run', '--json']);
     expect(dry.code).toBe(0);
     const actions = (JSON.parse(dry.stdout) as { steps: { actions: { action: string; detail: Record<string, unknown> }[] }[] }).steps.flatMap((s) => s.actions);
     const createVolume = actions.find((a) => a.action === 'ec2:CreateVolume')?.detail;
@@ -85,7 +85,7 @@ describe('cnvm export', () => {
     expect(t.Resources.DataVolume?.Properties).toMatchObject({ VolumeType: createVolume?.VolumeType, Encrypted: createVolume?.Encrypted });
     expect(t.Resources.DataAttachment?.Properties.Device).toBe(attach?.Device);
 
-    const p = await cnvm(['provision', '--provider', 'aws', ...flags, '--json']);
+    const p = await cnvm(['provision', '--skip-health-check', '--provider', 'aws', ...flags, '--json']);
     expect(p.code).toBe(0);
     const out = JSON.parse(p.stdout) as { volume: { id: string }; adminPassword: string };
     const inst = [...fake.instances.values()][0];
@@ -103,7 +103,7 @@ describe('cnvm export', () => {
     const exported = await cnvm(['export', 'terraform', ...gcpFlags]);
     expect(exported.code).toBe(0);
     const tf = JSON.parse(exported.stdout) as { resource: { google_compute_instance: { pmm: { metadata: Record<string, string>; attached_disk: { device_name: string }[] } } }; variable: Record<string, { default?: unknown }> };
-    const p = await cnvm(['provision', ...gcpFlags, '--json']);
+    const p = await cnvm(['provision', '--skip-health-check', ...gcpFlags, '--json']);
     expect(p.code).toBe(0);
     const out = JSON.parse(p.stdout) as { adminPassword: string; volume: { deviceName: string } };
     const inst = gce.instances.get('pmm3');

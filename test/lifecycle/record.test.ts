@@ -26,13 +26,22 @@ afterEach(() => store.cleanup());
 const mutating = (fake: FakeProvider): string[] => fake.calls.slice();
 
 describe('provision: the password invariant', () => {
-  it('a generated password is recorded 0600 before anything exists and is the one in the config', async () => {
-    const r = await provisionVm(p, store, 'pmm', A);
-    expect(r.generatedAdminPassword).toMatch(/^.{24}$/);
-    expect(passwordInConfig(p.spec('pmm')?.ignition ?? '')).toBe(r.generatedAdminPassword);
+  it('a generated password is recorded 0600 before anything exists, is the one the first boot gets, and leaves every store once PMM is up', async () => {
     const secret = store.secretPath('libvirt', 'pmm');
-    expect(statSync(secret).mode & 0o777).toBe(0o600);
-    expect(statSync(store.recordPath('libvirt', 'pmm')).mode & 0o777).toBe(0o600);
+    const modesAtGate: number[] = [];
+    const r = await provisionVm(p, store, 'pmm', A, {
+      healthCheck: async () => (modesAtGate.push(statSync(secret).mode & 0o777, statSync(store.recordPath('libvirt', 'pmm')).mode & 0o777), true),
+    });
+    expect(r.generatedAdminPassword).toMatch(/^.{24}$/);
+    expect(modesAtGate).toEqual([0o600, 0o600]);
+    expect(passwordInConfig(p.spec('pmm')?.firstBootIgnition ?? '')).toBe(r.generatedAdminPassword);
+    // PMM answered the gate: the stored config is the same config without the password, and cnvm's copy is gone.
+    expect(passwordInConfig(p.spec('pmm')?.ignition ?? '')).toBeUndefined();
+    expect(p.spec('pmm')?.ignition).not.toContain(r.generatedAdminPassword);
+    expect(JSON.parse(p.spec('pmm')?.ignition ?? '{}').storage).toBeDefined();
+    expect(r).toMatchObject({ health: 'passed', storedConfig: 'replaced', secretRemoved: true, url: 'https://192.0.2.10/' });
+    expect(existsSync(secret)).toBe(false);
+    expect(store.readRecord('libvirt', 'pmm')?.password.inConfigOf).toBeUndefined();
     // The record, which travels with the VM, never holds it.
     expect((await p.findVm('pmm'))?.record).not.toContain(r.generatedAdminPassword);
     // Shown once: a re-run completes nothing new and shows nothing.
@@ -48,7 +57,7 @@ describe('provision: the password invariant', () => {
         await expect(provisionVm(p, store, 'pmm', A)).rejects.toThrow(/injected crash/);
         const r = await provisionVm(p, store, 'pmm', A);
         expect(r.generatedAdminPassword, 'the completing run shows the password').toBeDefined();
-        expect(passwordInConfig(p.spec('pmm')?.ignition ?? '')).toBe(r.generatedAdminPassword);
+        expect(passwordInConfig(p.spec('pmm')?.firstBootIgnition ?? '')).toBe(r.generatedAdminPassword);
         expect(p.maxAttachments).toBeLessThanOrEqual(1);
         expect((await p.list()).volumes).toHaveLength(1);
         expect((await p.findVm('pmm'))?.state).toBe('running');
@@ -63,7 +72,7 @@ describe('provision: the password invariant', () => {
     const r = await provisionVm(p, store, 'pmm', A);
     expect(r.vm.state).toBe('running');
     expect(r.vm.volumes).toHaveLength(1);
-    expect(passwordInConfig(p.spec('pmm')?.ignition ?? '')).toBe(r.generatedAdminPassword);
+    expect(passwordInConfig(p.spec('pmm')?.firstBootIgnition ?? '')).toBe(r.generatedAdminPassword);
   });
 
   it('a volume cnvm has no record of is not taken as "has a password"', async () => {
@@ -91,7 +100,7 @@ describe('provision: the password invariant', () => {
     expect(busy).toHaveLength(1);
     expect((busy[0] as PromiseRejectedResult).reason).toMatchObject({ kind: 'busy', message: expect.stringMatching(/being changed by pid \d+/) });
     const shown = (ok[0] as PromiseFulfilledResult<Awaited<ReturnType<typeof provisionVm>>>).value.generatedAdminPassword;
-    expect(passwordInConfig(slow.spec('pmm')?.ignition ?? '')).toBe(shown);
+    expect(passwordInConfig(slow.spec('pmm')?.firstBootIgnition ?? '')).toBe(shown);
   });
 
   it('a lock left by a dead process is taken over', async () => {
@@ -135,7 +144,7 @@ describe('provision: checks before the first side effect, and re-runs', () => {
     expect(plan.password.action).toBe('set-recorded');
     const r = await provisionVm(p, store, 'pmm', A, { overrides: { memoryMiB: 3072 } });
     expect(p.spec('pmm')?.memoryMiB).toBe(3072);
-    expect(passwordInConfig(p.spec('pmm')?.ignition ?? '')).toBe(r.generatedAdminPassword);
+    expect(passwordInConfig(p.spec('pmm')?.firstBootIgnition ?? '')).toBe(r.generatedAdminPassword);
   });
 });
 
@@ -210,7 +219,7 @@ describe('ownership and the record at the provider', () => {
   });
 
   it('a health-gated upgrade proves the password applied: cnvm drops its copy', async () => {
-    await provision(p, store, provisionInput('pmm', A));
+    await provision(p, store, provisionInput('pmm', A, { skipHealthCheck: true }));
     expect(existsSync(store.secretPath('libvirt', 'pmm'))).toBe(true);
     await upgrade(p, store, { name: 'pmm', overrides: { image: B }, healthCheck: async () => true });
     expect(existsSync(store.secretPath('libvirt', 'pmm'))).toBe(false);
@@ -219,13 +228,13 @@ describe('ownership and the record at the provider', () => {
 
 describe('a recorded volume that is gone', () => {
   it('gets a new password on the new, empty volume, never admin/admin', async () => {
-    await provision(p, store, provisionInput('pmm', A));
-    await upgrade(p, store, { name: 'pmm', overrides: { image: B }, healthCheck: async () => true }); // drops the secret
+    await provision(p, store, provisionInput('pmm', A)); // the gate passes: the secret is dropped
+    await upgrade(p, store, { name: 'pmm', overrides: { image: B }, healthCheck: async () => true });
     await destroy(p, store, { name: 'pmm', deleteData: false });
     const volume = await p.findVolume('pmm-data');
     await p.deleteVolume(volume?.id ?? ''); // deleted behind cnvm's back
     const r = await provisionVm(p, store, 'pmm', A);
     expect(r.generatedAdminPassword).toBeDefined();
-    expect(passwordInConfig(p.spec(r.vm.name)?.ignition ?? '')).toBe(r.generatedAdminPassword);
+    expect(passwordInConfig(p.spec(r.vm.name)?.firstBootIgnition ?? '')).toBe(r.generatedAdminPassword);
   });
 });

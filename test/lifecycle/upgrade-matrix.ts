@@ -1,9 +1,10 @@
 // The upgrade fault matrix, written once and run against every provider (the in-memory fake here, real libvirt
 // in upgrade-libvirt.test.ts): for every mutating call of an upgrade, and of a rollback, crash just before it
-// and just after it, re-run the command, and check the invariants.
+// and just after it, re-run the command, and check the invariants: the volume on one VM, its bytes intact, and on
+// providers that reserve addresses, the address on the VM that holds the volume, with the PMM URL unchanged.
 import { expect, it } from 'vitest';
 import { Journal } from '../../src/lifecycle/journal.js';
-import { dataVolumeName } from '../../src/lifecycle/names.js';
+import { addressName, dataVolumeName } from '../../src/lifecycle/names.js';
 import { upgrade, UpgradeRolledBackError } from '../../src/lifecycle/upgrade.js';
 import type { StateStore } from '../../src/lifecycle/store.js';
 import type { ImageRef, Provider } from '../../src/provider/types.js';
@@ -35,9 +36,28 @@ export interface MatrixOptions {
 const healthy = async (): Promise<boolean> => true;
 const unhealthy = async (): Promise<boolean> => false;
 
-async function freshUpgradeTarget(h: MatrixHarness, store: StateStore, marker: Buffer): Promise<void> {
-  await provisionVm(h.provider, store, h.name, h.imageA, { password: { kind: 'file', value: 'first-boot-password' } });
+/** A reserved address, where the provider reserves one, sits on the VM that holds the volume. */
+export async function expectAddressFollowsVolume(h: MatrixHarness, context: string): Promise<void> {
+  if (h.provider.addressing.kind !== 'reserved') return;
+  const address = await h.provider.findAddress?.(addressName(h.name));
+  const volume = await h.provider.findVolume(dataVolumeName(h.name));
+  expect(address, `${context}: the address exists`).toBeDefined();
+  expect(address?.assignedTo, `${context}: the address is on the VM holding the volume`).toBe(volume?.attachedTo);
+  const holder = volume?.attachedTo ? await h.provider.findVm(volume.attachedTo) : undefined;
+  if (holder?.state === 'running') expect(holder.addresses[0], `${context}: the running VM reports the stable IP`).toBe(address?.ip);
+}
+
+/** Provisions the VM to upgrade; returns its PMM URL (which a stable address keeps through upgrade and rollback). */
+async function freshUpgradeTarget(h: MatrixHarness, store: StateStore, marker: Buffer): Promise<string | undefined> {
+  const r = await provisionVm(h.provider, store, h.name, h.imageA, { password: { kind: 'file', value: 'first-boot-password' } });
   await h.writeBytes(marker);
+  return r.url;
+}
+
+/** After the upgrade or the rollback finished: the address rule, and a reserved address's URL is the one before. */
+async function checkAddress(h: MatrixHarness, context: string, urlBefore: string | undefined, urlAfter: string | undefined): Promise<void> {
+  await expectAddressFollowsVolume(h, context);
+  if (h.provider.addressing.kind === 'reserved') expect(urlAfter, `${context}: PMM's clients keep their server`).toBe(urlBefore);
 }
 
 async function checkUpgraded(h: MatrixHarness, store: StateStore, marker: Buffer, expectNew: string): Promise<void> {
@@ -85,13 +105,18 @@ export function upgradeFaultMatrix(label: string, options: MatrixOptions): void 
       const store = tempStore();
       const marker = Buffer.from(`marker ${kind} ${Date.now()}`);
       try {
-        await freshUpgradeTarget(h, store, marker);
+        const url = await freshUpgradeTarget(h, store, marker);
         const before = h.callCount();
         const req = { name: h.name, overrides: { image: h.imageB }, healthCheck: kind === 'upgrade' ? healthy : unhealthy, healthTimeoutSec: 0.05, healthIntervalMs: 10 };
-        if (kind === 'upgrade') await checkUpgraded(h, store, marker, (await upgrade(h.provider, store, req)).newVm);
-        else {
-          await expect(upgrade(h.provider, store, req)).rejects.toBeInstanceOf(UpgradeRolledBackError);
+        if (kind === 'upgrade') {
+          const result = await upgrade(h.provider, store, req);
+          await checkUpgraded(h, store, marker, result.newVm);
+          await checkAddress(h, 'clean upgrade', url, result.url);
+        } else {
+          const err = await upgrade(h.provider, store, req).catch((e: unknown) => e);
+          expect(err).toBeInstanceOf(UpgradeRolledBackError);
           await checkRolledBack(h, store, marker);
+          await checkAddress(h, 'clean rollback', url, (err as UpgradeRolledBackError).result.url);
         }
         counts[kind] = h.callCount() - before;
       } finally {
@@ -114,7 +139,7 @@ export function upgradeFaultMatrix(label: string, options: MatrixOptions): void 
           const store = tempStore();
           const marker = Buffer.from(`marker ${kind} ${when} ${point} ${Date.now()}`);
           try {
-            await freshUpgradeTarget(h, store, marker);
+            const url = await freshUpgradeTarget(h, store, marker);
             const req = { name: h.name, overrides: { image: h.imageB }, healthCheck: kind === 'upgrade' ? healthy : unhealthy, healthTimeoutSec: 0.05, healthIntervalMs: 10 };
             h.crashAt(point, when);
             const crashed = await crashingRun(() => upgrade(h.provider, store, req));
@@ -125,9 +150,12 @@ export function upgradeFaultMatrix(label: string, options: MatrixOptions): void 
               const result = await upgrade(h.provider, store, req);
               expect(result.resumed).toBe(true);
               await checkUpgraded(h, store, marker, result.newVm);
+              await checkAddress(h, `upgrade resumed after a crash ${when} call ${point}`, url, result.url);
             } else {
-              await expect(upgrade(h.provider, store, req)).rejects.toBeInstanceOf(UpgradeRolledBackError);
+              const err = await upgrade(h.provider, store, req).catch((e: unknown) => e);
+              expect(err).toBeInstanceOf(UpgradeRolledBackError);
               await checkRolledBack(h, store, marker);
+              await checkAddress(h, `rollback resumed after a crash ${when} call ${point}`, url, (err as UpgradeRolledBackError).result.url);
             }
           } finally {
             store.cleanup();

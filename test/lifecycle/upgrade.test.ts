@@ -1,10 +1,12 @@
 // Upgrade against the stateful in-memory provider: order of operations, downtime, plan, and the full fault matrix.
 import { describe, expect, it } from 'vitest';
+import { destroy, planDestroy } from '../../src/lifecycle/destroy.js';
 import { Journal } from '../../src/lifecycle/journal.js';
+import { planProvision } from '../../src/lifecycle/provision.js';
 import { status } from '../../src/lifecycle/status.js';
 import { planUpgrade, upgrade, UpgradeRolledBackError } from '../../src/lifecycle/upgrade.js';
-import { createFakeProvider } from '../support/fake-provider.js';
-import { provisionVm, tempStore } from '../support/lifecycle.js';
+import { createFakeProvider, type FakeOptions } from '../support/fake-provider.js';
+import { passwordInConfig, provisionInput, provisionVm, tempStore } from '../support/lifecycle.js';
 import { provisionFaultMatrix, type ProvisionMatrixHarness } from './provision-matrix.js';
 import { upgradeFaultMatrix } from './upgrade-matrix.js';
 
@@ -41,7 +43,7 @@ describe('upgrade (in-memory provider)', () => {
       const plan = await planUpgrade(p, store, { name: 'pmm', overrides: { image: B }, keepOld: true });
       expect(plan.steps.map((s) => s.step)[0]).toMatch(/^create pmm-g2 \(generation 2\) on B/);
       expect(plan.keeps).toEqual(expect.arrayContaining([expect.stringMatching(/never deleted/), 'old VM pmm (stopped)']));
-      expect(p.calls).toEqual(['createVolume pmm-data', 'createVm pmm', 'startVm pmm']);
+      expect(p.calls).toEqual(['createVolume pmm-data', 'createVm pmm', 'startVm pmm', 'replaceIgnition pmm']);
       await upgrade(p, store, { name: 'pmm', overrides: { image: B }, keepOld: true, skipHealthCheck: true });
       expect((await p.findVm('pmm'))?.state).toBe('stopped');
       expect((await status(p, store, 'pmm')).others).toEqual(['pmm']);
@@ -93,8 +95,145 @@ describe('upgrade (in-memory provider)', () => {
   });
 });
 
-async function fakeHarness(): Promise<ProvisionMatrixHarness> {
-  const p = createFakeProvider();
+describe('stable addresses (in-memory provider with reserved addresses)', () => {
+  it('provision reserves the address and gives it to the VM before it starts; upgrade moves it inside the downtime window', async () => {
+    const p = createFakeProvider({ addressing: 'reserved' });
+    const store = tempStore();
+    try {
+      const plan = await planProvision(p, store, provisionInput('pmm', A));
+      expect(plan.notes).toContain('address: fake reserved address, moved to the new VM inside the downtime window');
+      expect(plan.steps.map((s) => s.step)).toEqual(expect.arrayContaining(['reserve address pmm-address (the IP PMM\'s clients use, kept across upgrades)', 'assign address pmm-address to pmm before it starts']));
+      const first = await provisionVm(p, store, 'pmm', A);
+      expect(p.calls).toEqual(['createVolume pmm-data', 'reserveAddress pmm-address', 'createVm pmm', 'assignAddress pmm-address pmm', 'startVm pmm', 'replaceIgnition pmm']);
+      const [address] = p.addresses();
+      expect(first.url).toBe(`https://${address?.ip}/`);
+      expect(store.readRecord('libvirt', 'pmm')?.address).toEqual({ id: address?.id, name: 'pmm-address', ip: address?.ip });
+
+      const upPlan = await planUpgrade(p, store, { name: 'pmm', overrides: { image: B } });
+      expect(upPlan.steps.map((s) => s.step)).toContain(`move ${address?.ip} from pmm to pmm-g2`);
+      expect(upPlan.keeps).toContain(`address ${address?.ip} (${address?.id}): PMM's clients keep their server`);
+      p.calls.length = 0;
+      const events: string[] = [];
+      const result = await upgrade(p, store, { name: 'pmm', overrides: { image: B }, healthCheck: async () => true }, (e) => events.push(`${e.step}:${e.status}`));
+      expect(p.calls).toEqual(['createVm pmm-g2', 'stopVm pmm', 'detachVolume pmm fakevol-pmm-data', 'attachVolume pmm-g2 pmm-data', 'assignAddress pmm-address pmm-g2', 'startVm pmm-g2', 'destroyVm pmm']);
+      // Inside the window: after the old VM stops, before the new one starts.
+      expect(events.indexOf('move-address:done')).toBeGreaterThan(events.indexOf('stop-old:done'));
+      expect(events.indexOf('move-address:done')).toBeLessThan(events.indexOf('start-new:start'));
+      expect(result.url).toBe(first.url);
+      expect(result.vm.addresses[0]).toBe(address?.ip);
+      expect((await status(p, store, 'pmm')).url).toBe(first.url);
+    } finally {
+      store.cleanup();
+    }
+  });
+
+  it('destroy keeps the address with the volume (a re-provision gets the same URL back); --delete-data releases it', async () => {
+    const p = createFakeProvider({ addressing: 'reserved' });
+    const store = tempStore();
+    try {
+      const first = await provisionVm(p, store, 'pmm', A);
+      const plan = await planDestroy(p, store, { name: 'pmm', deleteData: false });
+      expect(plan.keeps.join('\n')).toMatch(/^address 203\.0\.113\.\d+ \(fakeaddr-pmm-address\), reserved and unassigned/m);
+      const kept = await destroy(p, store, { name: 'pmm', deleteData: false });
+      expect(kept.addressKept).toBe(p.addresses()[0]?.ip);
+      expect(p.addresses()).toEqual([expect.not.objectContaining({ assignedTo: expect.anything() })]);
+      const again = await provisionVm(p, store, 'pmm', A);
+      expect(again.url).toBe(first.url);
+      expect(p.addresses()).toHaveLength(1);
+      const doomed = await planDestroy(p, store, { name: 'pmm', deleteData: true });
+      expect(doomed.steps.map((s) => s.step).at(-1)).toMatch(/^release address 203\.0\.113\.\d+ \(fakeaddr-pmm-address\)/);
+      const gone = await destroy(p, store, { name: 'pmm', deleteData: true });
+      expect(gone).toMatchObject({ volumeDeleted: true, addressReleased: first.url?.slice(8, -1) });
+      expect(p.addresses()).toEqual([]);
+    } finally {
+      store.cleanup();
+    }
+  });
+
+  it('without the move, the new VM would answer on another IP (the fake gives ephemeral IPs per create)', async () => {
+    const p = createFakeProvider({ addressing: 'reserved' });
+    await p.createVm({ name: 'a', image: A, ignition: '{}' });
+    await p.createVm({ name: 'b', image: A, ignition: '{}' });
+    const [a, b] = [await p.startVm('a'), await p.startVm('b')];
+    expect(a.addresses[0]).not.toBe(b.addresses[0]);
+  });
+
+  it('rollback moves the address back before the old VM starts', async () => {
+    const p = createFakeProvider({ addressing: 'reserved' });
+    const store = tempStore();
+    try {
+      const first = await provisionVm(p, store, 'pmm', A);
+      p.calls.length = 0;
+      const err = await upgrade(p, store, { name: 'pmm', overrides: { image: B }, healthCheck: async () => false, healthTimeoutSec: 0.05, healthIntervalMs: 10 }).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(UpgradeRolledBackError);
+      const calls = p.calls.slice(p.calls.indexOf('startVm pmm-g2'));
+      expect(calls).toEqual(['startVm pmm-g2', 'stopVm pmm-g2', 'detachVolume pmm-g2 fakevol-pmm-data', 'attachVolume pmm pmm-data', 'assignAddress pmm-address pmm', 'startVm pmm', 'destroyVm pmm-g2']);
+      expect((err as UpgradeRolledBackError).result.url).toBe(first.url);
+      expect(p.addresses()[0]?.assignedTo).toBe('pmm');
+    } finally {
+      store.cleanup();
+    }
+  });
+
+  it('a config replaceable only while stopped (EC2 user data): deferred at provision, done at the next stop', async () => {
+    for (const keepOld of [false, true]) {
+      const p = createFakeProvider({ addressing: 'reserved', replaceIgnition: 'while-stopped' });
+      const store = tempStore();
+      try {
+        const r = await provisionVm(p, store, 'pmm', A);
+        expect(r).toMatchObject({ storedConfig: 'deferred', secretRemoved: true });
+        expect(r.notes.join('\n')).toMatch(/replaces it only while the VM is stopped; cnvm does it at the next stop/);
+        expect(passwordInConfig(p.spec('pmm')?.ignition ?? '')).toBe(r.generatedAdminPassword);
+        expect(store.readRecord('libvirt', 'pmm')?.password.inConfigOf).toEqual(['pmm']);
+        if (keepOld) {
+          await upgrade(p, store, { name: 'pmm', overrides: { image: B }, keepOld: true, healthCheck: async () => true });
+          expect(p.calls).toContain('replaceIgnition pmm');
+        } else {
+          // A failed upgrade rolls back: the old VM is stopped on the way, and its config is replaced then.
+          await expect(upgrade(p, store, { name: 'pmm', overrides: { image: B }, healthCheck: async () => false, healthTimeoutSec: 0.05, healthIntervalMs: 10 })).rejects.toBeInstanceOf(UpgradeRolledBackError);
+          expect((await p.findVm('pmm'))?.state).toBe('running');
+        }
+        expect(passwordInConfig(p.spec('pmm')?.ignition ?? '')).toBeUndefined();
+        expect(store.readRecord('libvirt', 'pmm')?.password.inConfigOf).toBeUndefined();
+      } finally {
+        store.cleanup();
+      }
+    }
+  });
+
+  it('an adapter without replaceIgnition: provision says the stored config keeps the password', async () => {
+    const p = createFakeProvider({ replaceIgnition: 'unsupported' });
+    const store = tempStore();
+    try {
+      const r = await provisionVm(p, store, 'pmm', A);
+      expect(r.storedConfig).toBe('unsupported');
+      expect(r.notes.join('\n')).toMatch(/cannot replace a VM's stored config yet/);
+      expect((await planProvision(p, tempStore(), provisionInput('other', A))).steps.map((s) => s.step).join('\n')).toMatch(/not supported by this libvirt adapter yet/);
+    } finally {
+      store.cleanup();
+    }
+  });
+
+  it('a gate that fails says how to retry and keeps everything; the retry completes and shows the password', async () => {
+    const p = createFakeProvider({ addressing: 'reserved' });
+    const store = tempStore();
+    try {
+      const err = await provisionVm(p, store, 'pmm', A, { healthCheck: async () => false, healthTimeoutSec: 0.05 }).catch((e: unknown) => e);
+      expect(err).toMatchObject({ kind: 'provider', message: expect.stringMatching(/did not become ready within 0.05 s[\s\S]*re-run: cnvm provision --provider libvirt --name pmm[\s\S]*--skip-health-check/) });
+      expect(store.readSecret('libvirt', 'pmm')).toBeDefined();
+      expect((await p.findVm('pmm'))?.state).toBe('running');
+      const r = await provisionVm(p, store, 'pmm', A);
+      expect(r.generatedAdminPassword).toBeDefined();
+      expect(passwordInConfig(p.spec('pmm')?.firstBootIgnition ?? '')).toBe(r.generatedAdminPassword);
+      expect(store.readSecret('libvirt', 'pmm')).toBeUndefined();
+    } finally {
+      store.cleanup();
+    }
+  });
+});
+
+async function fakeHarness(options: FakeOptions = {}): Promise<ProvisionMatrixHarness> {
+  const p = createFakeProvider(options);
   return {
     provider: p,
     imageA: A,
@@ -111,9 +250,19 @@ async function fakeHarness(): Promise<ProvisionMatrixHarness> {
 }
 
 describe('upgrade fault matrix (in-memory provider)', () => {
-  upgradeFaultMatrix('fake', { makeHarness: fakeHarness });
+  upgradeFaultMatrix('fake', { makeHarness: () => fakeHarness() });
 });
 
 describe('provision fault matrix (in-memory provider)', () => {
-  provisionFaultMatrix('fake', fakeHarness);
+  provisionFaultMatrix('fake', () => fakeHarness());
+});
+
+// As EC2 (Elastic IP, user data replaced only while stopped) and GCE (static address) behave.
+describe('upgrade fault matrix (in-memory provider, reserved addresses)', () => {
+  upgradeFaultMatrix('fake reserved', { makeHarness: () => fakeHarness({ addressing: 'reserved', replaceIgnition: 'while-stopped' }) });
+});
+
+describe('provision fault matrix (in-memory provider, reserved addresses)', () => {
+  provisionFaultMatrix('fake reserved', () => fakeHarness({ addressing: 'reserved' }));
+  provisionFaultMatrix('fake reserved, config replaced only while stopped', () => fakeHarness({ addressing: 'reserved', replaceIgnition: 'while-stopped' }));
 });

@@ -1,9 +1,11 @@
 // One provider conformance suite, run against every adapter (libvirt for real; AWS and GCP against stateful fakes).
 // It walks the data volume through two VMs and checks the rules cnvm depends on: the volume stays the same object
 // with the same bytes, it is never attached to two VMs, destroying a VM keeps it, and every step is idempotent.
+// Adapters that declare `addressing.kind === 'reserved'` also walk a stable address through the same VMs: reserved
+// once, on one VM at a time, reported by the VM that holds it, kept when its holder goes, released only when free.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { InUseError, WrongStateError } from '../../src/provider/errors.js';
-import type { ImageRef, Provider, Volume } from '../../src/provider/types.js';
+import type { ImageRef, Provider, StableAddress, Volume } from '../../src/provider/types.js';
 
 export interface ConformanceHarness {
   provider: Provider;
@@ -24,7 +26,15 @@ export function runProviderConformance(label: string, makeHarness: () => Promise
     const marker = Buffer.from(`cnvm conformance ${Date.now()} \u2713 bytes that must survive`);
     /** The first 64 KiB as the guest left them: the marker, then the zeros of a fresh volume. */
     const image = Buffer.concat([marker, Buffer.alloc(64 * 1024 - marker.length)]);
-    const names = { vol: '', vm1: '', vm2: '', vm3: '' };
+    const names = { vol: '', vm1: '', vm2: '', vm3: '', address: '' };
+    let address: StableAddress | undefined;
+    /** The address operations, for adapters that reserve addresses; the test is skipped on the others. */
+    const reserved = (skip: () => void): Required<Pick<Provider, 'findAddress' | 'reserveAddress' | 'assignAddress' | 'releaseAddress'>> => {
+      const { findAddress, reserveAddress, assignAddress, releaseAddress } = p;
+      if (p.addressing.kind !== 'reserved') skip();
+      if (!findAddress || !reserveAddress || !assignAddress || !releaseAddress) throw new Error(`${p.name} declares reserved addresses without the operations`);
+      return { findAddress, reserveAddress, assignAddress, releaseAddress };
+    };
 
     beforeAll(async () => {
       h = await makeHarness();
@@ -33,9 +43,12 @@ export function runProviderConformance(label: string, makeHarness: () => Promise
       names.vm1 = `${h.prefix}-a`;
       names.vm2 = `${h.prefix}-b`;
       names.vm3 = `${h.prefix}-c`;
+      names.address = `${h.prefix}-address`;
     }, 120_000);
     afterAll(async () => {
       for (const vm of [names.vm1, names.vm2, names.vm3]) await p?.destroyVm(vm).catch(() => undefined);
+      const a = p?.findAddress ? await p.findAddress(names.address).catch(() => undefined) : undefined;
+      if (a) await p.releaseAddress?.(a.id).catch(() => undefined);
       const v = await p?.findVolume(names.vol).catch(() => undefined);
       if (v) await p.deleteVolume(v.id).catch(() => undefined);
       await h?.cleanup();
@@ -133,6 +146,41 @@ export function runProviderConformance(label: string, makeHarness: () => Promise
       expect(volumes.map((v) => v.id)).toContain(volume.id);
     });
 
+    it('reserved addresses: reserving twice gives the same address; it can be found by name and by id', async ({ skip }) => {
+      const ops = reserved(skip);
+      expect(p.addressing.describe).toBeTruthy();
+      expect(p.plan.reserveAddress?.(names.address).length).toBeGreaterThan(0);
+      expect(await ops.findAddress(names.address)).toBeUndefined();
+      address = await ops.reserveAddress(names.address, names.vm1);
+      expect(address).toMatchObject({ name: names.address, ip: expect.stringMatching(/\S/) });
+      expect(address.assignedTo).toBeUndefined();
+      expect((await ops.reserveAddress(names.address, names.vm1)).id).toBe(address.id);
+      expect((await ops.findAddress(address.id))?.ip).toBe(address.ip);
+    });
+
+    it('reserved addresses: assigned to a running VM, it reports the IP; assigning again changes nothing', async ({ skip }) => {
+      const ops = reserved(skip);
+      const a = address as StableAddress;
+      expect(p.plan.assignAddress?.(a.id, names.vm2).length).toBeGreaterThan(0);
+      expect((await ops.assignAddress(a.id, names.vm2)).assignedTo).toBe(names.vm2);
+      expect((await p.findVm(names.vm2))?.addresses[0]).toBe(a.ip);
+      expect((await ops.assignAddress(a.id, names.vm2)).assignedTo).toBe(names.vm2);
+      expect((await ops.findAddress(a.id))?.assignedTo).toBe(names.vm2);
+      await expect(ops.releaseAddress(a.id)).rejects.toBeInstanceOf(InUseError);
+    });
+
+    it('reserved addresses: assigned to another (stopped) VM, it moves; that VM reports it once started', async ({ skip }) => {
+      const ops = reserved(skip);
+      const a = address as StableAddress;
+      expect((await ops.assignAddress(a.id, names.vm1)).assignedTo).toBe(names.vm1);
+      expect((await p.findVm(names.vm2))?.addresses).not.toContain(a.ip);
+      expect((await p.startVm(names.vm1)).state).toBe('running');
+      expect((await p.findVm(names.vm1))?.addresses[0]).toBe(a.ip);
+      expect((await p.findVm(names.vm2))?.addresses).not.toContain(a.ip);
+      expect((await p.stopVm(names.vm1)).state).toBe('stopped');
+      expect((await ops.findAddress(a.id))?.assignedTo).toBe(names.vm1);
+    });
+
     it('destroying a VM keeps its data volume; destroying again is a no-op', async () => {
       await p.destroyVm(names.vm2);
       await p.destroyVm(names.vm2);
@@ -151,6 +199,18 @@ export function runProviderConformance(label: string, makeHarness: () => Promise
       await p.deleteVolume(volume.id);
       expect(await p.findVolume(names.vol)).toBeUndefined();
       await p.destroyVm(names.vm1);
+    });
+
+    it('reserved addresses: destroying the holder keeps the address, unassigned; then it is released, once', async ({ skip }) => {
+      const ops = reserved(skip);
+      const a = address as StableAddress;
+      const kept = await ops.findAddress(a.id);
+      expect(kept).toMatchObject({ id: a.id, ip: a.ip });
+      expect(kept?.assignedTo).toBeUndefined();
+      expect(p.plan.releaseAddress?.(a.id).length).toBeGreaterThan(0);
+      await ops.releaseAddress(a.id);
+      await ops.releaseAddress(a.id);
+      expect(await ops.findAddress(names.address)).toBeUndefined();
     });
   });
 }

@@ -3,7 +3,20 @@
 import type { Provider } from '../../src/provider/types.js';
 import { InjectedCrash } from './fake-provider.js';
 
-const MUTATING = new Set(['createVolume', 'deleteVolume', 'createVm', 'startVm', 'stopVm', 'destroyVm', 'attachVolume', 'detachVolume']);
+const MUTATING = new Set([
+  'createVolume',
+  'deleteVolume',
+  'createVm',
+  'startVm',
+  'stopVm',
+  'destroyVm',
+  'attachVolume',
+  'detachVolume',
+  'reserveAddress',
+  'assignAddress',
+  'releaseAddress',
+  'replaceIgnition',
+]);
 
 export function crashable(inner: Provider, volumeId: () => string) {
   let calls = 0;

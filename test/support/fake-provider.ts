@@ -1,9 +1,12 @@
 // A stateful in-memory provider for lifecycle tests and the downtime benchmark. It enforces the rules the real
 // adapters do (one attachment per volume, attach/detach only while stopped, state transitions) and can inject a
 // latency per operation and a crash at any call, before or after the operation takes effect.
+// With `addressing: 'reserved'` it also keeps stable addresses as EC2's Elastic IPs and GCE's static external
+// addresses behave: an address is on at most one VM, assigning it takes it from its holder, deleting the holder
+// leaves it reserved and unassigned, and a VM without one gets an ephemeral IP that changes on every create.
 import { InUseError, NotFoundError, WrongStateError } from '../../src/provider/errors.js';
 import { defineProvider } from '../../src/provider/contract.js';
-import type { PlannedAction, Provider, VmInfo, VmOwner, VmSpec, Volume, VolumeSpec } from '../../src/provider/types.js';
+import type { PlannedAction, Provider, StableAddress, VmInfo, VmOwner, VmSpec, Volume, VolumeSpec } from '../../src/provider/types.js';
 
 export class InjectedCrash extends Error {
   constructor(readonly at: string) {
@@ -20,7 +23,19 @@ interface FakeVm {
   owner?: VmOwner;
   record?: string;
   ignition: string;
+  /** The config Ignition ran with: the stored one at the VM's first start (later replacements never run). */
+  firstBootIgnition?: string;
   memoryMiB?: number;
+  /** The IP a VM without a stable address gets; a new one on every create. */
+  ephemeralIp: string;
+}
+
+interface FakeAddress {
+  id: string;
+  name: string;
+  ip: string;
+  owner: string;
+  assignedTo?: string;
 }
 
 interface FakeVolume {
@@ -31,11 +46,27 @@ interface FakeVolume {
   bytes: Buffer;
 }
 
-export type Operation = 'createVolume' | 'deleteVolume' | 'createVm' | 'startVm' | 'stopVm' | 'destroyVm' | 'attachVolume' | 'detachVolume';
+export type Operation =
+  | 'createVolume'
+  | 'deleteVolume'
+  | 'createVm'
+  | 'startVm'
+  | 'stopVm'
+  | 'destroyVm'
+  | 'attachVolume'
+  | 'detachVolume'
+  | 'reserveAddress'
+  | 'assignAddress'
+  | 'releaseAddress'
+  | 'replaceIgnition';
 
 export interface FakeOptions {
   /** Milliseconds each operation takes. */
   latencyMs?: Partial<Record<Operation, number>>;
+  /** `implicit` (default): every VM answers on 192.0.2.10, as libvirt's kept MAC does. `reserved`: stable addresses. */
+  addressing?: 'implicit' | 'reserved';
+  /** `while-stopped`: the stored config can be replaced only while the VM is stopped (EC2 user data). */
+  replaceIgnition?: 'always' | 'while-stopped' | 'unsupported';
 }
 
 export interface FakeProvider extends Provider {
@@ -46,8 +77,10 @@ export interface FakeProvider extends Provider {
   /** The largest number of VMs that ever had one volume attached at the same time. */
   readonly maxAttachments: number;
   volumeBytes(id: string): Buffer;
-  /** What createVm was given for a VM (its Ignition config and memory), for assertions. */
-  spec(name: string): { ignition: string; memoryMiB?: number } | undefined;
+  /** What a VM holds: its stored Ignition config (replaceable), the one its first boot ran, and its memory. */
+  spec(name: string): { ignition: string; firstBootIgnition?: string; memoryMiB?: number } | undefined;
+  /** Every reserved address (reserved mode), for the invariant that it sits on the VM holding the volume. */
+  addresses(): StableAddress[];
   /** Make the next createVm leave the VM running and fail, as a run killed between launch and stop would. */
   crashInsideCreate(): void;
 }
@@ -60,6 +93,10 @@ export function createFakeProvider(options: FakeOptions = {}): FakeProvider {
   let counter = 0;
   let maxAttachments = 0;
   let crashInCreate = false;
+  const addresses = new Map<string, FakeAddress>();
+  let ipCounter = 0;
+  /** TEST-NET-2 for ephemeral IPs, TEST-NET-3 for reserved ones: never routable, never confused. */
+  const nextIp = (net: string): string => `${net}.${(++ipCounter % 250) + 1}`;
 
   const sleep = (op: Operation): Promise<void> => new Promise((r) => setTimeout(r, options.latencyMs?.[op] ?? 0));
 
@@ -83,6 +120,8 @@ export function createFakeProvider(options: FakeOptions = {}): FakeProvider {
     return result;
   }
 
+  const addressOf = (vmName: string): FakeAddress | undefined => [...addresses.values()].find((a) => a.assignedTo === vmName);
+  const addressInfo = (a: FakeAddress): StableAddress => ({ id: a.id, name: a.name, ip: a.ip, ...(a.assignedTo ? { assignedTo: a.assignedTo } : {}) });
   const holderOf = (id: string): string | undefined => [...vms.values()].find((vm) => vm.volumes.some((a) => a.volumeId === id))?.name;
   const info = (vm: FakeVm): VmInfo => ({
     name: vm.name,
@@ -90,7 +129,7 @@ export function createFakeProvider(options: FakeOptions = {}): FakeProvider {
     state: vm.state,
     image: vm.image,
     volumes: vm.volumes.map((v) => ({ ...v })),
-    addresses: vm.state === 'running' ? ['192.0.2.10'] : [],
+    addresses: vm.state !== 'running' ? [] : options.addressing !== 'reserved' ? ['192.0.2.10'] : [addressOf(vm.name)?.ip ?? vm.ephemeralIp],
     ...(vm.owner ? { owner: { ...vm.owner } } : {}),
     ...(vm.record ? { record: vm.record } : {}),
   });
@@ -110,9 +149,56 @@ export function createFakeProvider(options: FakeOptions = {}): FakeProvider {
   };
   const planned = (action: string, detail: string[]): PlannedAction[] => [{ action, detail, effect: action }];
 
+  const reserved = options.addressing === 'reserved';
+  const addressPrimitives: Partial<Provider> = !reserved
+    ? {}
+    : {
+        async findAddress(nameOrId) {
+          const a = addresses.get(nameOrId) ?? [...addresses.values()].find((x) => x.name === nameOrId);
+          return a ? addressInfo(a) : undefined;
+        },
+        async reserveAddress(name, owner) {
+          const existing = [...addresses.values()].find((x) => x.name === name);
+          if (existing) return addressInfo(existing);
+          return mutate('reserveAddress', name, () => {
+            const a: FakeAddress = { id: `fakeaddr-${name}`, name, ip: nextIp('203.0.113'), owner };
+            addresses.set(a.id, a);
+            return addressInfo(a);
+          });
+        },
+        async assignAddress(id, vmName) {
+          const a = addresses.get(id);
+          if (!a) throw new NotFoundError(`no address ${id}`);
+          mustVm(vmName);
+          // Moving it takes it from the holder (EC2 AllowReassociation; GCE deletes the old access config first).
+          return mutate('assignAddress', `${a.name} ${vmName}`, () => ((a.assignedTo = vmName), addressInfo(a)));
+        },
+        async releaseAddress(id) {
+          const a = addresses.get(id);
+          if (!a) return;
+          if (a.assignedTo) throw new InUseError(`address ${a.ip} is assigned to ${a.assignedTo}`);
+          await mutate('releaseAddress', a.name, () => addresses.delete(id));
+        },
+      };
+  const replaceMode = options.replaceIgnition ?? 'always';
+  const replacePrimitive: Partial<Provider> =
+    replaceMode === 'unsupported'
+      ? {}
+      : {
+          async replaceIgnition(vmName, ignition) {
+            const vm = mustVm(vmName);
+            if (replaceMode === 'while-stopped' && vm.state !== 'stopped') return 'deferred';
+            return mutate('replaceIgnition', vmName, () => ((vm.ignition = ignition), 'replaced' as const));
+          },
+        };
+
   const primitives: Provider = {
     name: 'libvirt',
-    addressing: { kind: 'implicit', describe: 'fake: addresses never change' },
+    addressing: reserved
+      ? { kind: 'reserved', describe: 'fake reserved address, moved to the new VM inside the downtime window' }
+      : { kind: 'implicit', describe: 'fake: addresses never change' },
+    ...addressPrimitives,
+    ...replacePrimitive,
     dataDisk: (volume) => ({ provider: 'libvirt', serial: volume.deviceName }),
     async preflight(spec) {
       // The fake's "images" are names; a name starting with `missing` stands for an image that does not exist.
@@ -127,6 +213,13 @@ export function createFakeProvider(options: FakeOptions = {}): FakeProvider {
       destroyVm: (n: string) => planned('fake:destroyVm', [n]),
       attachVolume: (n: string, id: string) => planned('fake:attachVolume', [n, id]),
       detachVolume: (n: string, id: string) => planned('fake:detachVolume', [n, id]),
+      ...(reserved
+        ? {
+            reserveAddress: (name: string) => planned('fake:reserveAddress', [name]),
+            assignAddress: (id: string, vm: string) => planned('fake:assignAddress', [id, vm]),
+            releaseAddress: (id: string) => planned('fake:releaseAddress', [id]),
+          }
+        : {}),
     },
     async findVolume(name) {
       const v = [...volumes.values()].find((x) => x.name === name);
@@ -165,6 +258,9 @@ export function createFakeProvider(options: FakeOptions = {}): FakeProvider {
           image: spec.image.id,
           state: crashInCreate ? 'running' : 'stopped',
           ignition: spec.ignition,
+          // Launched running (as EC2 and GCE do): its first boot runs this config.
+          ...(crashInCreate ? { firstBootIgnition: spec.ignition } : {}),
+          ephemeralIp: nextIp('198.51.100'),
           ...(spec.memoryMiB ? { memoryMiB: spec.memoryMiB } : {}),
           ...(spec.owner ? { owner: spec.owner } : {}),
           ...(spec.record ? { record: spec.record } : {}),
@@ -181,7 +277,7 @@ export function createFakeProvider(options: FakeOptions = {}): FakeProvider {
     async startVm(name) {
       const vm = mustVm(name);
       if (vm.state === 'running') return info(vm);
-      return mutate('startVm', name, () => ((vm.state = 'running'), info(vm)));
+      return mutate('startVm', name, () => ((vm.firstBootIgnition ??= vm.ignition), (vm.state = 'running'), info(vm)));
     },
     async stopVm(name) {
       const vm = mustVm(name);
@@ -190,7 +286,12 @@ export function createFakeProvider(options: FakeOptions = {}): FakeProvider {
     },
     async destroyVm(name) {
       if (!vms.has(name)) return;
-      await mutate('destroyVm', name, () => vms.delete(name));
+      await mutate('destroyVm', name, () => {
+        // The address stays reserved, unassigned (EC2 disassociates an Elastic IP from a terminated instance).
+        const a = addressOf(name);
+        if (a) delete a.assignedTo;
+        return vms.delete(name);
+      });
     },
     async attachVolume(name, id) {
       const vm = mustVm(name);
@@ -227,8 +328,9 @@ export function createFakeProvider(options: FakeOptions = {}): FakeProvider {
     volumeBytes: (id: string) => mustVolume(id).bytes,
     spec: (name: string) => {
       const vm = vms.get(name);
-      return vm ? { ignition: vm.ignition, ...(vm.memoryMiB ? { memoryMiB: vm.memoryMiB } : {}) } : undefined;
+      return vm ? { ignition: vm.ignition, ...(vm.firstBootIgnition ? { firstBootIgnition: vm.firstBootIgnition } : {}), ...(vm.memoryMiB ? { memoryMiB: vm.memoryMiB } : {}) } : undefined;
     },
+    addresses: () => [...addresses.values()].map(addressInfo),
   };
   // defineProperties, not Object.assign: maxAttachments must stay a live getter.
   return Object.defineProperties(wrapped, Object.getOwnPropertyDescriptors(extras)) as FakeProvider;

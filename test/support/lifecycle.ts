@@ -19,8 +19,14 @@ export function desired(image: ImageRef, extra: Partial<DesiredState> = {}): Des
   return { image, dataSizeGiB: 1, sshKeys: [], pmm: {}, placement: {}, ...extra };
 }
 
-export function provisionInput(name: string, image: ImageRef, options: { password?: PasswordChoice; defaults?: Partial<DesiredState>; overrides?: DesiredOverrides } = {}): ProvisionInput {
-  return { name, defaults: desired(image, options.defaults), overrides: options.overrides ?? {}, ...(options.password ? { password: options.password } : {}) };
+type GateOptions = Pick<ProvisionInput, 'skipHealthCheck' | 'healthCheck' | 'healthTimeoutSec' | 'healthIntervalMs'>;
+
+/** No PMM runs on the test providers: unless told otherwise, the gate's check is a PMM that is up at once. */
+const pmmUp: NonNullable<ProvisionInput['healthCheck']> = async () => true;
+
+export function provisionInput(name: string, image: ImageRef, options: { password?: PasswordChoice; defaults?: Partial<DesiredState>; overrides?: DesiredOverrides } & GateOptions = {}): ProvisionInput {
+  const { password, defaults, overrides, ...gate } = options;
+  return { name, defaults: desired(image, defaults), overrides: overrides ?? {}, ...(password ? { password } : {}), healthCheck: pmmUp, healthIntervalMs: 10, ...gate };
 }
 
 export function provisionVm(provider: Provider, store: StateStore, name: string, image: ImageRef, options: Parameters<typeof provisionInput>[2] = {}): Promise<ProvisionResult> {
