@@ -114,7 +114,7 @@ export function upgradeFaultMatrix(label: string, options: MatrixOptions): void 
           await checkAddress(h, 'clean upgrade', url, result.url);
         } else {
           const err = await upgrade(h.provider, store, req).catch((e: unknown) => e);
-          expect(err).toBeInstanceOf(UpgradeRolledBackError);
+          expect(err, (err as Error).message).toBeInstanceOf(UpgradeRolledBackError);
           await checkRolledBack(h, store, marker);
           await checkAddress(h, 'clean rollback', url, (err as UpgradeRolledBackError).result.url);
         }
