@@ -6,6 +6,8 @@ import { endpointOf } from './health.js';
 import type { RecordedAddress } from './record.js';
 
 export function pmmUrl(vm: VmInfo | undefined, address: RecordedAddress | undefined): string | undefined {
+  // No VM (destroyed with the data kept): the address is still reserved, but nothing answers there.
+  if (!vm) return undefined;
   if (address) return `https://${hostPart(address.ip)}/`;
   const reported = vm?.state === 'running' ? vm.addresses[0] : undefined;
   if (!reported) return undefined;
@@ -17,7 +19,7 @@ const hostPart = (host: string): string => (host.includes(':') ? `[${host}]` : h
 
 /** Why there is no URL yet, in words, for output that must say something rather than nothing. */
 export function noUrlReason(vm: VmInfo | undefined): string {
-  if (!vm) return 'no address yet: the VM does not exist';
+  if (!vm) return 'no URL: the VM does not exist (a provision on the kept data volume brings it back at the same address)';
   if (vm.state !== 'running') return `no address yet: ${vm.name} is ${vm.state}`;
   return `no address yet: ${vm.name} has not reported one (no network, or its DHCP lease is not visible yet)`;
 }

@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { REPO_ROOT } from '../support/conformance.js';
 import { startFakeEc2, type FakeEc2 } from '../support/fake-ec2.js';
+import { usePublicIpEcho } from '../support/aws-harness.js';
 
 const BIN = join(REPO_ROOT, 'dist/cli/bin.js');
 const dir = mkdtempSync(join(tmpdir(), 'cnvm-progress-'));
@@ -34,6 +35,8 @@ function cnvm(args: string[], options: { pty?: boolean } = {}): Promise<{ code: 
 }
 
 beforeAll(async () => {
+  // No --allow-from: cnvm opens 443 and 22 to what the (loopback) echo service says this machine's address is.
+  await usePublicIpEcho();
   fake = await startFakeEc2('eu-west-1');
 });
 afterAll(async () => {
@@ -63,15 +66,16 @@ describe('progress of the built CLI', () => {
     const events = r.stderr.trimEnd().split('\n').map((l) => JSON.parse(l) as { type: string; command: string; step: string; status: string });
     expect(events.every((e) => e.type === 'progress' && e.command === 'upgrade')).toBe(true);
     expect(events.map((e) => `${e.step}:${e.status}`)).toEqual([
-      'create-new:start', 'create-new:done', 'stop-old:start', 'stop-old:done', 'detach-old:start', 'detach-old:done',
-      'attach-new:start', 'attach-new:done', 'start-new:start', 'start-new:done', 'health:skip', 'destroy-old:start', 'destroy-old:done',
+      'reserve-address:start', 'reserve-address:done', 'create-new:start', 'create-new:done', 'stop-old:start', 'stop-old:done',
+      'detach-old:start', 'detach-old:done', 'attach-new:start', 'attach-new:done', 'move-address:start', 'move-address:done',
+      'start-new:start', 'start-new:done', 'health:skip', 'scrub-kept-old:skip', 'destroy-old:start', 'destroy-old:done',
     ]);
     expect(envelope.events.filter((e) => e.step === 'health').map((e) => e.status)).toEqual(['skip']);
   });
 
   it('on a terminal: a spinner line redrawn in place, ✔ lines for finished steps, no `health: done` when skipped', async () => {
-    const r = await cnvm(['upgrade', ...common, '--image', 'ami-0cccccccccccccccc', '--skip-health-check', '--yes'], { pty: true });
-    expect(r.code).toBe(0);
+    const r = await cnvm(['upgrade', ...common, '--image', 'ami-0abc1234def567890', '--skip-health-check', '--yes'], { pty: true });
+    expect(r.code, r.stdout).toBe(0);
     const out = r.stdout; // the pseudo-terminal carries both streams
     // eslint-disable-next-line no-control-regex -- hiding the cursor and clearing the line are what makes it live
     expect(out).toMatch(/\x1b\[\?25l/);

@@ -10,6 +10,7 @@ import { ignitionLines, journalCommand, sshArgv, sshHost } from '../../src/cli/s
 import { listRows } from '../../src/cli/vm-access.js';
 import { REPO_ROOT } from '../support/conformance.js';
 import { startFakeEc2, type FakeEc2 } from '../support/fake-ec2.js';
+import { usePublicIpEcho } from '../support/aws-harness.js';
 
 const BIN = join(REPO_ROOT, 'dist/cli/bin.js');
 const dir = mkdtempSync(join(tmpdir(), 'cnvm-access-'));
@@ -39,6 +40,8 @@ function cnvm(args: string[], env: Record<string, string> = {}): Promise<{ code:
 
 let addressA = '';
 beforeAll(async () => {
+  // No --allow-from: cnvm opens 443 and 22 to what the (loopback) echo service says this machine's address is.
+  await usePublicIpEcho();
   fake = await startFakeEc2('eu-west-1');
   for (const name of ['pmm-a', 'pmm-b']) {
     const r = await cnvm(['provision', '--skip-health-check', ...scope, '--name', name, '--image', 'ami-0aaaaaaaaaaaaaaaa', '--json']);
