@@ -123,6 +123,16 @@ export function awsNetwork(session: Ec2Session, region: string) {
       const out = await send<{ Addresses?: Address[] }>(`DescribeAddresses of ${instanceId}`, new ec2.DescribeAddressesCommand({ Filters: [{ Name: 'instance-id', Values: [instanceId] }] }));
       return out.Addresses?.[0]?.PublicIp;
     },
+    /**
+     * Whether `ip` is an Elastic IP now associated elsewhere (or nowhere): an instance that lost its Elastic IP must
+     * not report it. EC2 clears such an instance's public IP; a peer that keeps it (moto) is corrected here.
+     */
+    async elasticIpHeldElsewhere(ip: string, instanceId: string): Promise<boolean> {
+      const { ec2 } = await load();
+      const out = await send<{ Addresses?: Address[] }>(`DescribeAddresses ${ip}`, new ec2.DescribeAddressesCommand({ Filters: [{ Name: 'public-ip', Values: [ip] }] }));
+      const a = out.Addresses?.[0];
+      return !!a && a.InstanceId !== instanceId;
+    },
     async findAddress(nameOrId: string, nameOfInstance: (id: string | undefined) => Promise<string | undefined>): Promise<StableAddress | undefined> {
       return stable(await describeAddress(nameOrId), nameOfInstance);
     },

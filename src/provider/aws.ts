@@ -100,7 +100,8 @@ export function createAwsProvider(options: AwsOptions): Provider {
     const state = vmState(i.State?.Name);
     // The Elastic IP first: it is the address clients use, and a stopped instance still holds it.
     const eip = addressing.kind === 'reserved' ? await net.addressOf(id) : undefined;
-    const own = state === 'running' ? [i.PublicIpAddress, i.PrivateIpAddress] : [];
+    const publicIp = state === 'running' && i.PublicIpAddress && i.PublicIpAddress !== eip && !(addressing.kind === 'reserved' && (await net.elasticIpHeldElsewhere(i.PublicIpAddress, id))) ? i.PublicIpAddress : undefined;
+    const own = state === 'running' ? [publicIp, i.PrivateIpAddress] : [];
     return {
       name: tag(i.Tags, 'Name') ?? id,
       id,

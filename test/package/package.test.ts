@@ -28,7 +28,7 @@ function localLinks(file: string): string[] {
   const targets = [...text.matchAll(/\]\(([^)\s]+)\)/g)].map((m) => m[1] ?? '');
   return targets
     .filter((t) => !/^[a-z]+:/i.test(t) && !t.startsWith('#'))
-    .map((t) => normalize(join(dirname(file), t.replace(/#.*$/, ''))));
+    .map((t) => normalize(join(dirname(file), t.replace(/#.*$/, ''))).replace(/\/$/, '')); // a folder link may end in /
 }
 
 describe('the npm package', () => {
