@@ -50,16 +50,6 @@ export async function settingsFrom(flags: Flags, provider: string, name?: string
 
 type Resolved = Awaited<ReturnType<typeof settingsFrom>>;
 
-/**
- * PMM's URL: the lifecycle's `url` when it gives one, else https:// and the first address the provider reports
- * (a forwarded host:port included).
- */
-function urlOf(result: { vm?: { addresses: string[] }; url?: unknown }): string | undefined {
-  if (typeof result.url === 'string') return result.url;
-  const address = result.vm?.addresses[0];
-  return address ? `https://${address}/` : undefined;
-}
-
 export async function storeFrom(flags: Flags): Promise<StateStore> {
   const [{ StateStore }, { defaultStateDir }] = await Promise.all([import('../lifecycle/store.js'), import('../lifecycle/journal.js')]);
   return new StateStore(str(flags, 'state-dir') ?? defaultStateDir());
@@ -289,8 +279,8 @@ async function upgradeWith(flags: Flags, name: string, providerName: string, jso
       watch.onEvent(e);
     },
   );
-  const url = urlOf(result);
-  if (json) jsonOut('upgrade', { ...result, events, ...(url ? { url } : {}) });
+  // The lifecycle's result carries the URL (or why there is none), derived once in lifecycle/url.ts.
+  if (json) jsonOut('upgrade', { ...result, events });
   else {
     const { formatChange } = await import('../lifecycle/desired.js');
     for (const c of result.changes) log(`changed: ${formatChange(c)}`);
