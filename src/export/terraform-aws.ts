@@ -2,8 +2,8 @@
 // the attachment as /dev/sdf (the guest finds it by its NVMe serial, the volume id without the dash), an Elastic
 // IP with its association (the stable address), a security group for 443 and 22. Values come from the EC2
 // adapter's request builders so `cnvm provision --provider aws --dry-run` shows the same VM.
-import { awsRequests, EC2_USER_DATA_LIMIT } from '../provider/aws.js';
-import { PMM_PORTS } from '../provider/aws-network.js';
+import { awsRequests, EC2_USER_DATA_LIMIT } from '../provider/aws/adapter.js';
+import { PMM_PORTS } from '../provider/aws/network.js';
 import { CnvmError } from '../errors.js';
 import { fitUserData } from './ignition.js';
 import { describeDesired, ownTags, DEVICE_NAME, placementList, placementString, volumeNameOf, type ExportSubject } from './subject.js';

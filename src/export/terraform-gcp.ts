@@ -1,7 +1,7 @@
 // Terraform JSON for Compute Engine (hashicorp/google): instance with the data disk attached under cnvm's device
 // name (the guest sees /dev/disk/by-id/google-pmm-data), a disk Terraform refuses to destroy, a static external
 // address (the stable address) and a firewall rule for PMM. Values come from the GCE adapter's request builders.
-import { gcpRequests } from '../provider/gcp.js';
+import { gcpRequests } from '../provider/gcp/adapter.js';
 import { describeDesired, ownTags, DEVICE_NAME, placementList, placementString, volumeNameOf, type ExportSubject } from './subject.js';
 import { CnvmError } from '../errors.js';
 import { ignitionTemplate, mergeResources, passwordParts, tfDocument, type Json } from './terraform.js';

@@ -3,13 +3,13 @@
 // and the domain as cnvm defines it: q35, virtio disks, the data disk with serial `pmm-data` (the guest sees
 // /dev/disk/by-id/virtio-pmm-data; the 0.8 schema has no serial attribute, so an XSLT adds it), and the MAC cnvm
 // derives for the VM, so every replacement keeps the DHCP lease (the stable address on libvirt).
-import { stableMac } from '../provider/libvirt-commands.js';
+import { stableMac } from '../provider/libvirt/commands.js';
 import { CnvmError } from '../errors.js';
 import { describeDesired, DEVICE_NAME, placementString, volumeNameOf, type ExportSubject } from './subject.js';
 import { ignitionTemplate, mergeResources, passwordParts, tfDocument, type Json } from './terraform.js';
 
 const GIB = 1024 * 1024 * 1024;
-/** The adapter's defaults (src/provider/libvirt.ts, modules/libvirt.ts). */
+/** The adapter's defaults (src/provider/libvirt/adapter.ts, libvirt/module.ts). */
 const DEFAULTS = { uri: 'qemu:///system', storageDir: '/var/lib/cnvm/libvirt', memoryMiB: 4096, cpus: 2, network: 'default', bootGiB: 20 };
 
 /** Copies the domain XML and gives the second disk (the data volume) its serial. */

@@ -3,9 +3,9 @@
 // placement and image lookup all come from here; code outside src/provider/ never switches on a provider's name.
 // Adding a provider: its adapter, its module file, its tests, and one line in PROVIDER_MODULES.
 // Nothing here imports an adapter or a cloud SDK: factories import them lazily.
-import { awsModule } from './modules/aws.js';
-import { gcpModule } from './modules/gcp.js';
-import { libvirtModule } from './modules/libvirt.js';
+import { awsModule } from './aws/module.js';
+import { gcpModule } from './gcp/module.js';
+import { libvirtModule } from './libvirt/module.js';
 import type { ProviderModule } from './module.js';
 import { CnvmError } from '../errors.js';
 

@@ -4,9 +4,9 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { EXPORT_TARGETS, exportVm, fillIgnition, PASSWORD_SENTINEL, type ExportInput } from '../../src/export/index.js';
-import { createAwsProvider } from '../../src/provider/aws.js';
-import { createGcpProvider } from '../../src/provider/gcp.js';
-import { createLibvirtProvider } from '../../src/provider/libvirt.js';
+import { createAwsProvider } from '../../src/provider/aws/adapter.js';
+import { createGcpProvider } from '../../src/provider/gcp/adapter.js';
+import { createLibvirtProvider } from '../../src/provider/libvirt/adapter.js';
 import { desired, FIXTURES, fixtureImages, SSH_KEY } from './helpers.js';
 import { checkTerraform, evaluateIgnitionTemplate, loadSchema } from './tf-schema.js';
 

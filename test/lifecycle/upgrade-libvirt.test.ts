@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { dataVolumeName } from '../../src/lifecycle/names.js';
 import { upgrade } from '../../src/lifecycle/upgrade.js';
-import { createLibvirtProvider } from '../../src/provider/libvirt.js';
+import { createLibvirtProvider } from '../../src/provider/libvirt/adapter.js';
 import { crashable } from '../support/crashable.js';
 import { provisionVm, tempStore } from '../support/lifecycle.js';
 import { provisionFaultMatrix, type ProvisionMatrixHarness } from './provision-matrix.js';

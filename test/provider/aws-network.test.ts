@@ -4,8 +4,8 @@
 import { randomBytes } from 'node:crypto';
 import { DescribeSubnetsCommand, DetachVolumeCommand, EC2Client } from '@aws-sdk/client-ec2';
 import { afterEach, describe, expect, it } from 'vitest';
-import { ruleChanges } from '../../src/provider/aws-network.js';
-import { awsModule } from '../../src/provider/modules/aws.js';
+import { ruleChanges } from '../../src/provider/aws/network.js';
+import { awsModule } from '../../src/provider/aws/module.js';
 import { awsAgainst, awsAgainstFake, awsProviderFor, EC2_PEERS, OPERATOR_IP, REGION, useMoto, type Ec2Peer } from '../support/aws-harness.js';
 import { boto3Json, TEST_CREDENTIALS } from '../support/moto.js';
 

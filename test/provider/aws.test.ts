@@ -1,7 +1,7 @@
 // The EC2 adapter through the real @aws-sdk/client-ec2 client against the stateful fake of the EC2 Query API:
 // the provider conformance suite, plus EC2 specifics.
 import { describe, expect, it } from 'vitest';
-import { awsRequests, EC2_USER_DATA_LIMIT } from '../../src/provider/aws.js';
+import { awsRequests, EC2_USER_DATA_LIMIT } from '../../src/provider/aws/adapter.js';
 import { InUseError } from '../../src/provider/errors.js';
 import { fitIgnition } from '../../src/provider/ignition-size.js';
 import { awsAgainst, awsAgainstFake, EC2_PEERS, useMoto } from '../support/aws-harness.js';

@@ -2,8 +2,8 @@
 // (the protos shipped with @google-cloud/compute): a key `fromObject` would drop, an enum value outside its enum or a
 // missing REQUIRED field fails here, since the REST client would silently send something else.
 import { describe, expect, it } from 'vitest';
-import { createGcpProvider, gcpRequests } from '../../src/provider/gcp.js';
-import type { GcpPlacement } from '../../src/provider/gcp-requests.js';
+import { createGcpProvider, gcpRequests } from '../../src/provider/gcp/adapter.js';
+import type { GcpPlacement } from '../../src/provider/gcp/requests.js';
 import type { PlannedAction, VmSpec } from '../../src/provider/types.js';
 import { checkRequest, requestTypeOf } from '../support/gce-protos.js';
 

@@ -1,7 +1,7 @@
 // Which Compute API failures cnvm retries, and for how long: the schedule is pure (the jitter is given), the
 // classification is checked on the errors the REST transport raises, and the adapter is run against injected faults.
 import { describe, expect, it } from 'vitest';
-import { backoffSchedule, isTransient, PRODUCTION_RETRY } from '../../src/provider/gcp-retry.js';
+import { backoffSchedule, isTransient, PRODUCTION_RETRY } from '../../src/provider/gcp/retry.js';
 import { gcpAgainstFake } from '../support/gcp-harness.js';
 
 // What the REST transport throws: the HTTP status as `code`, GCE's JSON error body as the message.

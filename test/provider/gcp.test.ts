@@ -1,7 +1,7 @@
 // The GCE adapter through the real @google-cloud/compute client (REST transport) against the stateful fake of the
 // Compute API on a loopback port: the provider conformance suite, plus GCE specifics.
 import { describe, expect, it } from 'vitest';
-import { gcpRequests, GCE_METADATA_LIMIT } from '../../src/provider/gcp.js';
+import { gcpRequests, GCE_METADATA_LIMIT } from '../../src/provider/gcp/adapter.js';
 import { fitIgnition } from '../../src/provider/ignition-size.js';
 import { InUseError } from '../../src/provider/errors.js';
 import { gcpAgainstFake } from '../support/gcp-harness.js';

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { NotFoundError, PermissionError, ProviderError, TimeoutError } from '../../src/provider/errors.js';
-import { createLibvirtProvider, parseDacBaseLabel, qemuAccess, qemuIdentity } from '../../src/provider/libvirt.js';
+import { createLibvirtProvider, parseDacBaseLabel, qemuAccess, qemuIdentity } from '../../src/provider/libvirt/adapter.js';
 import {
   baseImagePath,
   bootDiskPath,
@@ -20,7 +20,7 @@ import {
   stableMac,
   volumePath,
   type DomainSettings,
-} from '../../src/provider/libvirt-commands.js';
+} from '../../src/provider/libvirt/commands.js';
 
 const FIXTURES = fileURLToPath(new URL('../fixtures/provider', import.meta.url));
 const layout = { uri: 'qemu:///system', storageDir: '/var/lib/cnvm/libvirt' };

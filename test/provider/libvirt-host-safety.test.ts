@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { NotFoundError } from '../../src/provider/errors.js';
-import { createLibvirtProvider, parseDacBaseLabel, qemuIdentity } from '../../src/provider/libvirt.js';
+import { createLibvirtProvider, parseDacBaseLabel, qemuIdentity } from '../../src/provider/libvirt/adapter.js';
 
 const URI = 'qemu:///system';
 const hasVirsh = spawnSync('virsh', ['--version'], { stdio: 'ignore' }).error === undefined;

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { NotFoundError, ProviderError, WrongStateError } from '../../src/provider/errors.js';
-import { createLibvirtProvider, parseDacBaseLabel, qemuIdentity } from '../../src/provider/libvirt.js';
+import { createLibvirtProvider, parseDacBaseLabel, qemuIdentity } from '../../src/provider/libvirt/adapter.js';
 import type { Provider } from '../../src/provider/types.js';
 import { runProviderConformance } from './conformance.js';
 

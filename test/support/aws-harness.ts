@@ -5,7 +5,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll } from 'vitest';
-import { createAwsProvider, type AwsOptions } from '../../src/provider/aws.js';
+import { createAwsProvider, type AwsOptions } from '../../src/provider/aws/adapter.js';
 import type { ImageRef } from '../../src/provider/types.js';
 import { startFakeEc2, type FakeEc2 } from './fake-ec2.js';
 import { startMoto, TEST_CREDENTIALS, type MotoServer } from './moto.js';

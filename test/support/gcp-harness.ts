@@ -4,7 +4,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { PassThroughClient } from 'google-auth-library';
-import { createGcpProvider, type GcpOptions } from '../../src/provider/gcp.js';
+import { createGcpProvider, type GcpOptions } from '../../src/provider/gcp/adapter.js';
 import { startFakeGce, type FakeGce, type FakeGceOptions } from './fake-gce.js';
 
 export const GCP_PROJECT = 'cnvm-test';

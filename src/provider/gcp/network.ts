@@ -2,11 +2,11 @@
 // is covered and rules of other VMs are never touched) and its stable address (a static regional external address
 // moved between generations with deleteAccessConfig / addAccessConfig, which GCE accepts on a running or a
 // TERMINATED instance).
-import type { GceApi } from './gcp-api.js';
-import { EXTERNAL_NAT, NIC0, type GcpRequests } from './gcp-requests.js';
-import { ProviderError } from './errors.js';
-import { operatorCidr } from './operator-address.js';
-import type { StableAddress } from './types.js';
+import type { GceApi } from './api.js';
+import { EXTERNAL_NAT, NIC0, type GcpRequests } from './requests.js';
+import { ProviderError } from '../errors.js';
+import { operatorCidr } from '../operator-address.js';
+import type { StableAddress } from '../types.js';
 
 type Json = Record<string, unknown>;
 const lastSegment = (url: unknown): string => (typeof url === 'string' ? url.slice(url.lastIndexOf('/') + 1) : '');

@@ -36,7 +36,7 @@ export const awsModule: ProviderModule = {
   async create(s) {
     const region = regionOf(s);
     if (!region) throw new ProviderError('invalid', 'the aws provider needs a region (profile key `region`, --region, or AWS_REGION)');
-    const { createAwsProvider } = await import('../aws.js');
+    const { createAwsProvider } = await import('./adapter.js');
     // CNVM_EC2_ENDPOINT points the client at another EC2 endpoint (the tests' peers) with the usual credential chain.
     const endpoint = process.env.CNVM_EC2_ENDPOINT;
     const groups = list(s, 'security_group');

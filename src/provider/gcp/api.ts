@@ -2,10 +2,10 @@
 // made), credentials checked once up front, each call retried on transient failures, errors made typed, and each
 // mutation sent with a requestId and waited on until its operation is DONE.
 import { randomUUID } from 'node:crypto';
-import { noCredentialsError } from './gcp-credentials.js';
-import { PRODUCTION_RETRY, withRetries, type RetryPolicy } from './gcp-retry.js';
-import { InUseError, NotFoundError, PermissionError, ProviderError, TimeoutError, WrongStateError } from './errors.js';
-import { importSdk } from './sdk.js';
+import { noCredentialsError } from './credentials.js';
+import { PRODUCTION_RETRY, withRetries, type RetryPolicy } from './retry.js';
+import { InUseError, NotFoundError, PermissionError, ProviderError, TimeoutError, WrongStateError } from '../errors.js';
+import { importSdk } from '../sdk.js';
 
 type Json = Record<string, unknown>;
 type Method = (req: Json) => Promise<unknown[]>;

@@ -3,18 +3,18 @@
 // instance's availability zone, tagged as cnvm's; they are attached after the instance exists, as /dev/sdf, and
 // never deleted on termination. The guest finds one as /dev/disk/by-id/nvme-Amazon_Elastic_Block_Store_vol<id>.
 // Ignition is the instance's user data (wrapped and compressed above EC2's 16 KB). Each VM has its own security
-// group and (unless --address ephemeral) an Elastic IP that moves to every new generation (aws-network.ts). Waits
+// group and (unless --address ephemeral) an Elastic IP that moves to every new generation (network.ts). Waits
 // use the SDK's waiters; retries are the SDK's (aws-client.ts).
 import { randomUUID } from 'node:crypto';
-import { operatorCidr } from './operator-address.js';
-import { ec2Session } from './aws-client.js';
-import { awsNetwork, MANAGED, planGroup, networkRequests } from './aws-network.js';
-import { defineProvider } from './contract.js';
-import { NotFoundError, ProviderError } from './errors.js';
-import { fitIgnition } from './ignition-size.js';
-import { recordFromTags } from './record-tags.js';
-import { addressingOf, awsRequests, cnvmGroup, DATA_DEVICE, RECORD_TAG_PREFIX, type AwsOptions } from './aws-requests.js';
-import type { ListResult, PlannedAction, Provider, VmInfo, VmSpec, VmState, Volume } from './types.js';
+import { operatorCidr } from '../operator-address.js';
+import { ec2Session } from './client.js';
+import { awsNetwork, MANAGED, planGroup, networkRequests } from './network.js';
+import { defineProvider } from '../contract.js';
+import { NotFoundError, ProviderError } from '../errors.js';
+import { fitIgnition } from '../ignition-size.js';
+import { recordFromTags } from '../record-tags.js';
+import { addressingOf, awsRequests, cnvmGroup, DATA_DEVICE, RECORD_TAG_PREFIX, type AwsOptions } from './requests.js';
+import type { ListResult, PlannedAction, Provider, VmInfo, VmSpec, VmState, Volume } from '../types.js';
 
 export { awsRequests, DATA_DEVICE, type AwsOptions };
 

@@ -39,12 +39,12 @@ export const gcpModule: ProviderModule = {
     const address = str(s, 'address') ?? 'stable';
     if (address !== 'stable' && address !== 'ephemeral') throw new CnvmError('usage', `--address ${address}: give stable or ephemeral`);
     const zone = str(s, 'zone');
-    const { projectFromEnvironment } = await import('../gcp-credentials.js');
+    const { projectFromEnvironment } = await import('./credentials.js');
     const project = str(s, 'project') ?? projectFromEnvironment();
     if (!project || !zone) {
       throw new ProviderError('invalid', 'the gcp provider needs a project and a zone (profile keys `project`, `zone`, or --project/--zone; the project may also come from GOOGLE_CLOUD_PROJECT or the application default credentials)');
     }
-    const { createGcpProvider } = await import('../gcp.js');
+    const { createGcpProvider } = await import('./adapter.js');
     // CNVM_GCE_ENDPOINT points the client at another Compute API endpoint without credentials (the tests' fake).
     const endpoint = process.env.CNVM_GCE_ENDPOINT;
     let clientOptions: Record<string, unknown> | undefined;

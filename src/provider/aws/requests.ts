@@ -1,7 +1,7 @@
 // Pure request builders of the EC2 adapter (what --dry-run prints and what the adapter sends) and its options.
-import { MANAGED } from './aws-network.js';
-import { recordToTags } from './record-tags.js';
-import type { AddressingInfo, VmSpec, VolumeSpec } from './types.js';
+import { MANAGED } from './network.js';
+import { recordToTags } from '../record-tags.js';
+import type { AddressingInfo, VmSpec, VolumeSpec } from '../types.js';
 
 export const DATA_DEVICE = '/dev/sdf';
 export const RECORD_TAG_PREFIX = 'cnvm:record:';
@@ -16,7 +16,7 @@ export interface AwsOptions {
   securityGroupIds?: string[];
   instanceType?: string;
   keyName?: string;
-  /** Who may reach 443 and 22 through the VM's own group; absent: the operator's own address (see aws-network.ts). */
+  /** Who may reach 443 and 22 through the VM's own group; absent: the operator's own address (see network.ts). */
   allowCidrs?: string[];
   /** `stable` (default): an Elastic IP kept across generations; `ephemeral`: the instance's own public IP. */
   address?: 'stable' | 'ephemeral';

@@ -21,9 +21,9 @@ import {
 import { copyFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
-import { writeFileAtomic } from '../util/atomic-write.js';
-import { defineProvider } from './contract.js';
-import { InUseError, NotFoundError, PermissionError, ProviderError, TimeoutError, WrongStateError } from './errors.js';
+import { writeFileAtomic } from '../../util/atomic-write.js';
+import { defineProvider } from '../contract.js';
+import { InUseError, NotFoundError, PermissionError, ProviderError, TimeoutError, WrongStateError } from '../errors.js';
 import {
   baseImagePath,
   bootDiskPath,
@@ -41,11 +41,11 @@ import {
   volumeMetaPath,
   volumePath,
   type LibvirtLayout,
-} from './libvirt-commands.js';
-import { parseDacBaseLabel, qemuAccess, qemuIdentity, type QemuAccess } from './libvirt-host.js';
-import type { DestroyVmOptions, ListResult, PlannedAction, Provider, VmInfo, VmSpec, Volume, VolumeSpec } from './types.js';
+} from './commands.js';
+import { parseDacBaseLabel, qemuAccess, qemuIdentity, type QemuAccess } from './host.js';
+import type { DestroyVmOptions, ListResult, PlannedAction, Provider, VmInfo, VmSpec, Volume, VolumeSpec } from '../types.js';
 
-export { parseDacBaseLabel, qemuAccess, qemuIdentity } from './libvirt-host.js';
+export { parseDacBaseLabel, qemuAccess, qemuIdentity } from './host.js';
 
 export interface LibvirtOptions {
   /** Connection URI: qemu:///system (default), qemu:///session, qemu+ssh://host/system. */

@@ -37,7 +37,7 @@ export const libvirtModule: ProviderModule = {
     return { id: image.path, version: image.release };
   },
   async create(s) {
-    const { createLibvirtProvider } = await import('../libvirt.js');
+    const { createLibvirtProvider } = await import('./adapter.js');
     const network = str(s, 'network');
     const shutdownTimeoutSec = int(s, 'shutdown_timeout');
     const virtType = str(s, 'virt_type');

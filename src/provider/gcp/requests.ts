@@ -1,7 +1,7 @@
 // Pure request builders for the Compute Engine API: what --dry-run prints and what the GCE adapter sends. Every
 // builder's output is checked against the client's own protos by test/provider/gcp-requests.test.ts, because the
 // REST client drops a misspelt field without a word.
-import type { VmSpec, VolumeSpec } from './types.js';
+import type { VmSpec, VolumeSpec } from '../types.js';
 
 export const MANAGED_LABEL = 'cnvm-managed';
 /** GCE's name rule (RFC 1035): instances, disks, addresses, firewalls, network tags. */

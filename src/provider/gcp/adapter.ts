@@ -2,16 +2,16 @@
 // are persistent disks labelled as cnvm's, attached READ_WRITE under an explicit deviceName (the guest sees
 // /dev/disk/by-id/google-<deviceName>) with autoDelete off; boot disks auto-delete. Ignition goes in the
 // `user-data` metadata key. By default each cnvm VM has a static regional external address that every generation
-// gets in turn, and its own firewall rule. Calls, retries and operations: gcp-api.ts; requests: gcp-requests.ts.
-import { defineProvider } from './contract.js';
-import { gceApi, type ApiOptions } from './gcp-api.js';
-import { gcpNetwork } from './gcp-network.js';
-import { GCE_NAME, gcpRequests, MANAGED_LABEL, regionOf, type GcpPlacement } from './gcp-requests.js';
-import { InUseError, NotFoundError, ProviderError, WrongStateError } from './errors.js';
-import { fitIgnition } from './ignition-size.js';
-import type { ListResult, PlannedAction, Provider, VmInfo, VmState, Volume } from './types.js';
+// gets in turn, and its own firewall rule. Calls, retries and operations: api.ts; requests: requests.ts.
+import { defineProvider } from '../contract.js';
+import { gceApi, type ApiOptions } from './api.js';
+import { gcpNetwork } from './network.js';
+import { GCE_NAME, gcpRequests, MANAGED_LABEL, regionOf, type GcpPlacement } from './requests.js';
+import { InUseError, NotFoundError, ProviderError, WrongStateError } from '../errors.js';
+import { fitIgnition } from '../ignition-size.js';
+import type { ListResult, PlannedAction, Provider, VmInfo, VmState, Volume } from '../types.js';
 
-export { firewallName, gcpRequests, vmTag } from './gcp-requests.js';
+export { firewallName, gcpRequests, vmTag } from './requests.js';
 
 /** GCE's limit for one metadata value. */
 export const GCE_METADATA_LIMIT = 256 * 1024;

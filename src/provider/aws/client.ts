@@ -6,8 +6,8 @@
 // client's own send rate (a token bucket), so a burst against EC2's per-account request quota spreads out over the
 // bucket's refill instead of failing. maxAttempts 10 lets the backoff reach its 20 s cap a few times (a minute or
 // more in all) before the call fails.
-import { ProviderError, InUseError, NotFoundError, PermissionError, TimeoutError, WrongStateError } from './errors.js';
-import { importSdk } from './sdk.js';
+import { ProviderError, InUseError, NotFoundError, PermissionError, TimeoutError, WrongStateError } from '../errors.js';
+import { importSdk } from '../sdk.js';
 
 export type Ec2 = typeof import('@aws-sdk/client-ec2');
 

@@ -6,7 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import { ProviderError } from './errors.js';
+import { ProviderError } from '../errors.js';
 
 export const CREDENTIALS_ADVICE =
   'give Google credentials one of these ways: run `gcloud auth application-default login` (writes the ADC file ' +

@@ -5,9 +5,9 @@
 // own public address, so the upgrade's health gate can reach PMM from here. With --allow-from the group's 443/22
 // rules are made to equal the list (added ones authorized, others revoked). Without it cnvm only adds the
 // operator's address and revokes nothing, so a second operator upgrading from elsewhere does not lock out the first.
-import type { Ec2Session } from './aws-client.js';
-import { InUseError, NotFoundError } from './errors.js';
-import type { PlannedAction, StableAddress } from './types.js';
+import type { Ec2Session } from './client.js';
+import { InUseError, NotFoundError } from '../errors.js';
+import type { PlannedAction, StableAddress } from '../types.js';
 
 export const MANAGED = 'cnvm:managed';
 export const PMM_PORTS = [443, 22];
