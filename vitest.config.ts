@@ -1,16 +1,17 @@
 import { defineConfig } from 'vitest/config';
+import { LOOPBACK_ENV } from './test/support/loopback-env.js';
 
+// `npm test`: unit tests, the stateful fakes and moto. Real libvirt/qemu (`*.libvirt.test.ts`) is
+// `npm run test:libvirt` (vitest.libvirt.config.ts); real boots of the test guest are `npm run test:guest`.
 export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
-    // Real boots of the test guest take many minutes and need root: `npm run test:guest` (vitest.guest.config.ts).
-    exclude: ['test/guest/**', '**/node_modules/**'],
+    exclude: ['test/guest/**', 'test/**/*.libvirt.test.ts', '**/node_modules/**'],
     // Builds dist/ first when it is missing or stale, so `npm test` works right after `npm ci`.
     globalSetup: ['test/support/build-dist.ts'],
     testTimeout: 60_000,
-    // Tests reach nothing but loopback: the operator-address lookup goes to a closed loopback port unless a test
-    // starts its own echo server, and neither cloud SDK probes an instance metadata service.
-    env: { CNVM_PUBLIC_IP_URL: 'http://127.0.0.1:9/', AWS_EC2_METADATA_DISABLED: 'true', METADATA_SERVER_DETECTION: 'none' },
+    // Tests reach nothing but loopback (test/support/loopback-env.ts).
+    env: { ...LOOPBACK_ENV },
     pool: 'forks',
   },
 });

@@ -1,5 +1,5 @@
 // The upgrade fault matrix, written once and run against every provider (the in-memory fake here, real libvirt
-// in upgrade-libvirt.test.ts): for every mutating call of an upgrade, and of a rollback, crash just before it
+// in upgrade.libvirt.test.ts): for every mutating call of an upgrade, and of a rollback, crash just before it
 // and just after it, re-run the command, and check the invariants: the volume on one VM, its bytes intact, and on
 // providers that reserve addresses, the address on the VM that holds the volume, with the PMM URL unchanged.
 import { expect, it } from 'vitest';
