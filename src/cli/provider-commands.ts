@@ -247,7 +247,7 @@ async function upgradeWith(flags: Flags, name: string, providerName: string, jso
   if (flags['dry-run']) {
     const { formatChange } = await import('../lifecycle/desired.js');
     const image = flagImage ?? { id: mod.imagePlaceholder(stream) };
-    const plan = await planUpgrade(provider, store, { name, overrides: { ...inputs.overrides, image }, keepOld: flags['keep-old'] === true });
+    const plan = await planUpgrade(provider, store, { name, overrides: { ...inputs.overrides, image }, keepOld: flags['keep-old'] === true, skipHealthCheck: flags['skip-health-check'] === true });
     printPlan(`upgrade ${name} on ${provider.name}`, plan, plan.changes.map(formatChange), json, 'upgrade');
     return 0;
   }
@@ -272,10 +272,8 @@ async function upgradeWith(flags: Flags, name: string, providerName: string, jso
       ...(timeout ? { healthTimeoutSec: timeout } : {}),
     },
     (e) => {
-      // The gate skipped is not a gate passed: the envelope's events say `skip`, like the progress lines.
-      if (e.step === 'health' && skipHealthCheck) {
-        if (e.status === 'done') events.push({ ...e, status: 'skip', detail: 'not checked: --skip-health-check' });
-      } else events.push(e);
+      // The lifecycle reports the gate skipped as `skip` (its step list says so), here as in the progress lines.
+      events.push(e);
       watch.onEvent(e);
     },
   );
