@@ -10,6 +10,7 @@ import { parseArgs } from './args.js';
 import { commandHelp } from './help.js';
 import { UsageError } from './errors.js';
 import { desiredFrom, fromFlag, readPasswordFile } from './inputs.js';
+import { withConcretePmmTag } from './pmm-tag.js';
 import { CONFIG_FLAGS, DESTROY_FLAGS, FLAG_SETTINGS, NUMERIC_SETTINGS, PROVISION_FLAGS, STATUS_FLAGS, UPGRADE_FLAGS } from './lifecycle-flags.js';
 import { jsonOut } from './output.js';
 import type { Progress } from './progress.js';
@@ -143,7 +144,7 @@ async function provisionWith(flags: Flags, name: string, providerName: string, j
   const choices = ['admin-password-file', 'keep-password', 'allow-default-password'].filter((f) => flags[f] !== undefined);
   if (choices.length > 1) throw new UsageError(`give one of --${choices.join(', --')}`);
   const resolved = await settingsFrom(flags, providerName, name);
-  const inputs = await desiredFrom(resolved, providerName);
+  const inputs = await withConcretePmmTag(await desiredFrom(resolved, providerName), resolved.origins['pmm.tag'] ?? 'pmm.tag', log);
   const passwordFile = str(flags, 'admin-password-file');
   const password = passwordFile
     ? { kind: 'file' as const, value: readPasswordFile(passwordFile, log) }
@@ -233,7 +234,9 @@ async function upgradeWith(flags: Flags, name: string, providerName: string, jso
   const log = noteTo(progress);
   if (str(flags, 'image') && flags.stream) throw new UsageError('give --image or --stream, not both');
   const resolved = await settingsFrom(flags, providerName, name);
-  const inputs = await desiredFrom(resolved, providerName);
+  const parsed = await desiredFrom(resolved, providerName);
+  // Upgrade keeps the recorded tag unless this command line names one: only a flag's tag is made concrete here.
+  const inputs = parsed.overrides.pmm?.tag !== undefined ? await withConcretePmmTag(parsed, resolved.origins['pmm.tag'] ?? '--pmm-tag', log) : parsed;
   const timeout = typeof resolved.settings.health_timeout === 'number' ? resolved.settings.health_timeout : undefined;
   const store = await storeFrom(flags);
   const { provider, module: mod } = await providerFor(providerName, resolved, store, name);
