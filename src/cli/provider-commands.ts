@@ -11,6 +11,7 @@ import { commandHelp } from './help.js';
 import { UsageError } from './errors.js';
 import { desiredFrom, fromFlag, readPasswordFile } from './inputs.js';
 import { withConcretePmmTag } from './pmm-tag.js';
+import { versionSkewLine } from './skew.js';
 import { CONFIG_FLAGS, DESTROY_FLAGS, FLAG_SETTINGS, NUMERIC_SETTINGS, PROVISION_FLAGS, STATUS_FLAGS, UPGRADE_FLAGS } from './lifecycle-flags.js';
 import { jsonOut } from './output.js';
 import type { Progress } from './progress.js';
@@ -162,6 +163,7 @@ async function provisionWith(flags: Flags, name: string, providerName: string, j
   // shows a placeholder and downloads nothing).
   let image = inputs.defaults.image ?? record?.desired.image;
   if (!image) image = flags['dry-run'] ? { id: mod.imagePlaceholder(stream) } : await resolveImage(mod, stream, resolved.settings as SettingValues, progress);
+  const skewLine = await versionSkewLine(image, str(flags, 'image-release'), log);
   const input = {
     name,
     defaults: { ...inputs.defaults, image },
@@ -174,7 +176,7 @@ async function provisionWith(flags: Flags, name: string, providerName: string, j
   if (flags['dry-run']) {
     const { formatChange } = await import('../lifecycle/desired.js');
     const plan = await planProvision(provider, store, input);
-    printPlan(`provision ${name} on ${provider.name}${plan.isNew ? '' : ' (continuing: cnvm has a record of it)'}`, plan, plan.changes.map(formatChange), json, 'provision');
+    printPlan(`provision ${name} on ${provider.name}${plan.isNew ? '' : ' (continuing: cnvm has a record of it)'}`, { ...plan, notes: [...(plan.notes ?? []), skewLine] }, plan.changes.map(formatChange), json, 'provision');
     return 0;
   }
   const { watchSteps } = await import('./watch.js');
@@ -250,8 +252,9 @@ async function upgradeWith(flags: Flags, name: string, providerName: string, jso
   if (flags['dry-run']) {
     const { formatChange } = await import('../lifecycle/desired.js');
     const image = flagImage ?? { id: mod.imagePlaceholder(stream) };
+    const skewLine = await versionSkewLine(image, str(flags, 'image-release'), log);
     const plan = await planUpgrade(provider, store, { name, overrides: { ...inputs.overrides, image }, keepOld: flags['keep-old'] === true });
-    printPlan(`upgrade ${name} on ${provider.name}`, plan, plan.changes.map(formatChange), json, 'upgrade');
+    printPlan(`upgrade ${name} on ${provider.name}`, { ...plan, notes: [...(plan.notes ?? []), skewLine] }, plan.changes.map(formatChange), json, 'upgrade');
     return 0;
   }
   if (!flags.yes && !(await confirm(resuming ? `Continue the interrupted upgrade of ${name}?` : `Upgrade ${name}? PMM is down from the old VM's stop until the new one is ready.`))) {
@@ -259,6 +262,8 @@ async function upgradeWith(flags: Flags, name: string, providerName: string, jso
   }
   // Everything slow happens before the old VM stops: the image is resolved and downloaded first.
   const image = resuming && pending ? pending.image : (flagImage ?? (await resolveImage(mod, stream, resolved.settings as SettingValues, progress)));
+  // A resumed upgrade already passed the check when it started; its image is the journal's.
+  if (!resuming) await versionSkewLine(image, str(flags, 'image-release'), log);
   const events: UpgradeEvent[] = [];
   const skipHealthCheck = flags['skip-health-check'] === true;
   const { watchSteps } = await import('./watch.js');
