@@ -38,6 +38,7 @@ const VM_SETTINGS: FlagSpec[] = [
 const PASSWORD = 'PMM admin password';
 const IMAGE_RELEASE: FlagSpec = { name: 'image-release', value: true, help: "what --image is, for the version-skew check: an FCOS build (42.20250901.3.0) or ignition-X.Y.Z", group: VM };
 const UPGRADE = 'How the upgrade runs';
+const FLEET = 'Many VMs (fleet upgrade)';
 
 export const PROVISION_FLAGS: FlagSpec[] = [
   ...BASE,
@@ -68,6 +69,10 @@ export const UPGRADE_FLAGS: FlagSpec[] = [
   { name: 'keep-old', help: 'keep the old VM (stopped) after a successful upgrade', group: UPGRADE },
   { name: 'resume', help: 'only continue an interrupted upgrade (a plain re-run also continues one)', group: UPGRADE },
   { name: 'yes', help: 'proceed without asking (required when not on a terminal)', group: UPGRADE },
+  { name: 'all', help: 'upgrade every VM cnvm owns on --provider (a fleet; see --batch, --max-failures)', group: FLEET },
+  { name: 'select', value: true, help: 'a fleet of the VMs whose names match GLOB (* and ?)', group: FLEET },
+  { name: 'batch', value: true, help: 'fleet: VMs upgraded at a time (default 1)', group: FLEET },
+  { name: 'max-failures', value: true, help: 'fleet: start no new batch once this many VMs failed their gate (default 1)', group: FLEET },
   DRY_RUN,
   ...TAIL,
 ];

@@ -21,7 +21,7 @@ export { DESTROY_FLAGS, PROVISION_FLAGS, STATUS_FLAGS, UPGRADE_FLAGS } from './l
 export type Flags = Record<string, string | boolean | string[] | undefined>;
 const str = (flags: Flags, name: string): string | undefined => (typeof flags[name] === 'string' ? (flags[name] as string) : undefined);
 
-function required(flags: Flags, name: string): string {
+export function required(flags: Flags, name: string): string {
   const v = str(flags, name);
   if (!v) throw new UsageError(`--${name} is required`);
   return v;
@@ -101,16 +101,16 @@ function printPlan(title: string, plan: { steps: PlanStep[]; keeps: string[]; no
 
 
 /** The progress display for this run: a live line on a terminal, timestamped lines in a pipe, NDJSON with --json. */
-async function progressFor(command: string, json: boolean): Promise<Progress> {
+export async function progressFor(command: string, json: boolean): Promise<Progress> {
   const { createProgress, progressMode } = await import('./progress.js');
   return createProgress({ command, mode: progressMode(json) });
 }
 
 /** Warnings go above the live line; with --json they are in the envelope (and the NDJSON stream). */
-const noteTo = (progress: Progress) => (line: string): void => progress.note(line);
+export const noteTo = (progress: Progress) => (line: string): void => progress.note(line);
 
 /** The newest image of a stream: a download of several hundred MB for libvirt, a look-up for the clouds. */
-async function resolveImage(mod: ProviderModule, stream: string, settings: SettingValues, progress: Progress): Promise<ImageRef> {
+export async function resolveImage(mod: ProviderModule, stream: string, settings: SettingValues, progress: Progress): Promise<ImageRef> {
   progress.event({ step: 'image', status: 'start', detail: `newest Fedora CoreOS ${stream}` });
   try {
     const image = await mod.resolveImage(stream, settings, (line) => progress.update(line.replace(/^image: /, '')));
@@ -206,7 +206,7 @@ async function provisionWith(flags: Flags, name: string, providerName: string, j
   return 0;
 }
 
-async function confirm(question: string): Promise<boolean> {
+export async function confirm(question: string): Promise<boolean> {
   if (!process.stdin.isTTY) return false;
   const { createInterface } = await import('node:readline/promises');
   const rl = createInterface({ input: process.stdin, output: process.stderr });
@@ -221,6 +221,7 @@ export async function runUpgrade(argv: string[]): Promise<number> {
   const { flags, positionals } = parseArgs(argv, UPGRADE_FLAGS);
   if (flags.help) return void process.stdout.write(commandHelp('upgrade')), 0;
   if (positionals.length) throw new UsageError(`unexpected argument ${positionals[0]}`);
+  if (flags.all || flags.select !== undefined) return (await import('./fleet.js')).runFleetUpgrade(flags);
   const name = required(flags, 'name');
   const providerName = required(flags, 'provider');
   const json = flags.json === true;
