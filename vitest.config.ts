@@ -10,7 +10,7 @@ export default defineConfig({
     testTimeout: 60_000,
     // Tests reach nothing but loopback: the operator-address lookup goes to a closed loopback port unless a test
     // starts its own echo server, and neither cloud SDK probes an instance metadata service.
-    env: { CNVM_PUBLIC_IP_URL: 'http://127.0.0.1:9/', AWS_EC2_METADATA_DISABLED: 'true', METADATA_SERVER_DETECTION: 'none' },
+    env: { CNVM_PUBLIC_IP_URL: 'http://127.0.0.1:9/', CNVM_GITHUB_API_URL: 'http://127.0.0.1:9/', AWS_EC2_METADATA_DISABLED: 'true', METADATA_SERVER_DETECTION: 'none' },
     pool: 'forks',
   },
 });
