@@ -11,7 +11,7 @@ export async function withConcretePmmTag(inputs: DesiredInputs, origin: string, 
   const token = process.env.GITHUB_TOKEN;
   const concrete = await concretePmmTag(requested, token ? { token } : {}, origin);
   if (concrete.warning) say(concrete.warning);
-  else if (concrete.tag !== requested) say(`note: ${origin} ${requested} is PMM ${concrete.tag} (the newest matching release on GitHub)`);
+  else if (concrete.tag !== requested) say(`note: ${origin.startsWith("--") ? `${origin} ${requested}` : `${origin}: pmm.tag ${JSON.stringify(requested)}`} is PMM ${concrete.tag} (the newest matching release on GitHub)`);
   const tag = concrete.tag;
   return {
     defaults: { ...inputs.defaults, pmm: { ...inputs.defaults.pmm, tag } },

@@ -167,20 +167,26 @@ export interface ConcreteTag {
  */
 export async function concretePmmTag(requested: string, options: ReleaseSource = {}, origin = '--pmm-tag'): Promise<ConcreteTag> {
   const spec = parsePmmTagSpec(requested, origin);
+  const what = tagSubject(origin, requested);
   let releases: PmmRelease[];
   try {
     releases = await listPmmReleases(options);
   } catch (err) {
     const why = (err as Error).message;
-    if (spec.kind === 'exact') return { requested, tag: spec.version, source: 'unchecked', warning: `warning: ${origin} ${spec.version} was not checked against PMM's releases: ${why}` };
-    throw new PmmReleaseError(`${origin} ${requested}: ${why}; give an exact release (e.g. --pmm-tag ${PMM_PINNED_TAG}) to proceed without GitHub`, { cause: err });
+    if (spec.kind === 'exact') return { requested, tag: spec.version, source: 'unchecked', warning: `warning: ${what} was not checked against PMM's releases: ${why}` };
+    throw new PmmReleaseError(`${what}: ${why}; give an exact release (e.g. --pmm-tag ${PMM_PINNED_TAG}) to proceed without GitHub`, { cause: err });
   }
   const hit = pickRelease(spec, releases);
   if (!hit) {
     const newest = releases[0]?.version;
-    throw new UsageError(`${origin} ${requested}: percona/pmm has no such stable release${newest ? ` (newest: ${newest}; see cnvm pmm releases)` : ''}`);
+    throw new UsageError(`${what}: percona/pmm has no such stable release${newest ? ` (newest: ${newest}; see cnvm pmm releases)` : ''}`);
   }
   return { requested, tag: hit.version, source: 'github' };
+}
+
+/** `--pmm-tag 3` for a flag; `providers/x.yaml:11:8: pmm.tag "3"` for a value read from a file. */
+function tagSubject(origin: string, value: string): string {
+  return origin.startsWith('--') ? `${origin} ${value}` : `${origin}: pmm.tag ${JSON.stringify(value)}`;
 }
 
 function describe(err: unknown): string {

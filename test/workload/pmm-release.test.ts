@@ -63,6 +63,8 @@ describe('PMM releases from GitHub', () => {
     expect(exact).toMatchObject({ tag: '3.4.1', source: 'unchecked' });
     expect(exact.warning).toMatch(/not checked against PMM's releases: cannot list PMM releases from GitHub \(GitHub unreachable: ECONNREFUSED\)/);
     await expect(concretePmmTag('latest', offline)).rejects.toMatchObject({ kind: 'provider', message: expect.stringMatching(/give an exact release \(e\.g\. --pmm-tag 3\.\d+\.\d+\)/) });
+    // A tag read from a profile is named by its file position and key, not glued to the position.
+    await expect(concretePmmTag('3', offline, 'providers/libvirt.yaml:11:8')).rejects.toMatchObject({ message: expect.stringMatching(/^providers\/libvirt\.yaml:11:8: pmm\.tag "3": cannot list PMM releases/) });
   });
 
   it('rate limits and server errors are reported as such', async () => {
