@@ -1,6 +1,7 @@
 // The Ignition config of one VM generation: the PMM recipe for the provider's device naming, the record's keys and
 // PMM options, and (only when a password is to be set) the root-only password file.
 import { compose, fcos } from '../builders/index.js';
+import { dataDiskOf, type DataDisk } from '../provider/registry.js';
 import type { Provider, Volume } from '../provider/types.js';
 import { formatIgnition, translate } from '../translate/index.js';
 import { pmmAdminPasswordFile, pmmServer } from '../workload/pmm-server.js';
@@ -13,11 +14,16 @@ export async function renderVmConfig(
   desired: DesiredState,
   adminPassword: string | undefined,
 ): Promise<{ ignition: string; warnings: string[] }> {
+  return renderConfigFor(dataDiskOf(provider.name, volume), desired, adminPassword);
+}
+
+/** The same, for a data disk already named the way the guest sees it (`cnvm export` renders without a provider). */
+export async function renderConfigFor(disk: DataDisk, desired: DesiredState, adminPassword: string | undefined): Promise<{ ignition: string; warnings: string[] }> {
   const pmm = pmmServer({
     ...(desired.pmm.tag ? { tag: desired.pmm.tag } : {}),
     ...(desired.pmm.env ? { env: desired.pmm.env } : {}),
     ...(desired.pmm.publishHttp !== undefined ? { publishHttp: desired.pmm.publishHttp } : {}),
-    dataDisk: provider.dataDisk(volume),
+    dataDisk: disk,
     adminPassword: 'later',
     sshAuthorizedKeys: desired.sshKeys,
   });

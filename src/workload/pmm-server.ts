@@ -3,7 +3,7 @@
 // `core` user's ssh keys. Design choices are explained in docs/pmm-server.md.
 import { randomBytes } from 'node:crypto';
 import { compose, directory, file, inline, unit, type Fragment } from '../builders/index.js';
-import { dataDiskDevice, type DataDisk } from './data-disk.js';
+import { dataDiskDevice, type DataDisk } from '../provider/registry.js';
 import { PmmOptionsError } from './errors.js';
 import { renderEnvFile, validatePmmEnv } from './pmm-env.js';
 

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { fcos, compose } from '../../src/builders/index.js';
 import { translate } from '../../src/translate/index.js';
 import { decodeDataUrl } from '../support/compare.js';
-import { dataDiskDevice } from '../../src/workload/data-disk.js';
+import { dataDiskDevice } from '../../src/provider/registry.js';
 import { validatePmmEnv } from '../../src/workload/pmm-env.js';
 import { pmmAdminPasswordFile, pmmServer, randomPassword, PMM_PASSWORD_FILE } from '../../src/workload/pmm-server.js';
 
