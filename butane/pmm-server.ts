@@ -4,7 +4,7 @@
 // (pmmAdminPasswordFile).
 import { fcos } from '../src/builders/index.js';
 import { providerModule, providerNames, type DataDisk } from '../src/provider/registry.js';
-import { pmmServer } from '../src/workload/pmm-server.js';
+import { pmmServer } from '../src/pmm-recipe.js';
 
 /** The data disk's name for a provider's guest before any volume exists (each provider declares its sample). */
 export const defaultDataDisk = (provider: string): DataDisk => providerModule(provider).disk.sample as DataDisk;

@@ -8,7 +8,6 @@
 import { renderConfigFor } from '../lifecycle/config.js';
 import { DATA_DEVICE_NAME } from '../lifecycle/names.js';
 import type { DesiredState } from '../lifecycle/record.js';
-import type { DataDisk } from '../provider/registry.js';
 import { CnvmError } from '../errors.js';
 import { cutAtHoles, PASSWORD_SENTINEL, VOLUME_ID_SENTINEL, type ExportIgnition } from './pieces.js';
 
@@ -16,8 +15,8 @@ export { fillIgnition, fitUserData, holesOf, PASSWORD_SENTINEL, splitForMerge, V
 export type { ExportIgnition, Hole, IgnitionPiece } from './pieces.js';
 
 
-/** How the guest names the data disk on each export target's platform: the adapters' own `dataDisk()` rules. */
-export type GuestDisk = (volume: { id: string; deviceName: string }) => DataDisk;
+/** The data disk's path in the guest on an export target's platform: its provider module's disk naming. */
+export type GuestDisk = (volume: { id: string; deviceName: string }) => string;
 
 export interface IgnitionOptions {
   disk: GuestDisk;

@@ -4,7 +4,7 @@
 // the way their platform's guest sees it: the Ignition config mounts the disk by that name.
 import { CnvmError } from '../errors.js';
 import type { DesiredState } from '../lifecycle/record.js';
-import { exportTargets as declaredTargets, providerModule } from '../provider/registry.js';
+import { dataDevicePath, exportTargets as declaredTargets, providerModule } from '../provider/registry.js';
 import { renderExportIgnition, type GuestDisk } from './ignition.js';
 import type { StreamImages } from './images.js';
 import type { ExportSubject } from './subject.js';
@@ -27,7 +27,7 @@ export interface ExportTarget {
 
 /** Every provider's export targets, from the registry. */
 export const exportTargets = (): ExportTarget[] =>
-  declaredTargets().map((t) => ({ ...t, disk: providerModule(t.provider).disk.fromVolume, load: t.load as ExportTarget['load'] }));
+  declaredTargets().map((t) => ({ ...t, disk: (volume) => dataDevicePath(t.provider, volume), load: t.load as ExportTarget['load'] }));
 
 /** The `cnvm export` subcommands, in registry order. */
 export const exportFormats = (): string[] => [...new Set(exportTargets().map((t) => t.format))];

@@ -45,5 +45,11 @@ export function dataDiskDevice(disk: DataDisk | DataDiskRef): string {
 /** How a provider's guest names a volume attached as the data disk. */
 export const dataDiskOf = (providerName: string, volume: { id: string; deviceName: string }): DataDisk => providerModule(providerName).disk.fromVolume(volume) as DataDisk;
 
+/** The stable path under which a provider's guest sees a volume attached as the data disk (what the recipe mounts). */
+export function dataDevicePath(providerName: string, volume: { id: string; deviceName: string }): string {
+  const { disk } = providerModule(providerName);
+  return disk.device(disk.fromVolume(volume));
+}
+
 /** Every provider's export targets, with the provider they belong to. */
 export const exportTargets = (): (ExportTargetDecl & { provider: string })[] => modules.flatMap((m) => m.exportTargets.map((t) => ({ ...t, provider: m.name })));

@@ -334,8 +334,6 @@ export function createLibvirtProvider(options: LibvirtOptions = {}): Provider {
   return defineProvider({
     addressing: { kind: 'implicit', describe: 'one MAC for every generation (the same DHCP lease); with --network user, the same forwarded port' },
     name: 'libvirt',
-    // virtio disk with <serial>: /dev/disk/by-id/virtio-<serial>.
-    dataDisk: (volume) => ({ provider: 'libvirt', serial: volume.deviceName }),
     plan,
 
     async findVolume(name) {
