@@ -10,6 +10,12 @@ interface CommandHelp {
   flags: FlagSpec[];
 }
 
+/** Examples that span providers, with the registry's names. */
+const ACROSS_PROVIDERS: Record<string, (names: string) => string[]> = {
+  status: (names) => [`cnvm status --all --provider ${names}`],
+  list: (names) => [`cnvm list --provider ${names}`],
+};
+
 const HELP: Record<string, CommandHelp> = {
   provision: {
     usage: 'cnvm provision --provider P --name NAME [flags]',
@@ -22,8 +28,8 @@ const HELP: Record<string, CommandHelp> = {
     flags: UPGRADE_FLAGS,
   },
   status: {
-    usage: 'cnvm status --provider P --name NAME [--json]',
-    summary: "Show the VM, its generation, the PMM URL and the data volume (found from cnvm's record).",
+    usage: 'cnvm status --provider P --name NAME [--json] | cnvm status --all [--provider P[,P…]] [--json]',
+    summary: "Show the VM, its generation, the PMM URL and the data volume (found from cnvm's record); --all: every cnvm VM on the providers, one line each.",
     flags: STATUS_FLAGS,
   },
   destroy: {
@@ -37,8 +43,8 @@ const HELP: Record<string, CommandHelp> = {
     flags: CONFIG_FLAGS,
   },
   list: {
-    usage: 'cnvm list --provider P [placement flags] [--json]',
-    summary: "Every cnvm VM of the provider's scope: name, generation, state, image, PMM URL and data volume, and data volumes left without a VM.",
+    usage: 'cnvm list [--provider P[,P…]] [placement flags] [--json]',
+    summary: "Every cnvm VM of the providers' scope: name, generation, state, image, PMM URL and data volume, and data volumes left without a VM. Without --provider: every provider with a profile in the config directory.",
     flags: LIST_FLAGS,
   },
   ssh: {
@@ -64,6 +70,6 @@ export function commandHelp(command: string): string {
   const h = HELP[command];
   if (!h) throw new Error(`no help for ${command}`);
   // Examples come from the provider modules, in registry order.
-  const examples = PROVIDER_MODULES.flatMap((m) => m.examples[command] ?? []);
+  const examples = [...PROVIDER_MODULES.flatMap((m) => m.examples[command] ?? []), ...(ACROSS_PROVIDERS[command]?.(PROVIDER_MODULES.map((m) => m.name).join(',')) ?? [])];
   return `${h.summary}\n\nUsage: ${h.usage}\n\n${flagHelp(h.flags)}\n\nExamples:\n${examples.map((e) => `  ${e}`).join('\n')}\n`;
 }
