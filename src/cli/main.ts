@@ -7,6 +7,7 @@ import { InvalidConfigError, UsageError } from './errors.js';
 import { EXIT_CODES, INTERNAL_ERROR_EXIT } from './exit-codes.js';
 import { jsonError } from './output.js';
 import { stopAllProgress } from './progress.js';
+import { providerNames } from '../provider/registry.js';
 
 const GENERATE_FLAGS: FlagSpec[] = [
   { name: 'strict', short: 's', help: 'fail on any warning' },
@@ -15,7 +16,7 @@ const GENERATE_FLAGS: FlagSpec[] = [
   { name: 'output', short: 'o', value: true, help: 'write to FILE instead of stdout (atomically)' },
   { name: 'check', short: 'c', help: 'check the config only; write nothing' },
   { name: 'raw', short: 'r', help: 'never wrap in a MachineConfig (accepted for butane compatibility; no effect here)' },
-  { name: 'provider', value: true, help: 'passed to a TypeScript config module (libvirt, aws, gcp)' },
+  { name: 'provider', value: true, help: `passed to a TypeScript config module (${providerNames().join(', ')})` },
   { name: 'json', help: 'machine-readable result on stdout: {ok, entries, config}' },
   { name: 'help', short: 'h', help: 'show this help' },
 ];
