@@ -41,6 +41,7 @@ Commands:
   console NAME --provider P                    The VM's serial console output
   logs NAME --provider P [--unit U | --ignition]   A unit's journal over ssh, or Ignition's first-boot result
   pmm releases [--json]      Stable PMM 3 releases (what --pmm-tag resolves against)
+  pmm token create|rotate|list|revoke NAME   PMM service-account tokens into your secret store
   help COMMAND               That command's flags and examples
   version, --version, -V     Print the version
 

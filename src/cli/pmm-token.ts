@@ -101,14 +101,14 @@ function tokenJson(r: TokenResult): object {
   return { action: r.action, serviceAccount: r.serviceAccount, token: { id: r.token.id, name: r.token.name }, store: r.store, revoked: r.revoked, notRevoked: r.notRevoked, certificate: r.certificate };
 }
 
-export async function runPmm(argv: string[]): Promise<number> {
-  const [group, sub, ...rest] = argv;
-  if (group === '--help' || group === '-h' || group === undefined || ((group === 'token' || group === 'help') && (sub === undefined || sub === '--help' || sub === '-h'))) {
+/** `cnvm pmm token SUB …` (argv after `token`). */
+export async function runPmmToken(argv: string[]): Promise<number> {
+  const [sub, ...rest] = argv;
+  if (sub === undefined || sub === '--help' || sub === '-h' || sub === 'help') {
     process.stdout.write(USAGE);
-    return group === undefined ? 2 : 0;
+    return sub === undefined ? 2 : 0;
   }
-  if (group !== 'token') throw new UsageError(`unknown command 'pmm ${group}'\n\n${USAGE.trimEnd()}`);
-  if (!['create', 'rotate', 'list', 'revoke'].includes(sub ?? '')) throw new UsageError(`unknown command 'pmm token ${sub}': create, rotate, list or revoke\n\n${USAGE.trimEnd()}`);
+  if (!['create', 'rotate', 'list', 'revoke'].includes(sub)) throw new UsageError(`unknown command 'pmm token ${sub}': create, rotate, list or revoke\n\n${USAGE.trimEnd()}`);
   const { flags, positionals } = parseArgs(rest, PMM_TOKEN_FLAGS);
   if (flags.help) return void process.stdout.write(USAGE), 0;
   const json = flags.json === true;
@@ -120,9 +120,9 @@ export async function runPmm(argv: string[]): Promise<number> {
   const misplaced = (flag: string, only: string): void => {
     if (flags[flag] !== undefined) throw new UsageError(`--${flag} is for ${only}`);
   };
-  if (sub !== 'create') misplaced('role', 'create'), misplaced('rotate', 'create');
+  if (sub !== 'create') for (const f of ['role', 'rotate']) misplaced(f, 'create');
   if (sub !== 'revoke') misplaced('delete-secret', 'revoke');
-  if (sub === 'list' || sub === 'revoke') misplaced('show', 'create and rotate'), misplaced('expires-in', 'create and rotate');
+  if (sub === 'list' || sub === 'revoke') for (const f of ['show', 'expires-in']) misplaced(f, 'create and rotate');
   const role = sub === 'create' ? lifecycle.roleOf(str(flags, 'role') ?? 'viewer') : undefined;
   const days = str(flags, 'expires-in');
   if (days !== undefined && !/^[1-9]\d{0,4}$/.test(days)) throw new UsageError(`--expires-in ${days}: a whole number of days ≥ 1`);
