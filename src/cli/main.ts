@@ -174,12 +174,12 @@ export async function main(argv: string[]): Promise<number> {
 
 /** Commands that hand the terminal to ssh, which handles Ctrl-C itself (cnvm waits for it and exits with its status). */
 const HANDS_OVER_TERMINAL = new Set(['ssh', 'logs']);
-const JSON_COMMANDS = new Set(['generate', 'validate', 'provision', 'upgrade', 'status', 'destroy', 'config show', 'list', 'ssh', 'console', 'logs']);
+const JSON_COMMANDS = new Set(['generate', 'validate', 'provision', 'upgrade', 'status', 'destroy', 'config show', 'list', 'ssh', 'console', 'logs', 'pmm token']);
 
 /** Runs a command line and returns the exit code; typed errors become their exit codes here and nowhere else. */
 export async function run(argv: string[]): Promise<number> {
   const json = argv.includes('--json');
-  const command = argv[0] === 'config' ? 'config show' : (argv[0] ?? '');
+  const command = argv[0] === 'config' ? 'config show' : argv[0] === 'pmm' && argv[1] === 'token' ? 'pmm token' : (argv[0] ?? '');
   // With --json every failure is also one envelope on stdout, for every command (the message stays on stderr).
   const fail = (kind: string, message: string, exitCode: number): number => {
     if (json && JSON_COMMANDS.has(command)) jsonError(command, { kind, message, exitCode });

@@ -3,14 +3,15 @@
 //   1. every input checked: the name, the role, the store's form and reachability (before anything in PMM);
 //   2. PMM reached over its pinned certificate, ready, and the admin password accepted;
 //   3. the service account found or created; a new token created;
-//   4. the token stored — if that fails, the new token (and an account made in this run) is deleted again;
+//   4. the token stored — if that fails, the new token (and an account made in this run) is deleted again; so is a
+//      token whose creation answer was lost (its key is gone), found by its unique name;
 //   5. only then (rotation) the old tokens revoked — if that fails, both tokens work, and the error says so.
 // The token value leaves this module only in the result's `token.key`, which the CLI prints with --show alone.
 import { CnvmError } from '../errors.js';
 import { NotFoundError } from '../provider/errors.js';
 import type { Provider } from '../provider/types.js';
 import { PmmApi, PmmNotReadyError, type PmmRole, type ServiceAccount, type TokenInfo } from '../workload/pmm-api/client.js';
-import { CertificateMismatchError, normalizeFingerprint, pinIsConsistent, presentedCertificate, type CertPin } from '../workload/pmm-api/tls-pin.js';
+import { CertificateMismatchError, PmmUnreachableError, normalizeFingerprint, pinIsConsistent, presentedCertificate, type CertPin } from '../workload/pmm-api/tls-pin.js';
 import type { TokenStore } from '../workload/token-stores/index.js';
 import { PmmFiles, type TokenEntry } from './pmm-files.js';
 import { status } from './status.js';
@@ -144,14 +145,21 @@ async function createWith(conn: Connected, ep: PmmEndpoint, input: CreateInput):
     throw new TokenConflictError(`service account ${input.name} already has cnvm's token ${old.map((t) => `${t.name} (id ${t.id})`).join(', ')}; a token is shown only when created, so rotate it: cnvm pmm token rotate ${input.name} (or create --rotate)`);
   }
   const created = !account;
-  account ??= await api.createAccount(input.name, input.role ?? 'Viewer');
+  account ??= await createAccount(api, input.name, input.role ?? 'Viewer');
   const tokenName = `${managedPrefix(input.name)}${stamp()}`;
   let token;
   try {
     token = await api.createToken(account.id, tokenName, input.secondsToLive);
   } catch (err) {
-    if (created) await api.deleteAccount(account.id).catch(() => undefined);
-    throw err;
+    const lost = err instanceof PmmUnreachableError ? await undoLostToken(api, account.id, tokenName) : undefined;
+    if (created && lost !== 'unknown') await api.deleteAccount(account.id).catch(() => undefined);
+    if (lost === undefined) throw err;
+    const why = (err as Error).message;
+    const tail = old.length ? '; the old token still works' : '';
+    if (lost === 'unknown') {
+      throw new CnvmError('provider', `PMM's answer to creating token ${tokenName} of service account ${input.name} was lost (${why}), and PMM cannot be asked now whether it exists: if it does, nobody holds it — delete the token ${tokenName} in PMM (Administration → Users and access → Service accounts → ${input.name})${tail}`, { cause: err });
+    }
+    throw new CnvmError('provider', `${lost === 'revoked' ? `PMM created token ${tokenName} but its answer was lost (${why}); cnvm revoked it again` : `PMM did not create token ${tokenName} (${why})`}; nothing was stored${tail}. Run the command again`, { cause: err });
   }
   let version: string | undefined;
   if (input.store) {
@@ -200,6 +208,33 @@ async function createWith(conn: Connected, ep: PmmEndpoint, input: CreateInput):
     throw new PartialRotationError(`the new token ${tokenName} is stored${input.store ? ` at ${input.store.location}` : ''} and works, but revoking the old one failed — both work now: ${names}. Run cnvm pmm token rotate ${input.name} again, or delete the old token in PMM`, result);
   }
   return result;
+}
+
+/** Creates the account; when PMM's answer is lost, the account it may have made is looked up and used. */
+async function createAccount(api: PmmApi, name: string, role: PmmRole): Promise<ServiceAccount> {
+  try {
+    return await api.createAccount(name, role);
+  } catch (err) {
+    if (!(err instanceof PmmUnreachableError)) throw err;
+    const made = await api.findAccount(name).catch(() => undefined);
+    if (!made) throw err;
+    return made;
+  }
+}
+
+/**
+ * PMM's answer to a token creation was lost: the token may exist, and its key (shown only in that answer) is gone.
+ * A token by that (unique) name is revoked again, so none is left that nobody holds.
+ */
+async function undoLostToken(api: PmmApi, accountId: number, tokenName: string): Promise<'revoked' | 'absent' | 'unknown'> {
+  try {
+    const found = (await api.listTokens(accountId)).find((t) => t.name === tokenName);
+    if (!found) return 'absent';
+    await api.deleteToken(accountId, found.id);
+    return 'revoked';
+  } catch {
+    return 'unknown';
+  }
 }
 
 export interface AccountListing {

@@ -85,6 +85,9 @@ export class PmmApi {
           method,
           path: `${this.base.pathname.replace(/\/$/, '')}${path}`,
           ...pinnedTlsOptions(pin),
+          // A new connection per call: each one checks the pin (no kept-alive socket or resumed TLS session that
+          // was verified against an earlier certificate).
+          agent: false,
           timeout: this.options.timeoutMs ?? 20_000,
           headers: {
             accept: 'application/json',
