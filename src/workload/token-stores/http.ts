@@ -33,7 +33,8 @@ export async function jsonRequest(spec: string, url: string, init: { method: str
 /** The API's own words for a failure (Vault's `errors`, Google's `error.message`), for the message a user reads. */
 export function replyError(reply: JsonReply): string {
   const b = reply.body ?? {};
-  if (Array.isArray(b.errors) && b.errors.length) return b.errors.map(String).join('; ');
+  // Vault's errors may be multi-line ("1 error occurred:\n\t* permission denied\n\n"): one line for the message.
+  if (Array.isArray(b.errors) && b.errors.length) return b.errors.map((e) => String(e).replace(/^\d+ errors? occurred:/, '').replace(/\s+/g, ' ').trim()).join('; ');
   const e = b.error as { message?: unknown } | undefined;
   if (e && typeof e.message === 'string') return e.message;
   return `HTTP ${reply.status}`;

@@ -33,7 +33,10 @@ export function vaultStore(spec: string, target: string, env: NodeJS.ProcessEnv 
       if (self.status !== 200) throw new StoreError(`--store ${spec}: Vault at ${addr} answered HTTP ${self.status} (${replyError(self)}); nothing was stored`);
       const read = await jsonRequest(spec, url('data'), { method: 'GET', headers: h });
       if (read.status === 403) throw new StoreError(`--store ${spec}: VAULT_TOKEN may not use ${mount}/data/${path} (${replyError(read)}); nothing was stored`, { kind: 'usage' });
-      if (read.status !== 200 && read.status !== 404) throw new StoreError(`--store ${spec}: Vault answered HTTP ${read.status} for ${mount}/data/${path} (${replyError(read)}): is ${mount} a KV version 2 mount?`);
+      // KV v2 answers 404 with an empty `errors` for a secret not written yet; a 404 that names an error ("no handler
+      // for route") means no KV v2 engine is mounted there.
+      const notWrittenYet = read.status === 404 && !(Array.isArray(read.body?.errors) && read.body.errors.length > 0);
+      if (read.status !== 200 && !notWrittenYet) throw new StoreError(`--store ${spec}: Vault answered HTTP ${read.status} for ${mount}/data/${path} (${replyError(read)}): is ${mount} a KV version 2 mount?`);
     },
     async put(v) {
       const reply = await jsonRequest(spec, url('data'), { method: 'POST', headers: headers(), body: { data: { [TOKEN_KEY]: v.token } } });
