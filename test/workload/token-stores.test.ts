@@ -1,5 +1,6 @@
 // The token stores on their own: `--store` forms, the Vault KV v2 store against a stateful loopback Vault, the
-// Kubernetes Secret manifest (parsed back with a YAML parser), and the token flowing from the PMM stand-in into Vault
+// Google Secret Manager store against a stateful loopback Secret Manager, the Kubernetes Secret manifest (parsed back
+// with a YAML parser), and the token flowing from the PMM stand-in into Vault
 // with a refusing Vault leaving no token in PMM.
 import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -12,8 +13,10 @@ import { StateStore } from '../../src/lifecycle/store.js';
 import { parseStore } from '../../src/workload/token-stores/index.js';
 import { startFakePmm, type FakePmm } from '../support/fake-pmm.js';
 import { startFakeVault, type FakeVault } from '../support/fake-vault.js';
+import { startFakeGcpSecrets, type FakeGcpSecrets } from '../support/fake-gcp-secrets.js';
 
 let vault: FakeVault;
+let gcp: FakeGcpSecrets;
 let pmm: FakePmm;
 let dir: string;
 const value = { token: 'glsa_abcdefghijklmnopqrstuvwxyz012345_0a1b2c3d', serviceAccount: 'ci', tokenName: 'cnvm-ci-1', pmmUrl: 'https://127.0.0.1:8443' };
@@ -21,15 +24,19 @@ const vaultEnv = (): NodeJS.ProcessEnv => ({ VAULT_ADDR: vault.addr, VAULT_TOKEN
 
 beforeAll(async () => {
   vault = await startFakeVault();
+  gcp = await startFakeGcpSecrets();
   pmm = await startFakePmm();
 });
 afterAll(async () => {
   await vault.close();
+  await gcp.close();
   await pmm.close();
 });
 beforeEach(() => {
   vault.secrets.clear();
   vault.denyWrites = false;
+  gcp.secrets.clear();
+  gcp.denyAddVersion = false;
   pmm.accounts.clear();
   dir = mkdtempSync(join(tmpdir(), 'cnvm-stores-'));
   return () => rmSync(dir, { recursive: true, force: true });
@@ -106,5 +113,31 @@ describe('k8s-secret', () => {
     expect(doc.metadata.annotations['cnvm.dev/service-account']).toBe('ci "quoted"');
     expect(Object.keys(doc.data)).toEqual(['pmmservertoken']);
     expect(Buffer.from(doc.data.pmmservertoken as string, 'base64').toString('utf8')).toBe(value.token);
+  });
+});
+
+describe('gcp-secretmanager', () => {
+  const env = (): NodeJS.ProcessEnv => ({ CNVM_GCP_SECRETMANAGER_ENDPOINT: gcp.endpoint, CLOUDSDK_AUTH_ACCESS_TOKEN: gcp.accessToken, GOOGLE_CLOUD_PROJECT: 'proj-1' });
+
+  it('creates the secret once, adds a version per put with {"pmmservertoken": …}, and removes it', async () => {
+    const store = await parseStore('gcp-secretmanager:pmm-ci', env());
+    await store.check();
+    expect(await store.put(value)).toEqual({ version: '1' });
+    expect(await store.put({ ...value, token: 'glsa_second' })).toEqual({ version: '2' });
+    expect(gcp.secrets.get('projects/proj-1/secrets/pmm-ci')?.map((v) => JSON.parse(v) as unknown)).toEqual([{ pmmservertoken: value.token }, { pmmservertoken: 'glsa_second' }]);
+    expect(await store.remove()).toMatchObject({ removed: true });
+    expect(await store.remove()).toMatchObject({ removed: false });
+  });
+
+  it('a full name needs no project; no project, bad credentials and a refused version are errors naming the store', async () => {
+    await (await parseStore('gcp-secretmanager:projects/other/secrets/x', { ...env(), GOOGLE_CLOUD_PROJECT: '' })).put(value);
+    expect(gcp.secrets.has('projects/other/secrets/x')).toBe(true);
+    await expect((await parseStore('gcp-secretmanager:x', { CNVM_GCP_SECRETMANAGER_ENDPOINT: gcp.endpoint, CLOUDSDK_AUTH_ACCESS_TOKEN: 't' })).check()).rejects.toThrow(/no project/);
+    const bad = await (await parseStore('gcp-secretmanager:x', { ...env(), CLOUDSDK_AUTH_ACCESS_TOKEN: 'ya29.wrong' })).check().catch((e: unknown) => e);
+    expect((bad as { kind?: string }).kind).toBe('usage');
+    expect((bad as Error).message).toMatch(/Request had invalid authentication credentials/);
+    expect((bad as Error).message).not.toContain('ya29.wrong');
+    gcp.denyAddVersion = true;
+    await expect((await parseStore('gcp-secretmanager:x', env())).put(value)).rejects.toThrow(/refused the new version of projects\/proj-1\/secrets\/x \(Permission 'secretmanager.versions.add' denied/);
   });
 });
