@@ -8,12 +8,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { PmmFiles, urlKey } from '../../src/lifecycle/pmm-files.js';
-import { createToken, listTokens, PartialRotationError, revokeToken, TokenConflictError, type PmmEndpoint } from '../../src/lifecycle/pmm-token.js';
+import { createToken, listTokens, PartialRotationError, revokeToken, TokenConflictError, vmPmmUrl, type PmmEndpoint } from '../../src/lifecycle/pmm-token.js';
 import { StateStore } from '../../src/lifecycle/store.js';
 import { PmmAuthError, PmmNotReadyError } from '../../src/workload/pmm-api/client.js';
 import { CertificateMismatchError, PmmUnreachableError } from '../../src/workload/pmm-api/tls-pin.js';
 import { parseStore } from '../../src/workload/token-stores/index.js';
 import { startFakePmm, type FakePmm } from '../support/fake-pmm.js';
+import { createFakeProvider } from '../support/fake-provider.js';
+import { provisionVm } from '../support/lifecycle.js';
 
 let pmm: FakePmm;
 let dir: string;
@@ -238,5 +240,22 @@ describe('failures', () => {
     const err = await createToken(endpoint(), state, { name: 'nobody', store: await parseStore(`file:${join(dir, 'out', 't')}`), rotate: true, mustExist: true }).catch((e: unknown) => e);
     expect((err as { kind?: string }).kind).toBe('not-found');
     expect(pmm.accounts.size).toBe(0);
+  });
+});
+
+describe('a cnvm VM (--vm)', () => {
+  it("finds PMM at the VM's URL as cnvm status shows it; a stopped VM has none (PMM not ready, exit 4)", async () => {
+    const provider = createFakeProvider({ implicitAddress: `127.0.0.1:${pmm.port}` });
+    await provisionVm(provider, state, 'pmm1', { id: 'image-a', version: 'A' });
+    const url = await vmPmmUrl(provider, state, 'pmm1');
+    expect(url).toBe(`${pmm.url}/`);
+    const files = new PmmFiles(state.dir, `${provider.name}-pmm1`);
+    const r = await createToken({ url, user: 'admin', password: pmm.password, files }, state, { name: 'ci', store: await parseStore(`file:${join(dir, 'out', 't')}`), rotate: false });
+    expect(tokensOf('ci').map((t) => t.id)).toEqual([r.token.id]);
+    expect(files.tokens().ci).toMatchObject({ serviceAccount: 'ci', tokenId: r.token.id });
+    await provider.stopVm('pmm1');
+    const err = await vmPmmUrl(provider, state, 'pmm1').catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(PmmNotReadyError);
+    expect((err as Error).message).toMatch(/pmm1: no address yet: pmm1 is stopped/);
   });
 });
