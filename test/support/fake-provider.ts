@@ -66,6 +66,8 @@ export interface FakeOptions {
   latencyMs?: Partial<Record<Operation, number>>;
   /** `implicit` (default): every VM answers on 192.0.2.10, as libvirt's kept MAC does. `reserved`: stable addresses. */
   addressing?: 'implicit' | 'reserved';
+  /** The address every VM reports in `implicit` mode (default 192.0.2.10); `127.0.0.1:PORT` puts a stand-in behind it. */
+  implicitAddress?: string;
   /** `while-stopped`: the stored config can be replaced only while the VM is stopped (EC2 user data). */
   replaceIgnition?: 'always' | 'while-stopped' | 'unsupported';
 }
@@ -130,7 +132,7 @@ export function createFakeProvider(options: FakeOptions = {}): FakeProvider {
     state: vm.state,
     image: vm.image,
     volumes: vm.volumes.map((v) => ({ ...v })),
-    addresses: vm.state !== 'running' ? [] : options.addressing !== 'reserved' ? ['192.0.2.10'] : [addressOf(vm.name)?.ip ?? vm.ephemeralIp],
+    addresses: vm.state !== 'running' ? [] : options.addressing !== 'reserved' ? [options.implicitAddress ?? '192.0.2.10'] : [addressOf(vm.name)?.ip ?? vm.ephemeralIp],
     ...(vm.owner ? { owner: { ...vm.owner } } : {}),
     ...(vm.record ? { record: vm.record } : {}),
   });
