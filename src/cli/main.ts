@@ -40,6 +40,7 @@ Commands:
   ssh NAME --provider P [-- COMMAND...]        ssh to the VM as core
   console NAME --provider P                    The VM's serial console output
   logs NAME --provider P [--unit U | --ignition]   A unit's journal over ssh, or Ignition's first-boot result
+  pmm releases [--json]      Stable PMM 3 releases (what --pmm-tag resolves against)
   help COMMAND               That command's flags and examples
   version, --version, -V     Print the version
 
@@ -146,6 +147,8 @@ export async function main(argv: string[]): Promise<number> {
       return (await import('./vm-access.js')).runConsole(rest);
     case 'logs':
       return (await import('./vm-access.js')).runLogs(rest);
+    case 'pmm':
+      return (await import('./pmm.js')).runPmm(rest);
     case 'version':
     case '--version':
     case '-V': {
