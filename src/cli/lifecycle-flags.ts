@@ -80,7 +80,12 @@ export const UPGRADE_FLAGS: FlagSpec[] = [
 /** status and destroy find the VM from its record; location flags only matter when this machine has none. */
 const LOCATE: FlagSpec[] = providerFlags((s) => s.location === true || s.transient === true);
 
-export const STATUS_FLAGS: FlagSpec[] = [...BASE, ...LOCATE, ...TAIL];
+export const STATUS_FLAGS: FlagSpec[] = [
+  ...BASE,
+  { name: 'all', help: 'every cnvm VM on the providers named (--provider a,b; default: each provider with a profile)', group: WHICH },
+  ...LOCATE,
+  ...TAIL,
+];
 
 export const DESTROY_FLAGS: FlagSpec[] = [
   ...BASE,

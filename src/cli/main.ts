@@ -33,10 +33,11 @@ Commands:
   provision --provider P --name NAME [flags]   Create (or complete) a PMM server VM with its data volume
   upgrade --provider P --name NAME [--stream S | --image X] [--yes]   New OS image, same data volume
   status --provider P --name NAME [--json]     Show the VM and its data volume
+  status --all [--provider P,…] [--json]       Every cnvm VM on the providers, one line each
   config show --provider P [--name N] [--stage S]   The merged settings and where each value came from
   destroy --provider P --name NAME [--delete-data --yes]   Remove the VM; the data volume is kept unless told
   export cloudformation|terraform --name NAME [flags]   The same VM as a CloudFormation / Terraform template
-  list --provider P [--json]                   Every cnvm VM: generation, state, image, PMM URL, data volume
+  list [--provider P,…] [--json]               Every cnvm VM: generation, state, image, PMM URL, data volume
   ssh NAME --provider P [-- COMMAND...]        ssh to the VM as core
   console NAME --provider P                    The VM's serial console output
   logs NAME --provider P [--unit U | --ignition]   A unit's journal over ssh, or Ignition's first-boot result
