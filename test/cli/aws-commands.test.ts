@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { withoutProgress } from './progress-lines.js';
-import { runCli } from '../support/cli.js';
+import { runCli, type CliRun } from '../support/run-cli.js';
 import { EC2_PEERS, OPERATOR_IP, startEc2Peer, useMoto, usePublicIpEcho, type Ec2Peer } from '../support/aws-harness.js';
 import { startFakeEc2 } from '../support/fake-ec2.js';
 import { boto3Json } from '../support/moto.js';
@@ -39,7 +39,7 @@ for (const kind of EC2_PEERS) {
     const common = ['--provider', 'aws', '--region', 'eu-west-1', '--name', 'pmm1', '--config-dir', configDir, '--state-dir', join(dir, 'state')];
     let peer: Ec2Peer;
     let echoUrl = '';
-    const cnvm = (args: string[]): Promise<Run> =>
+    const cnvm = (args: string[]): Promise<CliRun> =>
       runCli(args, { env: { CNVM_EC2_ENDPOINT: peer.endpoint, CNVM_PUBLIC_IP_URL: echoUrl, AWS_ACCESS_KEY_ID: 'AKIDTEST', AWS_SECRET_ACCESS_KEY: 'test-secret' } });
     const seen = (): Promise<Seen> => boto3Json<Seen>(peer.endpoint, SEE);
 

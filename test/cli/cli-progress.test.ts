@@ -5,7 +5,7 @@ import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runCli } from '../support/cli.js';
+import { runCli } from '../support/run-cli.js';
 import { startFakeEc2, type FakeEc2 } from '../support/fake-ec2.js';
 import { usePublicIpEcho } from '../support/aws-harness.js';
 

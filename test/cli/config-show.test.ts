@@ -4,7 +4,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { runCliSync } from '../support/cli.js';
+import { runCliSync } from '../support/run-cli.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'cnvm-cfgshow-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));

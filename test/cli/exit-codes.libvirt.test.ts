@@ -7,7 +7,7 @@ import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { EXIT_CODES } from '../../src/cli/exit-codes.js';
-import { runCliSync, spawnCli } from '../support/cli.js';
+import { runCliSync, spawnCli } from '../support/run-cli.js';
 import { REPO_ROOT } from '../support/conformance.js';
 import { libvirtSkipReason, libvirtTitle } from '../support/libvirt-probe.js';
 

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { withoutProgress } from './progress-lines.js';
-import { runCli, type CliRun as Run } from '../support/cli.js';
+import { runCli, type CliRun as Run } from '../support/run-cli.js';
 import { startFakeGce, type FakeGce } from '../support/fake-gce.js';
 import { startEchoIp, type EchoIp } from '../support/gcp-harness.js';
 import { checkRequest, requestTypeOf } from '../support/gce-protos.js';

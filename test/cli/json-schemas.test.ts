@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runCli } from '../support/cli.js';
+import { runCli } from '../support/run-cli.js';
 import { REPO_ROOT } from '../support/conformance.js';
 import { startFakeEc2, type FakeEc2 } from '../support/fake-ec2.js';
 import { usePublicIpEcho } from '../support/aws-harness.js';
@@ -62,7 +62,7 @@ afterAll(async () => {
 describe('the committed schemas', () => {
   it('compile, and there is one per command plus the envelope, the shared shapes and errors', () => {
     const names = readdirSync(SCHEMAS).sort();
-    expect(names).toEqual(['common', 'config-show', 'console', 'destroy', 'envelope', 'error', 'generate', 'list', 'logs', 'provision', 'ssh', 'status', 'upgrade', 'validate'].map((n) => `${n}.schema.json`));
+    expect(names).toEqual(['common', 'config-show', 'console', 'destroy', 'envelope', 'error', 'generate', 'list', 'logs', 'pmm-releases', 'pmm-token', 'provision', 'ssh', 'status', 'upgrade', 'validate'].map((n) => `${n}.schema.json`));
   });
 
   it('are not vacuous: a missing schemaVersion, an unknown field, or ok:false without error fail', () => {

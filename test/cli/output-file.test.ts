@@ -5,7 +5,7 @@ import { lstatSync, mkdtempSync, readFileSync, rmSync, statSync, symlinkSync, wr
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { runCli } from '../support/cli.js';
+import { runCli } from '../support/run-cli.js';
 
 const INPUT = 'variant: fcos\nversion: 1.4.0\n';
 const OUTPUT = '{"ignition":{"version":"3.3.0"}}\n';

@@ -6,7 +6,7 @@ import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runCliSync } from '../support/cli.js';
+import { runCliSync } from '../support/run-cli.js';
 import { libvirtSkipReason, libvirtTitle } from '../support/libvirt-probe.js';
 
 const skip = libvirtSkipReason();

@@ -4,7 +4,7 @@ import { chmodSync, closeSync, mkdirSync, mkdtempSync, openSync, readSync, rmSyn
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { runCliSync } from '../support/cli.js';
+import { runCliSync } from '../support/run-cli.js';
 import { libvirtSkipReason, libvirtTitle } from '../support/libvirt-probe.js';
 import { withoutProgress } from './progress-lines.js';
 

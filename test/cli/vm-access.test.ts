@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ignitionLines, journalCommand, sshArgv, sshHost } from '../../src/cli/ssh-command.js';
 import { listRows } from '../../src/cli/vm-access.js';
-import { runCli } from '../support/cli.js';
+import { runCli } from '../support/run-cli.js';
 import { startFakeEc2, type FakeEc2 } from '../support/fake-ec2.js';
 import { usePublicIpEcho } from '../support/aws-harness.js';
 

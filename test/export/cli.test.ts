@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { withoutProgress } from '../cli/progress-lines.js';
-import { runCli } from '../support/cli.js';
+import { runCli } from '../support/run-cli.js';
 import { startFakeEc2, type FakeEc2 } from '../support/fake-ec2.js';
 import { startFakeGce, type FakeGce } from '../support/fake-gce.js';
 import { evaluateIgnitionTemplate } from './tf-schema.js';

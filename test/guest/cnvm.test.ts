@@ -10,7 +10,7 @@ import { chmodSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runCli, runCliSync } from '../support/cli.js';
+import { runCli, runCliSync } from '../support/run-cli.js';
 import { libvirtSkipReason } from '../support/libvirt-probe.js';
 import { passwordHash } from './data-disk.js';
 import { buildGuest, freePort, guestUnavailable, httpsGet, sleep, type HttpsAnswer } from './qemu.js';

@@ -6,10 +6,10 @@ import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, 
 import { tmpdir } from 'node:os';
 import { dirname, join, normalize } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { runCliSync } from '../support/cli.js';
+import { runCliSync } from '../support/run-cli.js';
 import { REPO_ROOT } from '../support/conformance.js';
 
-const SDKS = ['@aws-sdk/client-ec2', '@google-cloud/compute', 'google-auth-library'];
+const SDKS = ['@aws-sdk/client-ec2', '@aws-sdk/client-secrets-manager', '@google-cloud/compute', 'google-auth-library'];
 const pkg = JSON.parse(readFileSync(join(REPO_ROOT, 'package.json'), 'utf8')) as Record<string, Record<string, unknown> | undefined>;
 const tmp = mkdtempSync(join(tmpdir(), 'cnvm-package-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));

@@ -1,9 +1,9 @@
 // The one way tests run the built `cnvm` (dist/cli/bin.js, the file users get; test/support/build-dist.ts builds
-// it): a child process in a sandbox. Its HOME and XDG directories are a temporary directory of this test process
+// it): a child process in a sandbox. Every test file that starts the CLI goes through here. Its HOME and XDG directories are a temporary directory of this test process
 // (never the developer's ~/.local/state/cnvm or image cache), and the loopback-only variables of
 // test/support/loopback-env.ts are always set, so no default code path can reach past 127.0.0.1.
-// Asynchronous `runCli` for tests whose peers (fake APIs, echo servers) run in this process and must keep
-// answering; `runCliSync` for the rest.
+// `runCli` is asynchronous, so stand-ins served from the test's own process (EC2/GCE fakes, the operator-address
+// echo, the PMM stand-in) keep answering while it runs; `runCliSync` is for tests with no peer in this process.
 import { spawn, spawnSync, type ChildProcess, type StdioOptions } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -20,6 +20,8 @@ export interface CliRun {
   stdout: string;
   stderr: string;
 }
+/** The name main's first version of this helper used. */
+export type CliResult = CliRun;
 
 export interface CliOptions {
   /** Working directory (default: the repository root). */
@@ -116,14 +118,17 @@ export function runCli(args: readonly string[], options: CliOptions = {}): Promi
     const child = spawn(file, fileArgs, {
       cwd: options.cwd ?? REPO_ROOT,
       env: cliEnv(options),
-      stdio: [options.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
+      // stdin is a pipe closed at once (or after the input): never the test runner's own stdin.
+      stdio: ['pipe', 'pipe', 'pipe'],
       ...(options.timeoutMs ? { timeout: options.timeoutMs } : {}),
     });
     let stdout = '';
     let stderr = '';
     child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
     child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-    if (options.input !== undefined) child.stdin?.end(options.input);
+    // A CLI that exits without reading its input closes the pipe first: that is no failure of the run.
+    child.stdin.on('error', () => undefined);
+    child.stdin.end(options.input ?? '');
     child.on('error', reject);
     child.on('close', (code, signal) => resolve({ code, signal, stdout, stderr }));
   });
