@@ -15,5 +15,9 @@ export default defineConfig({
     // Tests reach nothing but loopback (test/support/loopback-env.ts).
     env: { ...LOOPBACK_ENV },
     pool: 'forks',
+    // Two files at a time, though the machine may have only two cores: most files wait on a peer process (moto,
+    // a spawned cnvm), so one worker left a core idle (vitest's default is one fewer than the cores).
+    maxWorkers: 2,
+    minWorkers: 1,
   },
 });
