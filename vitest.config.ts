@@ -10,7 +10,7 @@ export default defineConfig({
     exclude: ['test/guest/**', 'test/**/*.libvirt.test.ts', '**/node_modules/**'],
     // Builds dist/ first when it is missing or stale, so `npm test` works right after `npm ci`; GitHub's releases
     // API is the loopback stand-in github-stand-in.ts starts (CNVM_GITHUB_API_URL).
-    globalSetup: ['test/support/build-dist.ts', 'test/support/github-stand-in.ts'],
+    globalSetup: ['test/support/build-dist.ts', 'test/support/github-stand-in.ts', 'test/support/sandbox-root.ts'],
     testTimeout: 60_000,
     // Tests reach nothing but loopback (test/support/loopback-env.ts).
     env: { ...LOOPBACK_ENV },

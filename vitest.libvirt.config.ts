@@ -9,7 +9,7 @@ export default defineConfig({
   test: {
     include: ['test/**/*.libvirt.test.ts'],
     exclude: ['test/guest/**', '**/node_modules/**'],
-    globalSetup: ['test/support/build-dist.ts', 'test/support/github-stand-in.ts'],
+    globalSetup: ['test/support/build-dist.ts', 'test/support/github-stand-in.ts', 'test/support/sandbox-root.ts'],
     testTimeout: 120_000,
     hookTimeout: 180_000,
     env: { ...LOOPBACK_ENV },

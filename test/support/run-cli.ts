@@ -48,7 +48,8 @@ let sandbox: string | undefined;
 /** This test process's sandbox home, created on first use and removed when the process exits. */
 export function sandboxHome(): string {
   if (!sandbox) {
-    const dir = mkdtempSync(join(tmpdir(), 'cnvm-cli-home-'));
+    // Under the run's own directory (test/support/sandbox-root.ts removes it when the run ends).
+    const dir = mkdtempSync(join(process.env.CNVM_TEST_SANDBOX_ROOT ?? tmpdir(), 'cnvm-cli-home-'));
     sandbox = dir;
     process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
   }
