@@ -9,6 +9,7 @@ import type { ProviderModule, SettingValues } from '../provider/registry.js';
 import { parseArgs } from './args.js';
 import { commandHelp } from './help.js';
 import { UsageError } from './errors.js';
+import { checkedVmName, checkStage, checkWritableState, stateDirOf } from './checked-flags.js';
 import { desiredFrom, fromFlag, readPasswordFile } from './inputs.js';
 import { CONFIG_FLAGS, DESTROY_FLAGS, FLAG_SETTINGS, NUMERIC_SETTINGS, PROVISION_FLAGS, STATUS_FLAGS, UPGRADE_FLAGS } from './lifecycle-flags.js';
 import { jsonOut } from './output.js';
@@ -29,6 +30,8 @@ function required(flags: Flags, name: string): string {
 export async function settingsFrom(flags: Flags, provider: string, name?: string) {
   const { providerModule } = await import('../provider/registry.js');
   providerModule(provider); // an unknown --provider is a usage error before any file is read
+  if (name !== undefined) checkedVmName(name);
+  checkStage(flags);
   const { resolveSettings } = await import('../config/layers.js');
   const values: Record<string, unknown> = {};
   const origins: Record<string, string> = {};
@@ -45,14 +48,21 @@ export async function settingsFrom(flags: Flags, provider: string, name?: string
   }
   const stage = str(flags, 'stage');
   const configDir = str(flags, 'config-dir');
-  return resolveSettings({ provider, ...(name ? { name } : {}), ...(stage ? { stage } : {}), ...(configDir ? { configDir } : {}), flags: { values, origins } });
+  const resolved = resolveSettings({ provider, ...(name ? { name } : {}), ...(stage ? { stage } : {}), ...(configDir ? { configDir } : {}), flags: { values, origins } });
+  // Path settings (a storage directory) are absolute from here on: recorded, compared and used the same from any cwd.
+  const { resolve } = await import('node:path');
+  for (const decl of providerModule(provider).settings) {
+    const v = resolved.settings[decl.key];
+    if (decl.path && typeof v === 'string' && v !== '') resolved.settings[decl.key] = resolve(v);
+  }
+  return resolved;
 }
 
 type Resolved = Awaited<ReturnType<typeof settingsFrom>>;
 
 export async function storeFrom(flags: Flags): Promise<StateStore> {
   const [{ StateStore }, { defaultStateDir }] = await Promise.all([import('../lifecycle/store.js'), import('../lifecycle/journal.js')]);
-  return new StateStore(str(flags, 'state-dir') ?? defaultStateDir());
+  return new StateStore(stateDirOf(flags, defaultStateDir()));
 }
 
 /**
@@ -124,7 +134,7 @@ export async function runProvision(argv: string[]): Promise<number> {
   const { flags, positionals } = parseArgs(argv, PROVISION_FLAGS);
   if (flags.help) return void process.stdout.write(commandHelp('provision')), 0;
   if (positionals.length) throw new UsageError(`unexpected argument ${positionals[0]}`);
-  const name = required(flags, 'name');
+  const name = checkedVmName(str(flags, 'name'));
   const providerName = required(flags, 'provider');
   const json = flags.json === true;
   const progress = await progressFor('provision', json);
@@ -153,6 +163,7 @@ async function provisionWith(flags: Flags, name: string, providerName: string, j
         ? { kind: 'default' as const }
         : undefined;
   const store = await storeFrom(flags);
+  if (!flags['dry-run']) checkWritableState(store.dir);
   const { provider, module: mod, record } = await providerFor(providerName, resolved, store, name);
   const { planProvision, provision } = await import('../lifecycle/provision.js');
   const healthTimeout = typeof resolved.settings.health_timeout === 'number' ? resolved.settings.health_timeout : undefined;
@@ -218,7 +229,7 @@ export async function runUpgrade(argv: string[]): Promise<number> {
   const { flags, positionals } = parseArgs(argv, UPGRADE_FLAGS);
   if (flags.help) return void process.stdout.write(commandHelp('upgrade')), 0;
   if (positionals.length) throw new UsageError(`unexpected argument ${positionals[0]}`);
-  const name = required(flags, 'name');
+  const name = checkedVmName(str(flags, 'name'));
   const providerName = required(flags, 'provider');
   const json = flags.json === true;
   const progress = await progressFor('upgrade', json);
@@ -236,6 +247,8 @@ async function upgradeWith(flags: Flags, name: string, providerName: string, jso
   const inputs = await desiredFrom(resolved, providerName);
   const timeout = typeof resolved.settings.health_timeout === 'number' ? resolved.settings.health_timeout : undefined;
   const store = await storeFrom(flags);
+  // A read-only or full state directory is found now, not after the old VM stopped (the journal is written each step).
+  if (!flags['dry-run']) checkWritableState(store.dir);
   const { provider, module: mod } = await providerFor(providerName, resolved, store, name);
   const { planUpgrade, upgrade } = await import('../lifecycle/upgrade.js');
   const { Journal } = await import('../lifecycle/journal.js');
@@ -293,7 +306,7 @@ async function upgradeWith(flags: Flags, name: string, providerName: string, jso
 export async function runStatus(argv: string[]): Promise<number> {
   const { flags } = parseArgs(argv, STATUS_FLAGS);
   if (flags.help) return void process.stdout.write(commandHelp('status')), 0;
-  const name = required(flags, 'name');
+  const name = checkedVmName(str(flags, 'name'));
   const providerName = required(flags, 'provider');
   const resolved = await settingsFrom(flags, providerName, name);
   const store = await storeFrom(flags);
@@ -314,7 +327,7 @@ export async function runStatus(argv: string[]): Promise<number> {
 export async function runDestroy(argv: string[]): Promise<number> {
   const { flags } = parseArgs(argv, DESTROY_FLAGS);
   if (flags.help) return void process.stdout.write(commandHelp('destroy')), 0;
-  const name = required(flags, 'name');
+  const name = checkedVmName(str(flags, 'name'));
   const providerName = required(flags, 'provider');
   const deleteData = flags['delete-data'] === true;
   if (deleteData && flags.yes !== true && flags['dry-run'] !== true) {
@@ -322,6 +335,7 @@ export async function runDestroy(argv: string[]): Promise<number> {
   }
   const resolved = await settingsFrom(flags, providerName, name);
   const store = await storeFrom(flags);
+  if (!flags['dry-run']) checkWritableState(store.dir);
   const { provider } = await providerFor(providerName, resolved, store, name);
   const { destroy, planDestroy } = await import('../lifecycle/destroy.js');
   if (flags['dry-run']) {

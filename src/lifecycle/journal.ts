@@ -1,11 +1,14 @@
 // The upgrade journal: one small JSON file per VM in the user's state directory, written atomically before and
 // after every step, so a crash at any point can be resumed (or rolled back) by re-running the command.
-import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, rmSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import type { ImageRef } from '../provider/types.js';
 import type { DesiredState } from './record.js';
 import { writeFileAtomic } from '../util/atomic-write.js';
+import { CnvmError } from '../errors.js';
+import { LIMITS, readLimitedIfExists } from '../util/read-limited.js';
+import { pathUnder } from '../util/safe-path.js';
 
 // The address steps are no-ops where the provider keeps addresses implicitly (libvirt's MAC); the scrub steps are
 // no-ops unless the old VM's stored config still holds the admin password (a provider that can replace it only
@@ -46,12 +49,17 @@ export class Journal {
   constructor(readonly path: string) {}
 
   static for(stateDir: string, provider: string, name: string): Journal {
-    return new Journal(join(stateDir, 'upgrades', `${provider}-${name}.json`));
+    return new Journal(pathUnder(stateDir, 'upgrades', `${provider}-${name}.json`));
   }
 
   read(): UpgradeJournal | undefined {
-    if (!existsSync(this.path)) return undefined;
-    return JSON.parse(readFileSync(this.path, 'utf8')) as UpgradeJournal;
+    const text = readLimitedIfExists(this.path, { limit: LIMITS.state, what: 'the upgrade journal' });
+    if (text === undefined) return undefined;
+    try {
+      return JSON.parse(text) as UpgradeJournal;
+    } catch (err) {
+      throw new CnvmError('io', `cannot read the upgrade journal ${this.path}: ${(err as Error).message}; move it away only if no upgrade of this VM is half-done`);
+    }
   }
 
   write(j: UpgradeJournal): void {

@@ -2,6 +2,7 @@
 // operation. Nothing here touches the system, so --dry-run prints exactly what the adapter would run.
 import { createHash } from 'node:crypto';
 import { basename, join } from 'node:path';
+import { CnvmError } from '../../errors.js';
 
 /** cnvm's XML namespace in a domain's <metadata>: how `list` recognises cnvm's domains. */
 export const CNVM_XMLNS = 'https://cnvm.dev/xmlns/libvirt/1';
@@ -48,7 +49,7 @@ export interface DomainSettings {
 const NAME = /^[a-z0-9][a-z0-9-]{0,62}$/;
 
 export function checkName(kind: string, name: string): string {
-  if (!NAME.test(name)) throw new Error(`invalid ${kind} name ${JSON.stringify(name)}: use 1-63 of a-z, 0-9 and -, starting with a letter or digit`);
+  if (!NAME.test(name)) throw new CnvmError('usage', `invalid ${kind} name ${JSON.stringify(name)}: use 1-63 of a-z, 0-9 and -, starting with a letter or digit`);
   return name;
 }
 
