@@ -9,6 +9,7 @@ import { CnvmError } from '../errors.js';
 import { writeFileAtomic } from '../util/atomic-write.js';
 import { errnoText, LIMITS, readLimitedIfExists } from '../util/read-limited.js';
 import { pathUnder } from '../util/safe-path.js';
+import { checkStateDirWritable } from './state-check.js';
 import { RECORD_VERSION, type VmRecord } from './record.js';
 
 export class BusyError extends CnvmError {
@@ -111,6 +112,8 @@ export class StateStore {
    * over; one held by a live process, or by another host, is reported with who holds it.
    */
   lock(provider: string, name: string, command: string): Lock {
+    // Before anything is changed: a state directory that cannot take a record or a journal is exit 3 now.
+    checkStateDirWritable(this.dir);
     const path = pathUnder(this.ensure('locks'), `${this.key(provider, name)}.lock`);
     const me: LockOwner = { pid: process.pid, host: hostname(), command, since: new Date().toISOString() };
     for (let attempt = 0; attempt < 3; attempt++) {
