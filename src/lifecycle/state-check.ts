@@ -2,10 +2,11 @@
 // a file: exit 2) and, for a command that will write, every subdirectory cnvm writes must be creatable and take a
 // small file (read-only, full, permission: exit 3 naming the path and the errno). A full disk is found here, before
 // a VM is stopped or created, not half-way through an upgrade's journal.
-import { closeSync, fsyncSync, mkdirSync, openSync, readdirSync, rmSync, statSync, writeSync } from 'node:fs';
+import { closeSync, fsyncSync, mkdirSync, openSync, rmSync, statSync, writeSync } from 'node:fs';
 import { CnvmError } from '../errors.js';
 import { pathUnder } from '../util/safe-path.js';
 import { errnoText } from '../util/read-limited.js';
+import { sweepTemporaries } from '../util/temp-sweep.js';
 
 /** The subdirectories cnvm writes (records, secrets, locks, upgrade journals, ssh known_hosts). */
 export const STATE_SUBDIRS = ['records', 'secrets', 'locks', 'upgrades'] as const;
@@ -63,33 +64,5 @@ export function checkStateDirWritable(dir: string): void {
       if (fd !== undefined) closeSync(fd);
       rmSync(probe, { force: true });
     }
-  }
-}
-
-/** `.NAME.<pid>.<time>.tmp` files (util/atomic-write) whose process is gone: an interrupted write. */
-export function sweepTemporaries(dir: string): string[] {
-  let names: string[];
-  try {
-    names = readdirSync(dir);
-  } catch {
-    return [];
-  }
-  const removed: string[] = [];
-  for (const n of names) {
-    const m = /^\..+\.(\d+)\.[0-9a-z]+\.tmp$/.exec(n) ?? /^\.cnvm-probe\.(\d+)\.tmp$/.exec(n);
-    if (!m || alive(Number(m[1]))) continue;
-    rmSync(pathUnder(dir, n), { force: true });
-    removed.push(n);
-  }
-  return removed;
-}
-
-function alive(pid: number): boolean {
-  if (pid === process.pid) return true;
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
   }
 }

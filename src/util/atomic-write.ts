@@ -16,12 +16,16 @@ export class AtomicWriteError extends CnvmError {
 export function writeFileAtomic(path: string, data: string | Uint8Array, mode = 0o644, owner?: { uid: number; gid: number }): void {
   const tmp = join(dirname(path), `.${basename(path)}.${process.pid}.${Date.now().toString(36)}.tmp`);
   try {
-    const fd = openSync(tmp, 'wx', mode & 0o600);
+    // 0600 until every byte is on disk: a kill mid-write leaves a partial copy only its owner can read (the next
+    // run sweeps it, util/temp-sweep); the final owner and mode are set just before the rename.
+    const fd = openSync(tmp, 'wx', 0o600);
     try {
+      // writeSync may write less than asked (a file-size limit, a signal): go on until all is written or it fails.
+      const bytes = typeof data === 'string' ? Buffer.from(data, 'utf8') : data;
+      for (let off = 0; off < bytes.length; ) off += writeSync(fd, bytes, off, bytes.length - off);
+      fsyncSync(fd);
       if (owner) fchownSync(fd, owner.uid, owner.gid);
       fchmodSync(fd, mode);
-      writeSync(fd, typeof data === 'string' ? Buffer.from(data, 'utf8') : data);
-      fsyncSync(fd);
     } finally {
       closeSync(fd);
     }

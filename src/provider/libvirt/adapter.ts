@@ -22,6 +22,7 @@ import { copyFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { writeFileAtomic } from '../../util/atomic-write.js';
+import { sweepTemporaries } from '../../util/temp-sweep.js';
 import { defineProvider } from '../contract.js';
 import { InUseError, NotFoundError, PermissionError, ProviderError, TimeoutError, WrongStateError } from '../errors.js';
 import {
@@ -291,6 +292,8 @@ export function createLibvirtProvider(options: LibvirtOptions = {}): Provider {
 
   /** The fw_cfg file qemu reads at start, replaced atomically; SELinux hosts need qemu's label on the new inode. */
   async function writeIgnition(name: string, ignition: string, mode: number, owner: { uid: number; gid: number } | undefined): Promise<void> {
+    // A copy an interrupted write left (it may hold the admin password) goes at this VM's next write or scrub.
+    sweepTemporaries(dirname(ignitionPath(layout, name)));
     writeFileAtomic(ignitionPath(layout, name), ignition, mode, owner);
     // On an SELinux host qemu may read only files labelled for it (Fedora CoreOS docs: svirt_home_t).
     if (existsSync('/sys/fs/selinux/enforce')) await run(['chcon', '--type', 'svirt_home_t', ignitionPath(layout, name)]);
