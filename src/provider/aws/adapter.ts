@@ -14,6 +14,7 @@ import { NotFoundError, ProviderError } from '../errors.js';
 import { fitIgnition } from '../ignition-size.js';
 import { recordFromTags } from '../record-tags.js';
 import { addressingOf, awsRequests, cnvmGroup, DATA_DEVICE, RECORD_TAG_PREFIX, type AwsOptions } from './requests.js';
+import type { ProviderPrimitives } from '../primitives.js';
 import type { ListResult, PlannedAction, Provider, VmInfo, VmSpec, VmState, Volume } from '../types.js';
 
 export { awsRequests, DATA_DEVICE, type AwsOptions };
@@ -182,11 +183,9 @@ export function createAwsProvider(options: AwsOptions): Provider {
     return [own, ...(options.securityGroupIds ?? [])];
   }
 
-  const provider: Provider = {
+  const primitives: ProviderPrimitives = {
     name: 'aws',
     addressing,
-    // Nitro NVMe: the serial is the volume id without its dash.
-    dataDisk: (volume) => ({ provider: 'aws', volumeId: volume.id }),
     plan: {
       createVolume: (spec) => planned('ec2:CreateVolume', req.createVolume(spec), `encrypted gp3 volume ${spec.name}, ${spec.sizeGiB} GiB`),
       deleteVolume: (id) => planned('ec2:DeleteVolume', { VolumeId: id }, `delete ${id} and everything on it`),
@@ -216,13 +215,18 @@ export function createAwsProvider(options: AwsOptions): Provider {
     },
 
     async createVolume(spec) {
-      const existing = await this.findVolume(spec.name);
-      if (existing) return existing;
       const { ec2 } = await load();
       const { az } = await placed();
       const out = await send<{ VolumeId?: string }>(`CreateVolume ${spec.name}`, new ec2.CreateVolumeCommand({ ...awsRequests(options, { az }).createVolume(spec), ClientToken: randomUUID() } as never));
       await wait(`volume ${spec.name} available`, ec2.waitUntilVolumeAvailable as never, { VolumeIds: [out.VolumeId] });
-      return (await this.findVolume(spec.name)) as Volume;
+      const v = await volumeByName(spec.name);
+      if (!v) throw new ProviderError('failed', `CreateVolume ${spec.name}: done, but the volume is not there`);
+      return volumeOf(v);
+    },
+
+    async holderOf(id) {
+      const v = await volumeById(id);
+      return v ? (await volumeOf(v)).attachedTo : undefined;
     },
 
     async deleteVolume(id) {
@@ -255,8 +259,7 @@ export function createAwsProvider(options: AwsOptions): Provider {
 
     async createVm(spec) {
       const { ec2 } = await load();
-      let inst = await instanceByName(spec.name);
-      if (!inst) {
+      {
         // Everything RunInstances could refuse is checked first, so a refusal never leaves an instance behind.
         const { text } = fitIgnition(spec.ignition, EC2_USER_DATA_LIMIT, 'EC2 user data');
         const where = await placed();
@@ -270,11 +273,9 @@ export function createAwsProvider(options: AwsOptions): Provider {
         const out = await send<{ Instances?: Instance[] }>(`RunInstances ${spec.name}`, new ec2.RunInstancesCommand({ ...request, ClientToken: randomUUID() } as never));
         const id = out.Instances?.[0]?.InstanceId ?? '';
         await wait(`instance ${spec.name} running`, ec2.waitUntilInstanceRunning as never, { InstanceIds: [id] });
-        inst = await mustInstance(spec.name);
       }
-      // EC2 starts what it launches; the contract is "created, not started".
-      await provider.stopVm(spec.name);
-      if (spec.dataVolumeId) await provider.attachVolume(spec.name, spec.dataVolumeId);
+      // EC2 starts what it launches: the wrapper stops it and attaches the data volume (the contract's "created,
+      // not started, with its volume").
       return vmOf(await mustInstance(spec.name));
     },
 
@@ -291,25 +292,22 @@ export function createAwsProvider(options: AwsOptions): Provider {
       return 'replaced';
     },
 
+    // Called for an instance not yet in the wanted state; one on its way there (pending, stopping) is waited for.
     async startVm(name) {
       const i = await mustInstance(name);
-      if (i.State?.Name !== 'running') {
-        const { ec2 } = await load();
-        if (i.State?.Name === 'stopping') await wait(`instance ${name} stopped`, ec2.waitUntilInstanceStopped as never, { InstanceIds: [i.InstanceId] });
-        if (i.State?.Name !== 'pending') await send(`StartInstances ${name}`, new ec2.StartInstancesCommand({ InstanceIds: [i.InstanceId ?? ''] }));
-        await wait(`instance ${name} running`, ec2.waitUntilInstanceRunning as never, { InstanceIds: [i.InstanceId] });
-      }
+      const { ec2 } = await load();
+      if (i.State?.Name === 'stopping') await wait(`instance ${name} stopped`, ec2.waitUntilInstanceStopped as never, { InstanceIds: [i.InstanceId] });
+      if (i.State?.Name !== 'pending') await send(`StartInstances ${name}`, new ec2.StartInstancesCommand({ InstanceIds: [i.InstanceId ?? ''] }));
+      await wait(`instance ${name} running`, ec2.waitUntilInstanceRunning as never, { InstanceIds: [i.InstanceId] });
       return vmOf(await mustInstance(name));
     },
 
     async stopVm(name) {
       const i = await mustInstance(name);
-      if (i.State?.Name !== 'stopped') {
-        const { ec2 } = await load();
-        if (i.State?.Name === 'pending') await wait(`instance ${name} running`, ec2.waitUntilInstanceRunning as never, { InstanceIds: [i.InstanceId] });
-        if (i.State?.Name !== 'stopping') await send(`StopInstances ${name}`, new ec2.StopInstancesCommand({ InstanceIds: [i.InstanceId ?? ''] }));
-        await wait(`instance ${name} stopped`, ec2.waitUntilInstanceStopped as never, { InstanceIds: [i.InstanceId] });
-      }
+      const { ec2 } = await load();
+      if (i.State?.Name === 'pending') await wait(`instance ${name} running`, ec2.waitUntilInstanceRunning as never, { InstanceIds: [i.InstanceId] });
+      if (i.State?.Name !== 'stopping') await send(`StopInstances ${name}`, new ec2.StopInstancesCommand({ InstanceIds: [i.InstanceId ?? ''] }));
+      await wait(`instance ${name} stopped`, ec2.waitUntilInstanceStopped as never, { InstanceIds: [i.InstanceId] });
       return vmOf(await mustInstance(name));
     },
 
@@ -321,12 +319,10 @@ export function createAwsProvider(options: AwsOptions): Provider {
       await wait(`instance ${name} terminated`, ec2.waitUntilInstanceTerminated as never, { InstanceIds: [i.InstanceId] });
     },
 
-    // The contract wrapper enforces cnvm's rules (one holder, attach and detach only while stopped); EC2's own
-    // (same zone, root volume stays) come back as typed errors.
+    // The contract wrapper enforces cnvm's rules (one holder, attach and detach only while stopped, nothing to do
+    // twice); EC2's own (same zone, root volume stays) come back as typed errors.
     async attachVolume(vmName, volumeId) {
       const i = await mustInstance(vmName);
-      const vm = await vmOf(i);
-      if (vm.volumes.some((v) => v.volumeId === volumeId)) return vm;
       const { ec2 } = await load();
       await send(`AttachVolume ${volumeId}`, new ec2.AttachVolumeCommand(req.attachVolume(i.InstanceId ?? '', volumeId)));
       await wait(`volume ${volumeId} in use`, ec2.waitUntilVolumeInUse as never, { VolumeIds: [volumeId] });
@@ -335,8 +331,6 @@ export function createAwsProvider(options: AwsOptions): Provider {
 
     async detachVolume(vmName, volumeId) {
       const i = await mustInstance(vmName);
-      const vm = await vmOf(i);
-      if (!vm.volumes.some((v) => v.volumeId === volumeId)) return vm;
       const { ec2 } = await load();
       await send(`DetachVolume ${volumeId}`, new ec2.DetachVolumeCommand(req.detachVolume(i.InstanceId ?? '', volumeId)));
       await wait(`volume ${volumeId} available`, ec2.waitUntilVolumeAvailable as never, { VolumeIds: [volumeId] });
@@ -349,24 +343,26 @@ export function createAwsProvider(options: AwsOptions): Provider {
       return { vms: await Promise.all(found.map(vmOf)), volumes: await Promise.all(ebs.map(volumeOf)) };
     },
 
-    async findAddress(nameOrId) {
-      return net.findAddress(nameOrId, nameOfInstance);
-    },
-    async reserveAddress(name, owner) {
-      const id = await net.reserveAddress(name, owner);
-      return (await net.findAddress(id, nameOfInstance)) ?? { id, name, ip: '' };
-    },
-    async assignAddress(addressId, vmName) {
-      const i = await mustInstance(vmName);
-      await net.assignAddress(addressId, i.InstanceId ?? '');
-      const a = await net.findAddress(addressId, nameOfInstance);
-      if (!a) throw new NotFoundError(`Elastic IP ${addressId} disappeared while being assigned to ${vmName}`);
-      return a;
-    },
-    async releaseAddress(addressId) {
-      await net.releaseAddress(addressId, nameOfInstance);
-    },
+    ...(addressing.kind === 'reserved'
+      ? {
+          address: {
+            find: (nameOrId: string) => net.findAddress(nameOrId, nameOfInstance),
+            async reserve(name: string, owner: string) {
+              const id = await net.reserveAddress(name, owner);
+              return (await net.findAddress(id, nameOfInstance)) ?? { id, name, ip: '' };
+            },
+            async assign(addressId: string, vmName: string) {
+              const i = await mustInstance(vmName);
+              await net.assignAddress(addressId, i.InstanceId ?? '');
+              const a = await net.findAddress(addressId, nameOfInstance);
+              if (!a) throw new NotFoundError(`Elastic IP ${addressId} disappeared while being assigned to ${vmName}`);
+              return a;
+            },
+            release: (addressId: string) => net.releaseAddress(addressId, nameOfInstance),
+          },
+        }
+      : {}),
   };
-  return defineProvider(provider);
+  return defineProvider(primitives);
 }
 
