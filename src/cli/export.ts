@@ -109,6 +109,13 @@ export async function runExport(argv: string[]): Promise<number> {
   const base: DesiredState = record?.desired ?? { ...inputs.defaults, image: pinned ?? { id: `<FCOS ${stream}>`, ...(images?.release ? { version: images.release } : {}) } };
   const desired = applyOverrides(base, inputs.overrides);
   const keep = flags['keep-password'] === true || flags['allow-default-password'] === true || record?.password.policy === 'default';
+  const secretNames = Object.keys(inputs.secretEnv);
+  if (secretNames.length) {
+    // A template is shared, reviewed and kept in git: a secret setting's value is never written into it.
+    process.stderr.write(
+      `warning: secret PMM settings are not written into the ${target.id} output: ${secretNames.join(', ')}; set them after the first boot in the server's env file on the data volume (docs/pmm-server.md)\n`,
+    );
+  }
   const { document, warnings } = await exportVm(target.id, { name, desired, imagePinned: pinned !== undefined, password: keep ? 'none' : 'secret', ...(images ? { images } : {}) });
   for (const w of warnings) process.stderr.write(`warning: ${w}\n`);
   const text = `${JSON.stringify(document, null, 2)}\n`;

@@ -8,6 +8,7 @@ import type { DesiredState } from '../lifecycle/record.js';
 import { STREAMS } from '../image/stream.js';
 import { providerModule } from '../provider/registry.js';
 import { SSH_KEY } from '../workload/pmm-server.js';
+import { splitPmmEnv } from '../config/secrets.js';
 import { IoError, UsageError } from './errors.js';
 
 type Resolved = { settings: Record<string, unknown>; origins: Record<string, string>; stage?: string };
@@ -69,6 +70,8 @@ export interface DesiredInputs {
   defaults: Omit<DesiredState, 'image'> & { image?: DesiredState['image'] };
   /** What this command line gave explicitly. */
   overrides: DesiredOverrides;
+  /** Secret PMM settings (by name, by value or marked in `pmm.secret_env`): for the first boot's config only. */
+  secretEnv: Record<string, string>;
 }
 
 /** The desired state from layered settings, every value checked. */
@@ -84,11 +87,14 @@ export async function desiredFrom(r: Resolved, providerName: string): Promise<De
   if (memoryMiB !== undefined && memoryMiB < 256) throw new UsageError(`${originOf(r, 'memory')}: ${memoryMiB} MiB is too little for PMM (it needs ≥ 2048; the minimum cnvm accepts is 256)`);
   checkStream(typeof s.stream === 'string' ? s.stream : undefined, originOf(r, 'stream'));
   const sshKeys = readSshKeys(s.ssh_keys, originOf(r, 'ssh_keys'));
-  const pmmSettings = (s.pmm ?? {}) as { tag?: string; publish_http?: boolean; env?: Record<string, unknown> };
+  const pmmSettings = (s.pmm ?? {}) as { tag?: string; publish_http?: boolean; env?: Record<string, unknown>; secret_env?: Record<string, unknown> };
+  const strings = (m: Record<string, unknown> | undefined): Record<string, string> | undefined => (m ? Object.fromEntries(Object.entries(m).map(([k, v]) => [k, String(v)])) : undefined);
+  const { env, secret: secretEnv } = splitPmmEnv(strings(pmmSettings.env), strings(pmmSettings.secret_env));
   const pmm = {
     ...(pmmSettings.tag ? { tag: pmmSettings.tag } : {}),
     ...(pmmSettings.publish_http !== undefined ? { publishHttp: pmmSettings.publish_http } : {}),
-    ...(pmmSettings.env ? { env: Object.fromEntries(Object.entries(pmmSettings.env).map(([k, v]) => [k, String(v)])) } : {}),
+    ...(Object.keys(env).length ? { env } : {}),
+    ...(Object.keys(secretEnv).length ? { secretEnv: Object.keys(secretEnv).sort() } : {}),
   };
   const placement: DesiredState['placement'] = {};
   const explicitPlacement: DesiredState['placement'] = {};
@@ -112,5 +118,6 @@ export async function desiredFrom(r: Resolved, providerName: string): Promise<De
   return {
     defaults: { ...(image ? { image } : {}), dataSizeGiB, ...(memoryMiB ? { memoryMiB } : {}), ...(cpus ? { cpus } : {}), sshKeys, pmm, placement, ...(r.stage ? { stage: r.stage } : {}) },
     overrides,
+    secretEnv,
   };
 }

@@ -180,6 +180,7 @@ async function provisionWith(flags: Flags, name: string, providerName: string, j
     defaults: { ...inputs.defaults, image },
     overrides: inputs.overrides,
     ...(password ? { password } : {}),
+    ...(Object.keys(inputs.secretEnv).length ? { secretEnv: inputs.secretEnv } : {}),
     upgradeCommand: `cnvm upgrade --provider ${providerName}`,
     skipHealthCheck: flags['skip-health-check'] === true,
     ...(healthTimeout ? { healthTimeoutSec: healthTimeout } : {}),

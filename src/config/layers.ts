@@ -23,7 +23,7 @@ const COMMON_SETTINGS: Record<string, FieldType> = {
   image: 'string',
   ssh_keys: 'strings',
   health_timeout: 'int',
-  pmm: { fields: { tag: 'string', publish_http: 'bool', env: 'stringMap' } },
+  pmm: { fields: { tag: 'string', publish_http: 'bool', env: 'stringMap', secret_env: 'stringMap' } },
 };
 
 /** The settings schema: everything a profile may say (the common keys, and each provider module's). */

@@ -10,7 +10,7 @@ import { writeFileAtomic } from '../util/atomic-write.js';
 import { errnoText, LIMITS, readLimitedIfExists } from '../util/read-limited.js';
 import { pathUnder } from '../util/safe-path.js';
 import { checkStateDirWritable } from './state-check.js';
-import { RECORD_VERSION, type VmRecord } from './record.js';
+import { RECORD_VERSION, withoutSecrets, type VmRecord } from './record.js';
 
 export class BusyError extends CnvmError {
   constructor(message: string) {
@@ -77,12 +77,12 @@ export class StateStore {
       throw new CnvmError('io', `cannot read the VM record ${path}: ${(err as Error).message}; move it away to start over from the provider's metadata`);
     }
     if (r.version !== RECORD_VERSION) throw new CnvmError('io', `the VM record ${path} has version ${String(r.version)}; this cnvm reads version ${RECORD_VERSION}`);
-    return r;
+    return withoutSecrets(r);
   }
 
   writeRecord(r: VmRecord): void {
     this.ensure('records');
-    writeFileAtomic(this.recordPath(r.provider, r.name), `${JSON.stringify({ ...r, updatedAt: new Date().toISOString() }, null, 2)}\n`, 0o600);
+    writeFileAtomic(this.recordPath(r.provider, r.name), `${JSON.stringify({ ...withoutSecrets(r), updatedAt: new Date().toISOString() }, null, 2)}\n`, 0o600);
   }
 
   removeRecord(provider: string, name: string): void {
