@@ -45,6 +45,17 @@ describe('hostile input through the CLI', () => {
     expect(r.stderr).not.toMatch(/\n\s+at /);
   });
 
+  it('generate -o FIFO with no reader is exit 3 after a short wait instead of blocking forever', async () => {
+    const fifo = join(dir, 'out-fifo');
+    execFileSync('mkfifo', [fifo]);
+    const input = join(dir, 'in.bu');
+    writeFileSync(input, 'variant: fcos\nversion: 1.5.0\n');
+    const r = await runCli(['generate', '-o', fifo, input]);
+    expect(r.code, r.stderr).toBe(3);
+    expect(r.stderr).toContain(`cannot write ${fifo}: it is a FIFO that no process opened for reading within 5 s`);
+    expect(r.stderr).not.toMatch(/\n\s+at /);
+  });
+
   it('a full state directory: provision is exit 3 naming ENOSPC before the provider is touched, and leaves no lock or temporary', async () => {
     execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=12k', 'tmpfs', full]);
     mounted = true;
