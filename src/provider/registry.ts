@@ -4,6 +4,7 @@
 // Adding a provider: its adapter, its module file, its tests, and one line in PROVIDER_MODULES.
 // Nothing here imports an adapter or a cloud SDK: factories import them lazily.
 import { awsModule } from './aws/module.js';
+import { digitaloceanModule } from './digitalocean/module.js';
 import { gcpModule } from './gcp/module.js';
 import { libvirtModule } from './libvirt/module.js';
 import type { ProviderModule } from './module.js';
@@ -11,7 +12,7 @@ import { CnvmError } from '../errors.js';
 
 export type { ImageLog, ProviderModule, ProviderSettingDecl, SettingValues } from './module.js';
 
-export const PROVIDER_MODULES: readonly ProviderModule[] = [libvirtModule, awsModule, gcpModule];
+export const PROVIDER_MODULES: readonly ProviderModule[] = [libvirtModule, awsModule, gcpModule, digitaloceanModule];
 
 export const providerNames = (): string[] => PROVIDER_MODULES.map((m) => m.name);
 

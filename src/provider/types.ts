@@ -4,7 +4,7 @@
 
 import type { DataDisk } from '../workload/data-disk.js';
 
-export type ProviderName = 'libvirt' | 'aws' | 'gcp';
+export type ProviderName = 'libvirt' | 'aws' | 'gcp' | 'digitalocean';
 
 export type VmState = 'pending' | 'running' | 'stopping' | 'stopped' | 'unknown';
 
