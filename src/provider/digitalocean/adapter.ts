@@ -29,6 +29,7 @@ interface DoDroplet {
   id: number;
   name: string;
   status: string;
+  locked?: boolean;
   tags?: string[];
   volume_ids?: string[];
   region?: { slug?: string };
@@ -113,8 +114,14 @@ export function createDigitalOceanProvider(options: DoOptions): Provider {
 
   /** Runs a droplet action and waits for it; `reached` says (after a lost reply) whether it already happened. */
   async function dropletAction(name: string, type: 'power_on' | 'shutdown' | 'power_off', reached: (d: DoDroplet) => boolean): Promise<void> {
-    const d = await mustDroplet(name);
     const what = `droplets.${type} ${name}`;
+    // DigitalOcean refuses an action while another runs (a create left by a killed run, say): wait for it first.
+    let d = await mustDroplet(name);
+    await api.until(what, async () => {
+      d = await mustDroplet(name);
+      return d.status !== 'new' && !d.locked;
+    });
+    if (reached(d)) return;
     const recover = async (): Promise<{ action: DoAction } | undefined> => {
       const now = await getDroplet(name);
       return now && reached(now) ? { action: { id: 0, status: 'completed', type } } : undefined;
@@ -244,6 +251,9 @@ export function createDigitalOceanProvider(options: DoOptions): Provider {
       };
       const r = await api.request<{ droplet: DoDroplet; links?: { actions?: DoAction[] } }>(`droplets.create ${spec.name}`, 'POST', '/v2/droplets', req.dropletCreate(spec, userData, volumeUuid), recover);
       for (const a of r.links?.actions ?? []) await api.waitAction(`droplets.create ${spec.name}`, { ...a, status: a.status ?? 'in-progress' });
+      // Found after a lost reply (no action to follow), or created by a run that was killed: `new` until it is up,
+      // and DigitalOcean refuses any other action on it until then.
+      await api.until(`droplets.create ${spec.name}`, async () => (await mustDroplet(spec.name)).status !== 'new');
       return mustVm(spec.name);
     },
 

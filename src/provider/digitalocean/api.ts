@@ -183,8 +183,17 @@ export function doApi(options: DoApiOptions) {
     if (current.status === 'errored') throw new ProviderError('failed', `${what}: DigitalOcean's action ${current.id} (${current.type}) errored`);
   }
 
+  /** Polls `done` until it holds (a droplet leaving `new`), within the action timeout. */
+  async function until(what: string, done: () => Promise<boolean>): Promise<void> {
+    const deadline = Date.now() + (options.actionTimeoutMs ?? 600_000);
+    while (!(await done())) {
+      if (Date.now() > deadline) throw new TimeoutError(`${what}: not done after ${Math.round((options.actionTimeoutMs ?? 600_000) / 1000)} s`);
+      await sleep(pollMs);
+    }
+  }
+
   const enc = encodeURIComponent;
-  return { request, get, del, list, waitAction, enc };
+  return { request, get, del, list, waitAction, until, enc };
 }
 
 export type DoApi = ReturnType<typeof doApi>;
