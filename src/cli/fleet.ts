@@ -26,8 +26,11 @@ export async function runFleetUpgrade(flags: Flags): Promise<number> {
   if (flags.all && flags.select !== undefined) throw new UsageError('give --all or --select, not both');
   if (flags['keep-old']) throw new UsageError('--keep-old is for one VM; a fleet deletes each old VM after its gate passes');
   const providerName = required(flags, 'provider');
-  const selector = str(flags, 'select') ?? '*';
-  if (selector === '' || !/^[A-Za-z0-9*?._-]+$/.test(selector)) throw new UsageError(`--select ${JSON.stringify(selector)}: a VM name glob of letters, digits, . _ - and the wildcards * ?`);
+  const glob = str(flags, 'select') ?? '*';
+  if (glob === '' || !/^[A-Za-z0-9*?._-]+$/.test(glob)) throw new UsageError(`--select ${JSON.stringify(glob)}: a VM name glob of letters, digits, . _ - and the wildcards * ?`);
+  // --stage both layers the stage's settings and narrows the fleet to the VMs placed with that stage.
+  const stage = str(flags, 'stage');
+  const selector = stage ? `${glob} in stage ${stage}` : glob;
   const batch = count(flags, 'batch', 1);
   const maxFailures = count(flags, 'max-failures', 1);
   const json = flags.json === true;
@@ -39,7 +42,7 @@ export async function runFleetUpgrade(flags: Flags): Promise<number> {
     const { provider, module: mod } = await providerFor(providerName, resolved, store, undefined);
     const { fleetNames, fleetUpgrade, planFleet, FleetJournalFile } = await import('../lifecycle/fleet.js');
     const pending = FleetJournalFile.for(store, provider.name, selector).read();
-    const names = pending ? [] : await fleetNames(provider, flags.all ? undefined : selector);
+    const names = pending ? [] : await fleetNames(provider, flags.all ? undefined : glob, stage);
     const stream = fromFlag(resolved, 'stream') && typeof resolved.settings.stream === 'string' ? resolved.settings.stream : 'stable';
     const flagImage = fromFlag(resolved, 'image') ? (await desiredFrom(resolved, providerName)).overrides.image : undefined;
     const dryRun = flags['dry-run'] === true;
@@ -51,7 +54,7 @@ export async function runFleetUpgrade(flags: Flags): Promise<number> {
       const check = await versionSkewLine(image ?? placeholder, str(flags, 'image-release'), log);
       if (json) jsonResult('upgrade', true, { dryRun: true, fleet: { provider: plan.provider, selector, batch: plan.batch, maxFailures: plan.maxFailures, resumed: plan.resumed, done: plan.done, batches: plan.batches }, notes: [check] });
       else {
-        process.stdout.write(`fleet upgrade of ${selector} on ${plan.provider}${plan.resumed ? ' (continuing)' : ''}: ${plan.batches.flat().length} VMs, ${plan.batch} at a time, stop after ${plan.maxFailures} failed\n`);
+        process.stdout.write(`fleet upgrade of ${selector} on ${plan.provider}${plan.resumed ? ' (continuing)' : ''}: ${plan.batches.flat().length} VM${plan.batches.flat().length === 1 ? '' : 's'}, ${plan.batch} at a time, stop after ${plan.maxFailures} failed\n`);
         plan.batches.forEach((b, i) => process.stdout.write(`  batch ${i + 1}: ${b.join(', ')}\n`));
         if (plan.done.length) process.stdout.write(`  already upgraded: ${plan.done.join(', ')}\n`);
         process.stdout.write(`${check}\n`);

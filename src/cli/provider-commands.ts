@@ -300,6 +300,7 @@ async function upgradeWith(flags: Flags, name: string, providerName: string, jso
 export async function runStatus(argv: string[]): Promise<number> {
   const { flags } = parseArgs(argv, STATUS_FLAGS);
   if (flags.help) return void process.stdout.write(commandHelp('status')), 0;
+  if (flags.all) return (await import('./status-all.js')).runStatusAll(flags);
   const name = required(flags, 'name');
   const providerName = required(flags, 'provider');
   const resolved = await settingsFrom(flags, providerName, name);

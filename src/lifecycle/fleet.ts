@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { CnvmError, isCnvmError } from '../errors.js';
 import type { Provider } from '../provider/types.js';
 import { writeFileAtomic } from '../util/atomic-write.js';
+import { recordFromVm } from './record.js';
 import type { StateStore } from './store.js';
 import type { UpgradeEvent, UpgradeRequest, UpgradeResult } from './upgrade.js';
 
@@ -61,11 +62,15 @@ export function globMatcher(glob: string): (name: string) => boolean {
   return (name) => re.test(name);
 }
 
-/** The logical VMs cnvm owns on this provider: every VM with a cnvm owner, once per name, sorted. */
-export async function fleetNames(provider: Provider, select?: string): Promise<string[]> {
+/**
+ * The logical VMs cnvm owns on this provider: every VM with a cnvm owner, once per name, sorted. With a stage, only
+ * those whose record (the one that travels with the VM) says it was placed with that stage.
+ */
+export async function fleetNames(provider: Provider, select?: string, stage?: string): Promise<string[]> {
   const { vms } = await provider.list();
   const match = select ? globMatcher(select) : () => true;
-  return [...new Set(vms.map((vm) => vm.owner?.name).filter((n): n is string => typeof n === 'string'))].filter(match).sort();
+  const inStage = (vm: (typeof vms)[number]): boolean => stage === undefined || recordFromVm(vm.record)?.desired.stage === stage;
+  return [...new Set(vms.filter(inStage).map((vm) => vm.owner?.name).filter((n): n is string => typeof n === 'string'))].filter(match).sort();
 }
 
 export class FleetJournalFile {

@@ -3,7 +3,7 @@
 // VM) validates against schema/cli/upgrade.schema.json. Gate failures and resume are covered in-process
 // (test/lifecycle/fleet.test.ts): the fake's VMs have no PMM to answer the gate.
 import { spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Ajv2020 } from 'ajv/dist/2020.js';
@@ -14,7 +14,8 @@ import { usePublicIpEcho } from '../support/aws-harness.js';
 
 const BIN = join(REPO_ROOT, 'dist/cli/bin.js');
 const dir = mkdtempSync(join(tmpdir(), 'cnvm-fleet-'));
-mkdirSync(join(dir, 'providers'));
+mkdirSync(join(dir, 'providers', 'stages'), { recursive: true });
+writeFileSync(join(dir, 'providers', 'stages', 'prod.yaml'), 'cpus: 2\n');
 let ec2: FakeEc2;
 let echo = '';
 const ajv = new Ajv2020({ strict: true, strictRequired: false, allowUnionTypes: true });
@@ -42,7 +43,9 @@ beforeAll(async () => {
   ec2 = await startFakeEc2('eu-west-1');
   echo = await usePublicIpEcho();
   for (const name of ['pmm-eu', 'pmm-us', 'pmm-ap', 'other']) {
-    const r = await cnvm(['provision', ...where(), '--name', name, '--image', images()[0] as string, '--skip-health-check']);
+    // Two of them are placed with --stage prod: the stage travels with each VM's record (its EC2 tags).
+    const stage = name === 'pmm-eu' || name === 'pmm-us' ? ['--stage', 'prod'] : [];
+    const r = await cnvm(['provision', ...where(), ...stage, '--name', name, '--image', images()[0] as string, '--skip-health-check']);
     expect(r.code, r.stderr).toBe(0);
   }
 }, 120_000);
@@ -63,6 +66,18 @@ describe('cnvm upgrade --all / --select (fake EC2)', () => {
     const text = await cnvm(['upgrade', ...where(), '--select', 'pmm-*', '--batch', '2', '--image', images()[1] as string, '--dry-run']);
     expect(text.stdout).toMatch(/fleet upgrade of pmm-\* on aws: 3 VMs, 2 at a time/);
     expect(text.stdout).toMatch(/batch 1: pmm-ap, pmm-eu\n {2}batch 2: pmm-us/);
+  });
+
+  it('--stage narrows the fleet to the VMs placed with that stage, found from the VMs themselves', async () => {
+    // A fresh state directory: nothing local says which VM is in which stage.
+    const elsewhere = where().map((a) => (a === join(dir, 'state') ? join(dir, 'state-other') : a));
+    const r = await cnvm(['upgrade', ...elsewhere, '--all', '--stage', 'prod', '--image', images()[1] as string, '--dry-run', '--json']);
+    expect(r.code, r.stderr).toBe(0);
+    const doc = JSON.parse(r.stdout) as { fleet: { selector: string; batches: string[][] } };
+    valid(doc);
+    expect(doc.fleet.batches).toEqual([['pmm-eu'], ['pmm-us']]);
+    const narrowed = await cnvm(['upgrade', ...elsewhere, '--select', '*-us', '--stage', 'prod', '--image', images()[1] as string, '--dry-run']);
+    expect(narrowed.stdout).toMatch(/fleet upgrade of \*-us in stage prod on aws: 1 VM, 1 at a time/);
   });
 
   it('bad fleet flags are usage errors before anything happens', async () => {

@@ -2,10 +2,9 @@
 // then DigitalOcean specifics (request shapes, region rules, rate limits, faults, the token never sent elsewhere).
 import { describe, expect, it } from 'vitest';
 import { DO_USER_DATA_LIMIT } from '../../src/provider/digitalocean/adapter.js';
-import { doVolumeDevice } from '../../src/provider/digitalocean/disk.js';
 import { doRequests, recordFromTags, recordTags, TAG } from '../../src/provider/digitalocean/requests.js';
 import { InUseError, PermissionError, ProviderError } from '../../src/provider/errors.js';
-import { dataDiskDevice } from '../../src/workload/data-disk.js';
+import { providerModule } from '../../src/provider/registry.js';
 import { doAgainstFake, volumeBytes } from '../support/do-harness.js';
 import { runProviderConformance } from './conformance.js';
 
@@ -26,9 +25,11 @@ runProviderConformance('digitalocean (fetch client, fake API v2)', async () => {
 
 describe('digitalocean specifics', { timeout: 60_000 }, () => {
   it('names the guest device after the volume, as DigitalOcean links it', () => {
-    expect(doVolumeDevice('pmm1-data')).toBe('/dev/disk/by-id/scsi-0DO_Volume_pmm1-data');
-    expect(dataDiskDevice({ provider: 'digitalocean', volumeName: 'pmm1-data' })).toBe('/dev/disk/by-id/scsi-0DO_Volume_pmm1-data');
-    expect(() => dataDiskDevice({ provider: 'digitalocean', volumeName: 'Bad_Name' })).toThrow(/must match/);
+    const disk = providerModule('digitalocean').disk;
+    const device = (volumeName: string): string => disk.device({ provider: 'digitalocean', volumeName } as typeof disk.sample);
+    expect(device('pmm1-data')).toBe('/dev/disk/by-id/scsi-0DO_Volume_pmm1-data');
+    expect(disk.device(disk.fromVolume({ id: 'pmm1-data', deviceName: 'pmm1-data' }))).toBe('/dev/disk/by-id/scsi-0DO_Volume_pmm1-data');
+    expect(() => device('Bad_Name')).toThrow(/must match/);
   });
 
   it('builds bodies with valid tags only, no filesystem (never formatted), and a firewall that keeps egress open', () => {

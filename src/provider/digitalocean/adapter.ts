@@ -10,6 +10,7 @@ import { doNetwork } from './network.js';
 import { doRequests, MANAGED_TAG, ownerTag, recordFromTags, tagValue, type DoPlacement } from './requests.js';
 import { InUseError, NotFoundError, ProviderError } from '../errors.js';
 import { fitIgnition } from '../ignition-size.js';
+import type { ProviderPrimitives } from '../primitives.js';
 import type { ListResult, PlannedAction, Provider, VmInfo, VmState, Volume } from '../types.js';
 
 /** DigitalOcean's limit for a droplet's user data. */
@@ -151,13 +152,11 @@ export function createDigitalOceanProvider(options: DoOptions): Provider {
   const planned = (action: string, detail: Record<string, unknown>, effect: string): PlannedAction[] => [{ action, detail, effect }];
   const sourcesShown = options.allowFrom?.length ? options.allowFrom : ["<this machine's public IPv4>/32"];
 
-  const primitives: Provider = {
+  const primitives: ProviderPrimitives = {
     name: 'digitalocean',
     addressing: stable
       ? { kind: 'reserved', describe: 'reserved IP, moved to the new droplet (unassign/assign) inside the downtime window' }
       : { kind: 'implicit', describe: "the droplet's own public IP (a new one on every upgrade and rollback)" },
-    // The volume's name: /dev/disk/by-id/scsi-0DO_Volume_<name>.
-    dataDisk: (volume) => ({ provider: 'digitalocean', volumeName: volume.id }),
     plan: {
       createVolume: (spec) => planned('POST /v2/volumes', req.volumeCreate(spec), `new ${spec.sizeGiB} GiB volume ${spec.name} in ${region}, unformatted, tagged ${MANAGED_TAG}`),
       deleteVolume: (id) => planned('DELETE /v2/volumes/{id}', { name: id, region }, `delete volume ${id} and everything on it`),
@@ -200,7 +199,8 @@ export function createDigitalOceanProvider(options: DoOptions): Provider {
     },
 
     async holderOf(volumeId) {
-      return (await this.findVolume(volumeId))?.attachedTo;
+      const holderId = ((await getVolume(volumeId))?.droplet_ids ?? [])[0];
+      return holderId === undefined ? undefined : dropletName(holderId);
     },
 
     async createVolume(spec) {
@@ -287,8 +287,6 @@ export function createDigitalOceanProvider(options: DoOptions): Provider {
     },
 
     async detachVolume(vmName, id) {
-      const vm = await mustVm(vmName);
-      if (!vm.volumes.some((v) => v.volumeId === id)) return vm;
       await volumeAction(vmName, id, 'detach');
       return mustVm(vmName);
     },
@@ -305,26 +303,25 @@ export function createDigitalOceanProvider(options: DoOptions): Provider {
       return { vms, volumes: mine.map((v) => volumeOf(v, names.get((v.droplet_ids ?? [])[0] ?? -1))) };
     },
 
-    async findAddress(nameOrId) {
-      return net.findAddress(nameOrId);
-    },
-
-    async reserveAddress(name) {
-      const ip = await net.reserve(name);
-      return { id: ip, name, ip };
-    },
-
-    async assignAddress(addressId, vmName) {
-      const d = await mustDroplet(vmName);
-      await net.assign(addressId, d.id);
-      const now = await net.findAddress(addressId);
-      if (!now) throw new NotFoundError(`no reserved IP ${addressId}`);
-      return now;
-    },
-
-    async releaseAddress(addressId) {
-      await net.release(addressId);
-    },
+    ...(stable
+      ? {
+          address: {
+            find: (nameOrId: string) => net.findAddress(nameOrId),
+            async reserve(name: string) {
+              const ip = await net.reserve(name);
+              return { id: ip, name, ip };
+            },
+            async assign(addressId: string, vmName: string) {
+              const d = await mustDroplet(vmName);
+              await net.assign(addressId, d.id);
+              const now = await net.findAddress(addressId);
+              if (!now) throw new NotFoundError(`no reserved IP ${addressId}`);
+              return now;
+            },
+            release: (addressId: string) => net.release(addressId),
+          },
+        }
+      : {}),
   };
   return defineProvider(primitives);
 }

@@ -2,6 +2,7 @@
 import { CnvmError } from '../../errors.js';
 import { ProviderError } from '../errors.js';
 import { list, str, type ProviderModule } from '../module.js';
+import { doDisk, type DoDataDisk } from './disk.js';
 
 const IPV4_CIDR = /^((25[0-5]|2[0-4]\d|1?\d?\d)\.){3}(25[0-5]|2[0-4]\d|1?\d?\d)\/(3[0-2]|[12]?\d)$/;
 const REGION = /^[a-z]{3}\d$/;
@@ -13,7 +14,7 @@ function fastForTests(): Record<string, unknown> {
   return Number.isFinite(base) && base > 0 ? { retry: { baseMs: base, capMs: base * 8, budgetMs: Math.max(base * 400, 5000) }, pollIntervalMs: base } : {};
 }
 
-export const digitaloceanModule: ProviderModule = {
+export const digitaloceanModule: ProviderModule<DoDataDisk> = {
   name: 'digitalocean',
   summary: 'DigitalOcean droplets',
   settings: [
@@ -24,6 +25,12 @@ export const digitaloceanModule: ProviderModule = {
     { key: 'allow_from', flag: 'allow-from', type: 'strings', help: 'gcp/aws/digitalocean: let this CIDR reach 443 (aws/digitalocean: and 22) through a rule/group/firewall cnvm creates once (repeatable)' },
     { key: 'address', flag: 'address', type: 'string', help: 'aws/gcp/digitalocean: stable (default: a reserved address kept across upgrades) or ephemeral' },
   ],
+  disk: doDisk,
+  exportTargets: [],
+  examples: {
+    provision: ['cnvm provision --provider digitalocean --region fra1 --name pmm1 --json'],
+    destroy: ['cnvm destroy --provider digitalocean --region fra1 --name pmm1 --delete-data --yes --dry-run'],
+  },
   imageHelp: 'a custom image id (digits) or an image slug',
   imagePlaceholder: (stream) => `<FCOS ${stream} DigitalOcean custom image>`,
   imageFromFlag(value) {
