@@ -113,6 +113,16 @@ export function createDigitalOceanProvider(options: DoOptions): Provider {
 
   const mustVm = async (name: string): Promise<VmInfo> => vmOf(await mustDroplet(name));
 
+  /** The droplet once no action runs on it (undefined if it is gone). */
+  async function unlocked(name: string): Promise<DoDroplet | undefined> {
+    let d: DoDroplet | undefined;
+    await api.until(`droplets.get ${name}`, async () => {
+      d = await getDroplet(name);
+      return !d?.locked;
+    });
+    return d;
+  }
+
   /** Runs a droplet action and waits for it; `reached` says (after a lost reply) whether it already happened. */
   async function dropletAction(name: string, type: 'power_on' | 'shutdown' | 'power_off', reached: (d: DoDroplet) => boolean): Promise<void> {
     const what = `droplets.${type} ${name}`;
@@ -123,8 +133,10 @@ export function createDigitalOceanProvider(options: DoOptions): Provider {
       return d.status !== 'new' && !d.locked;
     });
     if (reached(d)) return;
+    // After a lost reply the action may be running: wait for the droplet's lock to go before judging whether it
+    // landed (sending it again meanwhile would be refused as a pending event).
     const recover = async (): Promise<{ action: DoAction } | undefined> => {
-      const now = await getDroplet(name);
+      const now = await unlocked(name);
       return now && reached(now) ? { action: { id: 0, status: 'completed', type } } : undefined;
     };
     const r = await api.request<{ action: DoAction }>(what, 'POST', `/v2/droplets/${d.id}/actions`, req.dropletAction(type), recover);
@@ -137,6 +149,8 @@ export function createDigitalOceanProvider(options: DoOptions): Provider {
     if (!v) throw new NotFoundError(`volume ${volumeName} does not exist in ${region}`);
     const what = `volumes.${type} ${volumeName} ${type === 'attach' ? 'to' : 'from'} ${vmName}`;
     const recover = async (): Promise<{ action: DoAction } | undefined> => {
+      // A volume action locks the droplet while it runs.
+      await unlocked(vmName);
       const now = await getVolume(volumeName);
       const on = (now?.droplet_ids ?? []).includes(d.id);
       return (type === 'attach') === on ? { action: { id: 0, status: 'completed', type } } : undefined;

@@ -15,6 +15,7 @@ export interface DoReservedIp {
   ip: string;
   region?: { slug?: string };
   droplet?: { id: number; name: string } | null;
+  locked?: boolean;
 }
 
 interface DoFirewall {
@@ -43,7 +44,9 @@ export function doNetwork(api: DoApi, req: DoRequests, o: DoNetworkOptions) {
   async function ipAction(ip: string, body: Json, done: (r: DoReservedIp) => boolean): Promise<void> {
     const what = `reserved_ips.${String(body.type)} ${ip}`;
     const recover = async (): Promise<{ action: DoAction } | undefined> => {
-      const now = await getIp(ip);
+      // The action may be running after a lost reply: judge once the IP's lock is gone.
+      let now: { reserved_ip: DoReservedIp } | undefined;
+      await api.until(what, async () => !(now = await getIp(ip))?.reserved_ip.locked);
       return now && done(now.reserved_ip) ? { action: { id: 0, status: 'completed', type: String(body.type) } } : undefined;
     };
     const r = await api.request<{ action: DoAction }>(what, 'POST', `/v2/reserved_ips/${api.enc(ip)}/actions`, body, recover);
@@ -96,12 +99,24 @@ export function doNetwork(api: DoApi, req: DoRequests, o: DoNetworkOptions) {
       return { id: ip, name, ip, ...(holder ? { assignedTo: holder.name } : {}) };
     },
 
-    /** Reserves an IP in the region and names it with its tag. A reply lost here may leave an unnamed IP behind. */
+    /**
+     * Reserves an IP in the region and names it with its tag. A reserved IP has no name of its own to look for
+     * after a lost reply, so the IPs of the region are read first: one that appeared since, held by no droplet and
+     * named by no cnvm tag, is the one this call made (reserving in the same region at the same moment from another
+     * client is the case this cannot tell apart).
+     */
     async reserve(name: string): Promise<string> {
-      const r = await api.request<{ reserved_ip: DoReservedIp }>(`reserved_ips.create ${name}`, 'POST', '/v2/reserved_ips', req.reservedIpCreate());
+      const inRegion = async (): Promise<DoReservedIp[]> => (await api.list<DoReservedIp>('reserved_ips.list', '/v2/reserved_ips', 'reserved_ips')).filter((r) => (r.region?.slug ?? o.region) === o.region);
+      const before = new Set((await inRegion()).map((r) => r.ip));
+      const made = async (): Promise<{ reserved_ip: DoReservedIp } | undefined> => {
+        const named = new Set((await tagNames()).filter((t) => t.startsWith('cnvm-addr:')).map(ipOfAddressTag));
+        const fresh = (await inRegion()).filter((r) => !before.has(r.ip) && !r.droplet && !named.has(r.ip));
+        return fresh.length === 1 ? { reserved_ip: fresh[0] as DoReservedIp } : undefined;
+      };
+      const r = await api.request<{ reserved_ip: DoReservedIp }>(`reserved_ips.create ${name}`, 'POST', '/v2/reserved_ips', req.reservedIpCreate(), made);
       const tag = addressTag(name, r.reserved_ip.ip);
-      const recover = async (): Promise<Json | undefined> => ((await tagNames()).includes(tag) ? {} : undefined);
-      await api.request(`tags.create ${tag}`, 'POST', '/v2/tags', req.tagCreate(tag), recover);
+      const tagged = async (): Promise<Json | undefined> => ((await tagNames()).includes(tag) ? {} : undefined);
+      await api.request(`tags.create ${tag}`, 'POST', '/v2/tags', req.tagCreate(tag), tagged);
       return r.reserved_ip.ip;
     },
 
