@@ -36,6 +36,8 @@ export interface NetworkContext {
   actionJson: (a: FakeAction) => Json;
   page: (key: string, items: unknown[]) => Json;
   dropletsWithTag: (tag: string) => FakeDroplet[];
+  /** The first three octets of reserved IPs (default 192.0.2). */
+  reservedPrefix: string;
 }
 
 export function networkRoutes(c: NetworkContext) {
@@ -72,7 +74,7 @@ export function networkRoutes(c: NetworkContext) {
           if (typeof body.region !== 'string' && body.droplet_id === undefined) throw unprocessable('region or droplet_id is required');
           const region = typeof body.region === 'string' ? body.region : c.droplets.get(Number(body.droplet_id))?.region ?? '';
           if (!c.region(region)) throw unprocessable('region is invalid');
-          const r: FakeReservedIp = { ip: `192.0.2.${++ipCounter}`, region, locked: false };
+          const r: FakeReservedIp = { ip: `${c.reservedPrefix}.${++ipCounter}`, region, locked: false };
           c.reservedIps.set(r.ip, r);
           return { status: 202, body: { reserved_ip: ipJson(r), links: {} } };
         }

@@ -92,6 +92,11 @@ export interface FakeDoOptions {
   rateLimit?: { limit: number; windowMs: number };
   /** A ACPI shutdown the guest ignores: the shutdown action errors (default false). */
   shutdownErrors?: boolean;
+  /**
+   * Public and reserved IPs on loopback (127.0.1.N droplets, 127.0.2.N reserved) instead of documentation ranges, so
+   * a health gate run by the CLI polls a loopback address nothing listens on (it fails, the upgrade rolls back).
+   */
+  loopbackAddresses?: boolean;
 }
 
 export interface FakeDo {

@@ -54,7 +54,7 @@ export async function startFakeDo(options: FakeDoOptions = {}): Promise<FakeDo> 
   };
   let currentPath = '';
   const dropletsWithTag = (t: string): FakeDroplet[] => [...droplets.values()].filter((d) => d.tags.includes(t));
-  const net = networkRoutes({ region: (r) => regions.has(r), droplets, ...state, action, actionJson, page, dropletsWithTag });
+  const net = networkRoutes({ region: (r) => regions.has(r), droplets, ...state, action, actionJson, page, dropletsWithTag, reservedPrefix: options.loopbackAddresses ? '127.0.2' : '192.0.2' });
 
   const dropletJson = (d: FakeDroplet): Json => ({
     id: d.id,
@@ -147,7 +147,7 @@ export async function startFakeDo(options: FakeDoOptions = {}): Promise<FakeDo> 
     });
     const tags = checkTags(body.tags);
     const id = ++dropletCounter;
-    const d: FakeDroplet = { id, name, status: 'new', region, size: String(body.size), image: image as number | string, tags, volume_ids: vols.map((v) => v.id), user_data: userData, vpc_uuid: String(body.vpc_uuid ?? `default-vpc-${region}`), publicIp: `198.51.100.${id % 250}`, privateIp: `10.110.0.${id % 250}` };
+    const d: FakeDroplet = { id, name, status: 'new', region, size: String(body.size), image: image as number | string, tags, volume_ids: vols.map((v) => v.id), user_data: userData, vpc_uuid: String(body.vpc_uuid ?? `default-vpc-${region}`), publicIp: `${options.loopbackAddresses ? '127.0.1' : '198.51.100'}.${id % 250}`, privateIp: `10.110.0.${id % 250}` };
     for (const v of vols) v.droplet_ids = [id];
     droplets.set(id, d);
     const a = action({ type: 'create', resource_type: 'droplet', resource_id: id, region_slug: region, finish: () => {
