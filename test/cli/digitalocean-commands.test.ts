@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { withoutProgress } from './progress-lines.js';
+import { evaluateIgnitionTemplate } from '../export/tf-schema.js';
 import { startFakeDo, type FakeDo } from '../support/fake-do.js';
 import { startEchoIp, type EchoIp } from '../support/gcp-harness.js';
 import { runCli, type CliResult } from '../support/run-cli.js';
@@ -153,6 +154,23 @@ describe('cnvm with --provider digitalocean', { timeout: 240_000 }, () => {
     expect(d.code, d.stderr).toBe(0);
     expect([fake.droplet('pmm2'), fake.volume('pmm2-data')]).toEqual([undefined, undefined]);
     expect(fake.reservedIps.size).toBe(ipsBefore);
+  });
+
+  it("export terraform: the template's user data is what provision gives the droplet, the volume named alike", async () => {
+    const flags = [...place, '--name', 'pmm3', '--image', '1001', '--pmm-tag', '3.5.0', '--allow-from', '198.51.100.0/24'];
+    const exported = await cnvm(['export', 'terraform', ...flags]);
+    expect(exported.code, exported.stderr).toBe(0);
+    expect(exported.stdout).not.toContain(TOKEN);
+    const tf = JSON.parse(exported.stdout) as { resource: { digitalocean_droplet: { pmm: { user_data: string } }; digitalocean_volume: { data: { name: string } } }; variable: Record<string, { default?: unknown }> };
+    expect(tf.variable.image?.default).toBe('1001');
+    expect(tf.variable.allowed_cidrs?.default).toEqual(['198.51.100.0/24']);
+    const p = await cnvm(['provision', '--skip-health-check', ...flags, '--json']);
+    expect(p.code, p.stderr).toBe(0);
+    const { adminPassword } = JSON.parse(p.stdout) as { adminPassword: string };
+    expect(evaluateIgnitionTemplate(tf.resource.digitalocean_droplet.pmm.user_data, { adminPassword })).toBe(fake.droplet('pmm3')?.user_data);
+    expect(tf.resource.digitalocean_volume.data.name).toBe(fake.volume('pmm3-data')?.name);
+    const d = await cnvm(['destroy', ...place, '--name', 'pmm3', '--delete-data', '--yes']);
+    expect(d.code, d.stderr).toBe(0);
   });
 
   it('the token is never in process args, output, local files, tags, user data or request bodies', () => {

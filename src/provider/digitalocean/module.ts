@@ -26,9 +26,10 @@ export const digitaloceanModule: ProviderModule<DoDataDisk> = {
     { key: 'address', flag: 'address', type: 'string', help: 'aws/gcp/digitalocean: stable (default: a reserved address kept across upgrades) or ephemeral' },
   ],
   disk: doDisk,
-  exportTargets: [],
+  exportTargets: [{ id: 'terraform-digitalocean', format: 'terraform', title: 'a Terraform file', fileName: (vm) => `${vm}.tf.json`, load: async () => ({ render: (await import('./export-terraform.js')).terraformDigitalOcean }) }],
   examples: {
     provision: ['cnvm provision --provider digitalocean --region fra1 --name pmm1 --json'],
+    export: ['cnvm export terraform --provider digitalocean --region fra1 --name pmm1 --image 123456789'],
     destroy: ['cnvm destroy --provider digitalocean --region fra1 --name pmm1 --delete-data --yes --dry-run'],
   },
   imageHelp: 'a custom image id (digits) or an image slug',
