@@ -5,7 +5,7 @@
 import { ProviderError } from '../errors.js';
 import { str, type ImageLog, type SettingValues } from '../module.js';
 import type { ImageRef } from '../types.js';
-import { doApi } from './api.js';
+import { doApi, type DoApi } from './api.js';
 import { resolveEndpoint, resolveToken } from './settings.js';
 
 type Obj = Record<string, unknown>;
@@ -46,12 +46,26 @@ export async function resolveDoImage(stream: string, settings: SettingValues, lo
   const base = Number(process.env.CNVM_DO_RETRY_BASE_MS);
   const fast = Number.isFinite(base) && base > 0;
   const api = doApi({ endpoint: resolveEndpoint(), token: resolveToken(), ...(fast ? { pollIntervalMs: base, retry: { baseMs: base, capMs: base * 8, budgetMs: 5000 } } : {}) });
+  return importDoImage(api, artifact, { stream, region, log, pollMs: fast ? base : 10_000 });
+}
+
+export interface ImportOptions {
+  stream: string;
+  region: string;
+  log: ImageLog;
+  /** Between polls of an import (production 10 s: an import takes minutes). */
+  pollMs: number;
+}
+
+/** The region's custom image of this release: found by name, or imported from the stream's URL and waited on. */
+export async function importDoImage(api: DoApi, artifact: DoStreamImage, o: ImportOptions): Promise<ImageRef> {
+  const { region, log } = o;
   const name = importedImageName(artifact.release, region);
   const mine = await api.list<DoImage>('images.list', '/v2/images?private=true', 'images');
   let image = mine.find((i) => i.name === name && (i.regions ?? [region]).includes(region) && i.status !== 'deleted' && i.status !== 'retired');
   if (!image) {
     log(`image: importing ${artifact.location} into ${region} as ${name} (once per region and release)`);
-    const body = { name, url: artifact.location, region, distribution: 'Fedora', description: `Fedora CoreOS ${artifact.release} (${stream}), sha256 ${artifact.sha256}`, tags: ['cnvm'] };
+    const body = { name, url: artifact.location, region, distribution: 'Fedora', description: `Fedora CoreOS ${artifact.release} (${o.stream}), sha256 ${artifact.sha256}`, tags: ['cnvm'] };
     const recover = async (): Promise<{ image: DoImage } | undefined> => {
       const again = await api.list<DoImage>('images.list', '/v2/images?private=true', 'images');
       const found = again.find((i) => i.name === name);
@@ -63,7 +77,7 @@ export async function resolveDoImage(stream: string, settings: SettingValues, lo
   while (image.status !== 'available') {
     if (image.status === 'deleted' || image.error_message) throw new ProviderError('failed', `importing ${name}: ${image.error_message ?? image.status}`);
     if (Date.now() > deadline) throw new ProviderError('timeout', `importing ${name}: not available after 30 minutes`);
-    await new Promise((resolve) => setTimeout(resolve, fast ? base : 10_000));
+    await new Promise((resolve) => setTimeout(resolve, o.pollMs));
     image = (await api.request<{ image: DoImage }>(`images.get ${image.id}`, 'GET', `/v2/images/${image.id}`)).image;
   }
   log(`image: ${image.id} (${name})`);
