@@ -53,7 +53,7 @@ const paths = fc.constantFrom(S('state'), S('fifo'), S('file'), '/dev/null', '/d
 const files = fc.constantFrom(S('key.pub'), S('fifo'), '/dev/zero', S('missing'), S('dir'), S('big'), S('password'), S('bomb.yaml'), S('in.bu'), S('bad.bu'), '-');
 const values = fc.oneof(fc.constantFrom('0', '-1', 'abc', '99999999999999999999', '2048', '1G', '-5G', '1e9T', '3', 'v3', 'latest', '3.99.0', 'stable', 'nope', 'none', 'prod', '../x'), fc.string({ maxLength: 12 }));
 const flag = fc.oneof(
-  fc.tuple(fc.constant('--provider'), fc.constantFrom('libvirt', 'aws', 'gcp', 'nope', '')),
+  fc.tuple(fc.constant('--provider'), fc.constantFrom('libvirt', 'aws', 'gcp', 'digitalocean', 'nope', '')),
   fc.tuple(fc.constant('--name'), names),
   fc.tuple(fc.constantFrom('--state-dir', '--storage-dir', '--files-dir'), paths),
   // Output to a FIFO waits seconds for a reader (test/cli/hostile-input.test.ts): not among the outputs here.
@@ -76,7 +76,7 @@ const commandLine = fc.tuple(command, fc.array(flag, { maxLength: 7 }), fc.const
 const vmCommandLine = fc
   .tuple(
     fc.constantFrom('provision', 'status', 'upgrade', 'destroy', 'ssh', 'console', 'logs', 'list'),
-    fc.constantFrom('libvirt', 'aws', 'gcp'),
+    fc.constantFrom('libvirt', 'aws', 'gcp', 'digitalocean'),
     names,
     paths,
     fc.array(fc.oneof(fc.tuple(fc.constantFrom('--image', '--ssh-key', '--admin-password-file'), files), fc.tuple(fc.constantFrom('--memory', '--cpus', '--data-size', '--pmm-tag', '--stage', '--network'), values), fc.tuple(fc.constantFrom('--json', '--dry-run', '--keep-password', '--skip-health-check', '--all'))), { maxLength: 4 }),
@@ -138,7 +138,8 @@ beforeAll(async () => {
     CNVM_EC2_ENDPOINT: endpoint,
     CNVM_GCE_ENDPOINT: endpoint,
     CNVM_GCP_SECRETMANAGER_ENDPOINT: endpoint,
-    CNVM_DO_API_URL: endpoint,
+    CNVM_DO_ENDPOINT: endpoint,
+    DIGITALOCEAN_TOKEN: 'fuzz-token',
     AWS_ENDPOINT_URL: endpoint,
     AWS_ACCESS_KEY_ID: 'fuzz',
     AWS_SECRET_ACCESS_KEY: 'fuzz',
