@@ -88,7 +88,7 @@ export function cliEnv(options: Pick<CliOptions, 'env' | 'clean' | 'home'> = {})
 }
 
 /** Variables that point cnvm or an SDK at a server: each must be on loopback (or empty: the SDK's default is off). */
-const ENDPOINT_VARS = ['CNVM_PUBLIC_IP_URL', 'CNVM_EC2_ENDPOINT', 'CNVM_GCE_ENDPOINT', 'AWS_ENDPOINT_URL', 'AWS_ENDPOINT_URL_EC2'];
+const ENDPOINT_VARS = ['CNVM_PUBLIC_IP_URL', 'CNVM_STREAM_BASE_URL', 'CNVM_GITHUB_API_URL', 'CNVM_EC2_ENDPOINT', 'CNVM_GCE_ENDPOINT', 'CNVM_DO_ENDPOINT', 'CNVM_GCP_SECRETMANAGER_ENDPOINT', 'AWS_ENDPOINT_URL', 'AWS_ENDPOINT_URL_EC2'];
 const LOOPBACK_URL = /^https?:\/\/(127\.\d+\.\d+\.\d+|localhost)(:\d+)?(\/|$)/;
 
 /** The command line that runs `cnvm ARGS`: node, its options, the built CLI, the arguments. */
