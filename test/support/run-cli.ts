@@ -58,7 +58,8 @@ export function sandboxHome(): string {
 
 /** The environment a spawned CLI gets. */
 export function cliEnv(options: Pick<CliOptions, 'env' | 'clean' | 'home'> = {}): NodeJS.ProcessEnv {
-  const home = options.home ?? sandboxHome();
+  // A HOME the test gives (in env or as home) carries the XDG directories with it, as it would for a user.
+  const home = options.home ?? options.env?.HOME ?? sandboxHome();
   const xdg = (sub: string): string => {
     const path = join(home, sub);
     mkdirSync(path, { recursive: true });
