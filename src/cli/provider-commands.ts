@@ -293,6 +293,8 @@ async function upgradeWith(flags: Flags, name: string, providerName: string, jso
     for (const c of result.changes) log(`changed: ${formatChange(c)}`);
     process.stdout.write(`${name}: upgraded ${result.oldVm} → ${result.newVm} (${result.vm.state}); downtime ${(result.downtimeMs / 1000).toFixed(1)} s\n`);
     process.stdout.write(`PMM: ${result.url ?? `(${result.urlMissing ?? 'no address yet'})`}\n`);
+    if (result.resumed) process.stdout.write(`resumed: done before the interruption: ${result.completed.before.join(', ') || '(none)'}; done now: ${result.completed.now.join(', ') || '(none)'}\n`);
+    for (const f of result.forcedStops) log(`forced stop of ${f.vm} (${f.step}): ${f.detail}`);
   }
   return 0;
 }

@@ -25,6 +25,8 @@ export interface AwsOptions {
   /** Extra EC2Client configuration (tests: endpoint and static credentials). */
   clientConfig?: Record<string, unknown>;
   maxAttempts?: number;
+  /** How long a guest gets to shut down before its stop is forced (stop.ts). */
+  stopGraceSec?: number;
   /** Waiter bounds, seconds. */
   waitMaxSec?: number;
   waitDelaySec?: number;
