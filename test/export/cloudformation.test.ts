@@ -57,6 +57,9 @@ describe('cloudformation template', () => {
     const text = JSON.stringify(doc);
     expect(doc.Resources.DataVolume).toMatchObject({ Type: 'AWS::EC2::Volume', DeletionPolicy: 'Retain', UpdateReplacePolicy: 'Retain', Properties: { VolumeType: 'gp3', Encrypted: true } });
     expect(doc.Resources.DataAttachment?.Properties.Device).toBe('/dev/sdf');
+    // IMDSv2 only (IMDSv1's plain GET refused), hop limit 1: what provision's RunInstances asks; cfn-lint checks it
+    // against the registry schema of AWS::EC2::Instance in the test above.
+    expect(doc.Resources.Instance?.Properties.MetadataOptions).toEqual({ HttpEndpoint: 'enabled', HttpTokens: 'required', HttpPutResponseHopLimit: 1 });
     expect(doc.Mappings.FcosAmi).toEqual({ 'eu-west-1': { Ami: 'ami-0a1b2c3d4e5f60718' }, 'us-east-1': { Ami: 'ami-0123456789abcdef0' }, 'us-west-2': { Ami: 'ami-0fedcba9876543210' } });
     expect(text).not.toContain(PASSWORD_SENTINEL);
     expect(text).not.toMatch(/cnvm:managed/);

@@ -50,6 +50,8 @@ describe('terraform export', () => {
     expect(doc.resource.aws_eip_association?.pmm).toEqual({ allocation_id: '${aws_eip.pmm.id}', instance_id: '${aws_instance.pmm.id}' });
     expect(doc.output.pmm_url?.value).toBe('https://${aws_eip.pmm.public_ip}/');
     expect(doc.output.admin_password?.sensitive).toBe(true);
+    // IMDSv2 only, hop limit 1: the provision request's metadata options.
+    expect(doc.resource.aws_instance?.pmm?.metadata_options).toEqual({ http_endpoint: 'enabled', http_tokens: 'required', http_put_response_hop_limit: 1 });
     const userData = doc.resource.aws_instance?.pmm?.user_data as string;
     const values = { volumeSerial: 'vol0123456789abcdef0', adminPassword: 'a b+c%d/é' };
     expect(evaluateIgnitionTemplate(userData, values)).toBe(fillIgnition(subject.ignition.pieces, { volumeSerial: values.volumeSerial, adminPassword: encodeURIComponent(values.adminPassword) }));

@@ -114,6 +114,8 @@ export interface FakeEc2Options {
   maxPage?: number;
   images?: string[];
   initramfsIgnoresStop?: boolean;
+  /** The ephemeral public IPs it hands out (default TEST-NET-2 addresses); a test may give a loopback one. */
+  ephemeralIp?: () => string;
 }
 
 export async function startFakeEc2(region: string, options: FakeEc2Options = {}): Promise<FakeEc2> {
@@ -142,7 +144,7 @@ export async function startFakeEc2(region: string, options: FakeEc2Options = {})
   const defaultGroup: FakeGroup = { id: 'sg-0def0000000000001', name: 'default', description: 'default VPC security group', vpcId: s.vpcId, ingress: [], tags: [] };
   s.groups.set(defaultGroup.id, defaultGroup);
   let ephemeral = 0;
-  const ephemeralIp = (): string => `198.51.100.${(ephemeral++ % 250) + 1}`;
+  const ephemeralIp = options.ephemeralIp ?? ((): string => `198.51.100.${(ephemeral++ % 250) + 1}`);
   const consoles = new Map<string, string>();
   const log: string[] = [];
   const hangOnStop = new Set<string>();

@@ -149,6 +149,8 @@ export function cloudFormationTemplate(s: ExportSubject): Json {
         SecurityGroupIds: [ref('SecurityGroup'), ...placementList(d, 'security_group')],
         KeyName: { 'Fn::If': ['HasKeyName', ref('KeyName'), ref('AWS::NoValue')] },
         UserData: { 'Fn::Base64': { 'Fn::Join': ['', userDataPieces(userData)] } },
+        // IMDSv2 only, hop limit 1: what provision's RunInstances asks (requests.ts).
+        MetadataOptions: { ...run.MetadataOptions },
         Tags: tags({ Name: s.name }),
       },
     },

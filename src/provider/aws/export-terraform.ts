@@ -91,7 +91,7 @@ export function terraformAws(s: ExportSubject): Json {
             vpc_security_group_ids: ['${aws_security_group.pmm.id}', ...placementList(d, 'security_group')],
             key_name: '${var.key_name}',
             user_data: ignitionTemplate(userData, 'replace(aws_ebs_volume.data.id, "-", "")'),
-            metadata_options: { http_tokens: run.MetadataOptions.HttpTokens },
+            metadata_options: { http_endpoint: run.MetadataOptions.HttpEndpoint, http_tokens: run.MetadataOptions.HttpTokens, http_put_response_hop_limit: run.MetadataOptions.HttpPutResponseHopLimit },
             tags: tags({ Name: s.name }),
           },
         },
