@@ -1,7 +1,7 @@
 // `cnvm pmm token … --vm NAME --provider aws` through the built CLI (test/support/run-cli.ts): the VM is found the
 // way `cnvm status` finds it, through the real EC2 client against the project's EC2 fake (CNVM_EC2_ENDPOINT), and
-// its PMM URL is the instance's address (`--address ephemeral`; the fake hands out a loopback address, where the
-// PMM/Grafana stand-in listens on 443). The token goes to AWS Secrets Manager on moto (the real SDK client,
+// its PMM URL is the instance's address (it was provisioned with `--address ephemeral`, which its record keeps;
+// the fake hands out a loopback address, where the PMM/Grafana stand-in listens on 443). The token goes to AWS Secrets Manager on moto (the real SDK client,
 // AWS_ENDPOINT_URL_SECRETS_MANAGER). It is checked to be only in the secret and in the one `--show` answer: never in
 // the CLI's other output, its arguments, the state directory (records, journal, pins), or the VM's tags and user data.
 // Needs `npm run build` (globalSetup).
@@ -64,7 +64,7 @@ afterAll(async () => {
 });
 
 async function cnvm(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const full = [...args, '--vm', 'pmm1', '--provider', 'aws', '--region', REGION, '--address', 'ephemeral', '--admin-password-file', join(dir, 'pw'), '--state-dir', store.dir];
+  const full = [...args, '--vm', 'pmm1', '--provider', 'aws', '--region', REGION, '--admin-password-file', join(dir, 'pw'), '--state-dir', store.dir];
   argsSeen.push(full);
   return runCli(full, { env });
 }

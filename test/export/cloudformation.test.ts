@@ -40,6 +40,7 @@ describe('cloudformation template', () => {
         'placed.json',
         { ...base, desired: { ...desired({ region: 'eu-west-1', zone: 'eu-west-1b', subnet: 'subnet-0abc1234', key_name: 'ops', machine_type: 'm6i.large', security_group: 'sg-0abc1234def567890', allow_from: ['203.0.113.7/32', '198.51.100.0/24'] }), memoryMiB: 8192 } },
       ],
+      ['ephemeral.json', { ...base, desired: desired({ region: 'eu-west-1', allow_from: ['203.0.113.7/32'], address: 'ephemeral' }) }],
     ];
     for (const [file, input] of variants) {
       const { path } = await template(input, file);
@@ -68,6 +69,14 @@ describe('cloudformation template', () => {
     // The profile's PMM settings and the ssh key are in the config, as provision renders them.
     expect(text).toContain('PMM_DATA_RETENTION');
     expect(text).toContain(SSH_KEY.split(' ')[1]);
+  });
+
+  it('--address ephemeral: no Elastic IP; the URL is the instance\'s own public IP', async () => {
+    const { doc } = await template({ ...base, desired: desired({ region: 'eu-west-1', allow_from: ['203.0.113.7/32'], address: 'ephemeral' }) }, 'ephemeral-shape.json');
+    expect(Object.values(doc.Resources).map((r) => r.Type)).not.toContain('AWS::EC2::EIP');
+    const outputs = (doc as unknown as { Outputs: Record<string, { Value: unknown }> }).Outputs;
+    expect(outputs.PublicIp?.Value).toEqual({ 'Fn::GetAtt': ['Instance', 'PublicIp'] });
+    expect(outputs.PmmUrl?.Value).toEqual({ 'Fn::Join': ['', ['https://', { 'Fn::GetAtt': ['Instance', 'PublicIp'] }, '/']] });
   });
 
   it('16 KB rule: a large config goes into a compressed inner config, the deploy-time values stay outside', async () => {
