@@ -247,6 +247,11 @@ async function upgradeWith(flags: Flags, name: string, providerName: string, jso
   const { Journal } = await import('../lifecycle/journal.js');
   const pending = Journal.for(store.dir, provider.name, name).read();
   const resuming = pending?.phase === 'forward' || pending?.phase === 'rollback';
+  // Nothing to resume: say so at once, before anything (the image's stream metadata) is fetched.
+  if (flags.resume === true && !resuming) {
+    const { CnvmError } = await import('../errors.js');
+    throw new CnvmError('not-found', `no interrupted upgrade of ${name} to resume (${Journal.for(store.dir, provider.name, name).path})`);
+  }
   // Only --image/--stream on this command line pick the new image; a profile's `image` is the provisioning default.
   const stream = fromFlag(resolved, 'stream') && typeof resolved.settings.stream === 'string' ? resolved.settings.stream : 'stable';
   const flagImage = fromFlag(resolved, 'image') ? inputs.overrides.image : undefined;

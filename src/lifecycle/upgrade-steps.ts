@@ -61,7 +61,7 @@ function forwardSteps(provider: Provider, f: UpgradeFacts): UpgradeStep[] {
   return [
     // A VM provisioned before cnvm reserved addresses gets one now, while the old VM still serves.
     !reserved ? notNeeded(reserve) : f.address ? { ...reserve, silent: true } : reserve,
-    switching('create-new', `create ${f.newVm} (generation ${f.newGeneration}) on ${f.image.version ?? f.image.id} (old VM still serving)`, provider.plan.createVm({ name: f.newVm, image: f.image, ignition: '<rendered>' })),
+    switching('create-new', `create ${f.newVm} (generation ${f.newGeneration}) on ${f.image.version ?? f.image.id} (old VM still serving)`, provider.plan.createVm({ name: f.newVm, image: f.image, ignition: '<rendered>', owner: { name: f.name, generation: f.newGeneration } })),
     { ...switching('stop-old', `stop ${f.oldVm} — downtime starts`, provider.plan.stopVm(f.oldVm)), downtime: 'opens' },
     switching('detach-old', `detach ${f.volumeName} from ${f.oldVm}`, provider.plan.detachVolume(f.oldVm, f.volumeId)),
     switching('attach-new', `attach ${f.volumeName} to ${f.newVm}`, provider.plan.attachVolume(f.newVm, f.volumeId)),
