@@ -1,6 +1,6 @@
 // The upgrade journal: one small JSON file per VM in the user's state directory, written atomically before and
 // after every step, so a crash at any point can be resumed (or rolled back) by re-running the command.
-import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, rmSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import type { AccessRule, ImageRef } from '../provider/types.js';
@@ -8,6 +8,8 @@ import { CnvmError } from '../errors.js';
 import type { DesiredState } from './record.js';
 import type { UpgradeStep, UpgradeStepKind } from './upgrade-steps.js';
 import { writeFileAtomic } from '../util/atomic-write.js';
+import { LIMITS, readLimitedIfExists } from '../util/read-limited.js';
+import { pathUnder } from '../util/safe-path.js';
 
 /** The journal's schema version; `read` also takes version 1 (written before the journal stored its step list). */
 export const JOURNAL_VERSION = 2;
@@ -64,14 +66,15 @@ export class Journal {
   constructor(readonly path: string) {}
 
   static for(stateDir: string, provider: string, name: string): Journal {
-    return new Journal(join(stateDir, 'upgrades', `${provider}-${name}.json`));
+    return new Journal(pathUnder(stateDir, 'upgrades', `${provider}-${name}.json`));
   }
 
   read(): UpgradeJournal | undefined {
-    if (!existsSync(this.path)) return undefined;
+    const text = readLimitedIfExists(this.path, { limit: LIMITS.state, what: 'the upgrade journal' });
+    if (text === undefined) return undefined;
     let j: UpgradeJournal;
     try {
-      j = JSON.parse(readFileSync(this.path, 'utf8')) as UpgradeJournal;
+      j = JSON.parse(text) as UpgradeJournal;
     } catch (err) {
       throw new CnvmError('io', `${this.path}: the upgrade journal is not valid JSON (${(err as Error).message}); check what the interrupted upgrade left, then move the file away`);
     }
