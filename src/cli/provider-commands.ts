@@ -261,6 +261,11 @@ async function upgradeWith(flags: Flags, name: string, providerName: string, jso
   const { Journal } = await import('../lifecycle/journal.js');
   const pending = Journal.for(store.dir, provider.name, name).read();
   const resuming = pending?.phase === 'forward' || pending?.phase === 'rollback';
+  // Nothing to resume: say so at once, before anything (the image's stream metadata) is fetched.
+  if (flags.resume === true && !resuming) {
+    const { CnvmError } = await import('../errors.js');
+    throw new CnvmError('not-found', `no interrupted upgrade of ${name} to resume (${Journal.for(store.dir, provider.name, name).path})`);
+  }
   // Only --image/--stream on this command line pick the new image; a profile's `image` is the provisioning default.
   const stream = fromFlag(resolved, 'stream') && typeof resolved.settings.stream === 'string' ? resolved.settings.stream : 'stable';
   const flagImage = fromFlag(resolved, 'image') ? inputs.overrides.image : undefined;
@@ -307,6 +312,8 @@ async function upgradeWith(flags: Flags, name: string, providerName: string, jso
     for (const c of result.changes) log(`changed: ${formatChange(c)}`);
     process.stdout.write(`${name}: upgraded ${result.oldVm} → ${result.newVm} (${result.vm.state}); downtime ${(result.downtimeMs / 1000).toFixed(1)} s\n`);
     process.stdout.write(`PMM: ${result.url ?? `(${result.urlMissing ?? 'no address yet'})`}\n`);
+    if (result.resumed) process.stdout.write(`resumed: done before the interruption: ${result.completed.before.join(', ') || '(none)'}; done now: ${result.completed.now.join(', ') || '(none)'}\n`);
+    for (const f of result.forcedStops) log(`forced stop of ${f.vm} (${f.step}): ${f.detail}`);
   }
   return 0;
 }

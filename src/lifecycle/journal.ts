@@ -3,7 +3,7 @@
 import { mkdirSync, rmSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import type { ImageRef } from '../provider/types.js';
+import type { AccessRule, ImageRef } from '../provider/types.js';
 import { CnvmError } from '../errors.js';
 import type { DesiredState } from './record.js';
 import type { UpgradeStep, UpgradeStepKind } from './upgrade-steps.js';
@@ -40,10 +40,22 @@ export interface UpgradeJournal {
    * Absent in version 1 journals: their list is computed again from the fields above.
    */
   plan?: JournaledStep[];
-  /** Each step kind's mark: `started` before it runs, `done` after. */
-  steps: Partial<Record<UpgradeStepKind, { status: 'started' | 'done'; at: string }>>;
+  /** Each step kind's mark: `started` before it runs, `done` after (keeping when it started: the downtime's ends). */
+  steps: Partial<Record<UpgradeStepKind, { status: 'started' | 'done'; at: string; startedAt?: string }>>;
+  /** Who could reach the VM before this upgrade changed anything (a rollback puts it back); absent: no cnvm rules. */
+  accessBefore?: AccessRule[];
+  /** The stops the provider forced (a guest that ignored the graceful stop, or a generation never booted with its disk). */
+  forcedStops?: ForcedStop[];
   startedAt: string;
   error?: string;
+}
+
+export interface ForcedStop {
+  step: UpgradeStepKind;
+  vm: string;
+  /** What the provider did and why. */
+  detail: string;
+  at: string;
 }
 
 export function defaultStateDir(): string {
@@ -79,7 +91,9 @@ export class Journal {
   }
 
   mark(j: UpgradeJournal, step: UpgradeStepKind, status: 'started' | 'done'): void {
-    j.steps[step] = { status, at: new Date().toISOString() };
+    const previous = j.steps[step];
+    const at = new Date().toISOString();
+    j.steps[step] = { status, at, ...(status === 'done' && previous?.status === 'started' ? { startedAt: previous.at } : {}) };
     this.write(j);
   }
 

@@ -44,6 +44,22 @@ describe('terraform export', () => {
     });
   }
 
+  it('--address ephemeral: no reserved address in either cloud file; the URL is the instance\'s own IP', async () => {
+    const ephemeral = input({ desired: desired({ ...placement, address: 'ephemeral' }) });
+    const aws = (await exportVm('terraform-aws', ephemeral)).document as unknown as Doc;
+    expect(checkTerraform(aws, schemas)).toEqual([]);
+    expect(Object.keys(aws.resource)).not.toContain('aws_eip');
+    expect(Object.keys(aws.resource)).not.toContain('aws_eip_association');
+    expect(aws.output.pmm_url?.value).toBe('https://${aws_instance.pmm.public_ip}/');
+    const gcp = (await exportVm('terraform-gcp', ephemeral)).document as unknown as Doc;
+    expect(checkTerraform(gcp, schemas)).toEqual([]);
+    expect(Object.keys(gcp.resource)).not.toContain('google_compute_address');
+    expect((gcp.resource.google_compute_instance?.pmm?.network_interface as { access_config: unknown[] }[])[0]?.access_config).toEqual([{}]);
+    expect(gcp.output.pmm_url?.value).toBe('https://${google_compute_instance.pmm.network_interface[0].access_config[0].nat_ip}/');
+    // The default keeps the stable address.
+    expect(Object.keys(((await exportVm('terraform-aws', input())).document as unknown as Doc).resource)).toContain('aws_eip');
+  });
+
   it('aws: prevent_destroy volume, attachment as /dev/sdf, Elastic IP association, user data evaluates to the rendered Ignition', async () => {
     const { document, subject } = await exportVm('terraform-aws', input());
     const doc = document as unknown as Doc;
@@ -52,6 +68,8 @@ describe('terraform export', () => {
     expect(doc.resource.aws_eip_association?.pmm).toEqual({ allocation_id: '${aws_eip.pmm.id}', instance_id: '${aws_instance.pmm.id}' });
     expect(doc.output.pmm_url?.value).toBe('https://${aws_eip.pmm.public_ip}/');
     expect(doc.output.admin_password?.sensitive).toBe(true);
+    // IMDSv2 only, hop limit 1: the provision request's metadata options.
+    expect(doc.resource.aws_instance?.pmm?.metadata_options).toEqual({ http_endpoint: 'enabled', http_tokens: 'required', http_put_response_hop_limit: 1 });
     const userData = doc.resource.aws_instance?.pmm?.user_data as string;
     const values = { volumeSerial: 'vol0123456789abcdef0', adminPassword: 'a b+c%d/é' };
     expect(evaluateIgnitionTemplate(userData, values)).toBe(fillIgnition(subject.ignition.pieces, { volumeSerial: values.volumeSerial, adminPassword: encodeURIComponent(values.adminPassword) }));
