@@ -20,6 +20,7 @@ import { addressName, dataVolumeName, generationName } from './names.js';
 import type { PlanStep } from './plan.js';
 import { currentGeneration, nextGenerationNumber, recordForVm, type DesiredState, type RecordedAddress, type VmRecord } from './record.js';
 import { scrubIfListed } from './scrub.js';
+import { lockVm } from './lease.js';
 import type { StateStore } from './store.js';
 import { addressingNote, noUrlReason, pmmUrl, withStableAddress } from './url.js';
 
@@ -162,11 +163,11 @@ export async function planUpgrade(
 }
 
 export async function upgrade(provider: Provider, store: StateStore, req: UpgradeRequest, onEvent: (e: UpgradeEvent) => void = () => {}): Promise<UpgradeResult> {
-  const lock = store.lock(provider.name, req.name, 'upgrade');
+  const lock = await lockVm(provider, store, req.name, 'upgrade');
   try {
     return await runUpgrade(provider, store, req, onEvent);
   } finally {
-    lock.release();
+    await lock.release();
   }
 }
 

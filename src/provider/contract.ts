@@ -9,7 +9,9 @@
 // - attach and detach happen only while the VM is stopped; detaching what is not attached is a no-op;
 // - startVm / stopVm on a VM already in that state change nothing;
 // - a stable address is reserved once per name, and assigning it to the VM that already holds it changes nothing;
-//   an address is never released while a VM holds it.
+//   an address is never released while a VM holds it;
+// - a VM's lease (lease-rules.ts): created atomically; a dead or expired holder taken over, a live one refused.
+import { acquireLease } from './lease-rules.js';
 import { InUseError, WrongStateError } from './errors.js';
 import { ProviderError } from './errors.js';
 import type { Provider, StableAddress, VmInfo, VmSpec } from './types.js';
@@ -39,6 +41,7 @@ export function defineProvider(primitives: Provider): Provider {
     ...(p.replaceIgnition ? { replaceIgnition: p.replaceIgnition.bind(p) } : {}),
     addressing: p.addressing,
     ...addressOperations(p),
+    ...(p.leases ? { leases: p.leases, acquireLease: (key: string, command: string, ttlSec?: number) => acquireLease(p.leases as NonNullable<Provider['leases']>, key, command, ttlSec) } : {}),
 
     async createVolume(spec) {
       return (await p.findVolume(spec.name)) ?? p.createVolume(spec);

@@ -5,6 +5,7 @@
 // gets in turn, and its own firewall rule. Calls, retries and operations: api.ts; requests: requests.ts.
 import { defineProvider } from '../contract.js';
 import { gceApi, type ApiOptions } from './api.js';
+import { gcpLeases } from './lease.js';
 import { gcpNetwork } from './network.js';
 import { GCE_NAME, gcpRequests, MANAGED_LABEL, regionOf, type GcpPlacement } from './requests.js';
 import { InUseError, NotFoundError, ProviderError, WrongStateError } from '../errors.js';
@@ -110,6 +111,7 @@ export function createGcpProvider(options: GcpOptions): Provider {
       ? { kind: 'reserved', describe: 'static external address, moved to the new instance (deleteAccessConfig/addAccessConfig) inside the downtime window' }
       : { kind: 'implicit', describe: 'ephemeral external IP (changes on every stop, upgrade and rollback)' },
     name: 'gcp',
+    leases: gcpLeases(api, options.project, options.zone),
     // The attachment's deviceName: /dev/disk/by-id/google-<deviceName>.
     dataDisk: (volume) => ({ provider: 'gcp', deviceName: volume.deviceName }),
     plan: {

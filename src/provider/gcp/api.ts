@@ -19,6 +19,7 @@ export interface Clients {
   zoneOperations: Client;
   regionOperations: Client;
   globalOperations: Client;
+  projects: Client;
 }
 export type Scope = 'zone' | 'region' | 'global';
 
@@ -110,6 +111,7 @@ export function gceApi(options: ApiOptions): GceApi {
       zoneOperations: make(compute.ZoneOperationsClient),
       regionOperations: make(compute.RegionOperationsClient),
       globalOperations: make(compute.GlobalOperationsClient),
+      projects: make(compute.ProjectsClient),
     };
   }
 

@@ -42,6 +42,7 @@ import {
   volumePath,
   type LibvirtLayout,
 } from './commands.js';
+import { fileLeases } from './lease.js';
 import { parseDacBaseLabel, qemuAccess, qemuIdentity, type QemuAccess } from './host.js';
 import type { DestroyVmOptions, ListResult, PlannedAction, Provider, VmInfo, VmSpec, Volume, VolumeSpec } from '../types.js';
 
@@ -334,6 +335,7 @@ export function createLibvirtProvider(options: LibvirtOptions = {}): Provider {
   return defineProvider({
     addressing: { kind: 'implicit', describe: 'one MAC for every generation (the same DHCP lease); with --network user, the same forwarded port' },
     name: 'libvirt',
+    leases: fileLeases(layout.storageDir),
     // virtio disk with <serial>: /dev/disk/by-id/virtio-<serial>.
     dataDisk: (volume) => ({ provider: 'libvirt', serial: volume.deviceName }),
     plan,
