@@ -28,10 +28,10 @@ const HELP: Record<string, CommandHelp> = {
     examples: ['cnvm upgrade --provider libvirt --name pmm1 --yes', 'cnvm upgrade --provider aws --name pmm1 --image ami-0123456789abcdef0 --dry-run', 'cnvm upgrade --provider libvirt --name pmm1 --pmm-tag 3.1.0 --yes'],
   },
   status: {
-    usage: 'cnvm status --provider P --name NAME [--json]',
-    summary: "Show the VM, its generation, the PMM URL and the data volume (found from cnvm's record).",
+    usage: 'cnvm status --provider P --name NAME [--json] | cnvm status --all [--provider P[,P…]] [--json]',
+    summary: "Show the VM, its generation, the PMM URL and the data volume (found from cnvm's record); --all: every cnvm VM on the providers, one line each.",
     flags: STATUS_FLAGS,
-    examples: ['cnvm status --provider libvirt --name pmm1', 'cnvm status --provider aws --name pmm1 --json'],
+    examples: ['cnvm status --provider libvirt --name pmm1', 'cnvm status --provider aws --name pmm1 --json', 'cnvm status --all --provider aws,gcp'],
   },
   destroy: {
     usage: 'cnvm destroy --provider P --name NAME [--delete-data --yes]',
@@ -46,10 +46,10 @@ const HELP: Record<string, CommandHelp> = {
     examples: ['cnvm config show --provider libvirt --name pmm1', 'cnvm config show --provider aws --stage prod --json'],
   },
   list: {
-    usage: 'cnvm list --provider P [placement flags] [--json]',
-    summary: "Every cnvm VM of the provider's scope: name, generation, state, image, PMM URL and data volume, and data volumes left without a VM.",
+    usage: 'cnvm list [--provider P[,P…]] [placement flags] [--json]',
+    summary: "Every cnvm VM of the providers' scope: name, generation, state, image, PMM URL and data volume, and data volumes left without a VM. Without --provider: every provider with a profile in the config directory.",
     flags: LIST_FLAGS,
-    examples: ['cnvm list --provider libvirt', 'cnvm list --provider aws --region eu-west-1 --json'],
+    examples: ['cnvm list --provider libvirt', 'cnvm list --provider aws --region eu-west-1 --json', 'cnvm list --provider aws,gcp'],
   },
   ssh: {
     usage: 'cnvm ssh NAME --provider P [flags] [-- COMMAND...]',

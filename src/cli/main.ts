@@ -33,13 +33,15 @@ Commands:
   provision --provider P --name NAME [flags]   Create (or complete) a PMM server VM with its data volume
   upgrade --provider P --name NAME [--stream S | --image X] [--yes]   New OS image, same data volume
   status --provider P --name NAME [--json]     Show the VM and its data volume
+  status --all [--provider P,…] [--json]       Every cnvm VM on the providers, one line each
   config show --provider P [--name N] [--stage S]   The merged settings and where each value came from
   destroy --provider P --name NAME [--delete-data --yes]   Remove the VM; the data volume is kept unless told
   export cloudformation|terraform --name NAME [flags]   The same VM as a CloudFormation / Terraform template
-  list --provider P [--json]                   Every cnvm VM: generation, state, image, PMM URL, data volume
+  list [--provider P,…] [--json]               Every cnvm VM: generation, state, image, PMM URL, data volume
   ssh NAME --provider P [-- COMMAND...]        ssh to the VM as core
   console NAME --provider P                    The VM's serial console output
   logs NAME --provider P [--unit U | --ignition]   A unit's journal over ssh, or Ignition's first-boot result
+  pmm releases [--json]      Stable PMM 3 releases (what --pmm-tag resolves against)
   help COMMAND               That command's flags and examples
   version, --version, -V     Print the version
 
@@ -146,6 +148,8 @@ export async function main(argv: string[]): Promise<number> {
       return (await import('./vm-access.js')).runConsole(rest);
     case 'logs':
       return (await import('./vm-access.js')).runLogs(rest);
+    case 'pmm':
+      return (await import('./pmm.js')).runPmm(rest);
     case 'version':
     case '--version':
     case '-V': {

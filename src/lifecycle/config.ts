@@ -7,6 +7,10 @@ import { pmmAdminPasswordFile, pmmServer } from '../workload/pmm-server.js';
 import { CnvmError } from '../errors.js';
 import type { DesiredState } from './record.js';
 
+/** The Butane version every VM config is written in, and the Ignition spec it becomes (checked against the image). */
+export const VM_CONFIG_BUTANE = '1.4.0';
+export const VM_CONFIG_SPEC = '3.3.0';
+
 export async function renderVmConfig(
   provider: Provider,
   volume: Pick<Volume, 'id' | 'deviceName'>,
@@ -22,7 +26,7 @@ export async function renderVmConfig(
     sshAuthorizedKeys: desired.sshKeys,
   });
   const fragment = adminPassword ? compose(pmm.fragment, pmmAdminPasswordFile(adminPassword)) : pmm.fragment;
-  const result = await translate(fcos(fragment, '1.4.0'), { strict: true });
+  const result = await translate(fcos(fragment, VM_CONFIG_BUTANE), { strict: true });
   if (!result.config) throw new CnvmError('usage', `the PMM config did not render: ${result.entries.map((e) => e.message).join('; ')}`);
   return { ignition: formatIgnition(result.config), warnings: pmm.warnings };
 }
