@@ -1,6 +1,6 @@
 // The flags of provision / upgrade / status / destroy / config show. Provider flags come from the provider
 // registry; each command lists only the flags it uses.
-import { allProviderSettings, providerNames } from '../provider/registry.js';
+import { allProviderSettings, PROVIDER_MODULES, providerNames } from '../provider/registry.js';
 import type { FlagSpec } from './args.js';
 
 const providerFlags = (filter: (s: ReturnType<typeof allProviderSettings>[number]) => boolean = () => true): FlagSpec[] => {
@@ -10,6 +10,9 @@ const providerFlags = (filter: (s: ReturnType<typeof allProviderSettings>[number
     .filter((s) => !seen.has(s.flag) && seen.add(s.flag))
     .map((s) => ({ name: s.flag, value: true, ...(s.type === 'strings' ? { multiple: true } : {}), help: s.help, group: 'Provider settings (from the provider modules)' }));
 };
+
+/** What --image names, per provider (from the registry). */
+const IMAGE_KINDS = PROVIDER_MODULES.map((m) => `${m.name}: ${m.imageHelp}`).join('; ');
 
 const WHICH = 'Which VM';
 const PROFILES = 'Profiles and state';
@@ -42,7 +45,7 @@ const FLEET = 'Many VMs (fleet upgrade)';
 
 export const PROVISION_FLAGS: FlagSpec[] = [
   ...BASE,
-  { name: 'image', value: true, help: 'the OS image to boot (libvirt: a local qcow2; aws: an AMI id; gcp: an image link); default: the newest of --stream', group: VM },
+  { name: 'image', value: true, help: `the OS image to boot (${IMAGE_KINDS}); default: the newest of --stream`, group: VM },
   { name: 'stream', value: true, help: 'Fedora CoreOS stream: stable (default), testing, next', group: VM },
   IMAGE_RELEASE,
   { name: 'data-size', value: true, help: 'data volume size for a new volume, whole GiB (default 20G)', group: VM },
@@ -59,7 +62,7 @@ export const PROVISION_FLAGS: FlagSpec[] = [
 
 export const UPGRADE_FLAGS: FlagSpec[] = [
   ...BASE,
-  { name: 'image', value: true, help: 'the new OS image (libvirt: a local qcow2; aws: an AMI id; gcp: an image link)', group: VM },
+  { name: 'image', value: true, help: `the new OS image (${IMAGE_KINDS})`, group: VM },
   { name: 'stream', value: true, help: 'FCOS stream to take the newest image from (default stable)', group: VM },
   IMAGE_RELEASE,
   ...VM_SETTINGS,

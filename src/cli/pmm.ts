@@ -1,5 +1,6 @@
 // `cnvm pmm …`: PMM's own operations. `releases` lists the stable PMM 3 releases --pmm-tag can name (newest first),
-// from percona/pmm's GitHub releases; GITHUB_TOKEN raises the rate limit and is never printed.
+// from percona/pmm's GitHub releases; GITHUB_TOKEN raises the rate limit and is never printed. `token` is in
+// pmm-token.ts.
 import { flagHelp, parseArgs, type FlagSpec } from './args.js';
 import { UsageError } from './errors.js';
 
@@ -12,11 +13,13 @@ const RELEASES_FLAGS: FlagSpec[] = [
 const PMM_USAGE = `Usage: cnvm pmm <subcommand> [flags]
 
 Subcommands:
-  releases [--json] [--limit N]   Stable PMM 3 releases (what --pmm-tag latest, 3.N or 3.N.M resolves against)`;
+  releases [--json] [--limit N]   Stable PMM 3 releases (what --pmm-tag latest, 3.N or 3.N.M resolves against)
+  token create|rotate|list|revoke PMM service-account tokens into your secret store (cnvm pmm token --help)`;
 
 export async function runPmm(argv: string[]): Promise<number> {
   const [sub, ...rest] = argv;
   if (sub === 'releases') return runReleases(rest);
+  if (sub === 'token') return (await import('./pmm-token.js')).runPmmToken(rest);
   if (sub === undefined || sub === '--help' || sub === '-h' || sub === 'help') {
     process.stdout.write(`${PMM_USAGE}\n`);
     return sub === undefined ? 2 : 0;

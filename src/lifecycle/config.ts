@@ -1,6 +1,7 @@
 // The Ignition config of one VM generation: the PMM recipe for the provider's device naming, the record's keys and
 // PMM options, and (only when a password is to be set) the root-only password file.
 import { compose, fcos } from '../builders/index.js';
+import { dataDevicePath } from '../provider/registry.js';
 import type { Provider, Volume } from '../provider/types.js';
 import { formatIgnition, translate } from '../translate/index.js';
 import { pmmAdminPasswordFile, pmmServer } from '../workload/pmm-server.js';
@@ -17,11 +18,16 @@ export async function renderVmConfig(
   desired: DesiredState,
   adminPassword: string | undefined,
 ): Promise<{ ignition: string; warnings: string[] }> {
+  return renderConfigFor(dataDevicePath(provider.name, volume), desired, adminPassword);
+}
+
+/** The same, for the data disk's path in the guest (`cnvm export` renders without a provider instance). */
+export async function renderConfigFor(dataDevice: string, desired: DesiredState, adminPassword: string | undefined): Promise<{ ignition: string; warnings: string[] }> {
   const pmm = pmmServer({
     ...(desired.pmm.tag ? { tag: desired.pmm.tag } : {}),
     ...(desired.pmm.env ? { env: desired.pmm.env } : {}),
     ...(desired.pmm.publishHttp !== undefined ? { publishHttp: desired.pmm.publishHttp } : {}),
-    dataDisk: provider.dataDisk(volume),
+    dataDevice,
     adminPassword: 'later',
     sshAuthorizedKeys: desired.sshKeys,
   });

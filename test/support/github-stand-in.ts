@@ -6,6 +6,7 @@ import { startFakeGitHub, type FakeGitHub } from './fake-github.js';
 
 /** A small, fixed history of percona/pmm releases, newest first as GitHub lists them. */
 export const STAND_IN_RELEASES = [
+  { tag_name: 'v3.5.0', published_at: '2025-11-20T00:00:00Z' },
   { tag_name: 'v3.4.1', published_at: '2025-09-30T00:00:00Z' },
   { tag_name: 'v3.4.0', published_at: '2025-09-10T00:00:00Z' },
   { tag_name: 'v3.3.1', published_at: '2025-07-24T00:00:00Z' },
