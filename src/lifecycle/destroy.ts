@@ -12,6 +12,7 @@ import { addressName, dataVolumeName } from './names.js';
 import type { PlanStep } from './plan.js';
 import { addressingNote } from './url.js';
 import type { VmRecord } from './record.js';
+import { lockVm } from './lease.js';
 import type { StateStore } from './store.js';
 
 export interface DestroyRequest {
@@ -62,7 +63,7 @@ export async function planDestroy(provider: Provider, store: StateStore, req: De
 }
 
 export async function destroy(provider: Provider, store: StateStore, req: DestroyRequest): Promise<DestroyResult> {
-  const lock = store.lock(provider.name, req.name, 'destroy');
+  const lock = await lockVm(provider, store, req.name, 'destroy');
   try {
     const record = await loadRecord(provider, store, req.name);
     const vms = await vmsOf(provider, record, req.name);
@@ -83,6 +84,6 @@ export async function destroy(provider: Provider, store: StateStore, req: Destro
     if (record) store.writeRecord({ ...record, status: 'destroyed', generations: record.generations.filter((g) => g.generation === record.current), ...(volume ? { volume: { id: volume.id, name: volume.name } } : {}) });
     return { vmRemoved: vms.length > 0, removed: vms, volumeDeleted: false, ...(volume ? { volumeKept: volume.id } : {}), ...(address ? { addressKept: address.ip } : {}) };
   } finally {
-    lock.release();
+    await lock.release();
   }
 }

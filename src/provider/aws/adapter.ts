@@ -5,6 +5,7 @@
 // Ignition is the instance's user data (wrapped and compressed above EC2's 16 KB). Each VM has its own security
 // group and (unless --address ephemeral) an Elastic IP that moves to every new generation (network.ts). Waits
 // use the SDK's waiters; retries are the SDK's (aws-client.ts).
+import { awsLeases } from './lease.js';
 import { randomUUID } from 'node:crypto';
 import { operatorCidr } from '../operator-address.js';
 import { ec2Session } from './client.js';
@@ -200,6 +201,7 @@ export function createAwsProvider(options: AwsOptions): Provider {
 
   const primitives: ProviderPrimitives = {
     name: 'aws',
+    leases: awsLeases(session, async () => (await placed()).vpcId, options.region),
     addressing,
     plan: {
       createVolume: (spec) => planned('ec2:CreateVolume', req.createVolume(spec), `encrypted gp3 volume ${spec.name}, ${spec.sizeGiB} GiB`),
