@@ -4,7 +4,7 @@
 // schema does not know is an error naming the file, line and column.
 import { existsSync, readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
-import { parseYaml, positionOf } from '../butane/yaml.js';
+import { parseYaml, positionOf } from '../core/yaml.js';
 import { CnvmError } from '../errors.js';
 import { allProviderSettings } from '../provider/registry.js';
 import { formatEntry, type ConfigPath, type ReportEntry } from '../report.js';

@@ -3,7 +3,7 @@
 // context tree gives (`<<` keys, aliased mappings).
 import { UNUSED_KEY } from '../butane/schema-check.js';
 import { findSpec, isVariant, parseSemver, type ButaneSpec } from '../butane/versions.js';
-import { parseYaml, pathKey, type NodeInfo, type ParsedYaml } from '../butane/yaml.js';
+import { parseYaml, pathKey, type NodeInfo, type ParsedYaml } from '../core/yaml.js';
 import { formatPath, type ConfigPath, type ReportEntry } from '../report.js';
 import { isObject, type JsonObject } from './base.js';
 
