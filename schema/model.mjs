@@ -302,3 +302,22 @@ export const butaneSpecs = [
 
 /** Ignition specs; the generation of 3.N is N + 1. */
 export const ignitionVersions = ['3.0.0', '3.1.0', '3.2.0', '3.3.0', '3.4.0', '3.5.0', '3.6.0', '3.7.0-experimental'];
+
+// Which Ignition release first reads each stable spec version, and when it was released: the table in Ignition's
+// docs/specs.md ("Specification versions and Ignition releases") at tag v2.26.0, dates from the release tags
+// (docs/release-notes.md). An experimental spec is read only by the releases that carry it: 3.7.0-experimental from
+// 2.26.0 on, until a release stabilises 3.7.0. Used to check, before anything changes, that an OS image's Ignition
+// can read the config cnvm gives it (src/image/ignition-support.ts).
+export const ignitionReleases = {
+  source: 'coreos/ignition v2.26.0: docs/specs.md, docs/release-notes.md',
+  specs: [
+    { spec: '3.0.0', ignition: '2.0.0', released: '2019-06-03' },
+    { spec: '3.1.0', ignition: '2.3.0', released: '2020-05-05' },
+    { spec: '3.2.0', ignition: '2.7.0', released: '2020-10-14' },
+    { spec: '3.3.0', ignition: '2.11.0', released: '2021-06-25' },
+    { spec: '3.4.0', ignition: '2.15.0', released: '2023-02-21' },
+    { spec: '3.5.0', ignition: '2.20.0', released: '2024-10-22' },
+    { spec: '3.6.0', ignition: '2.26.0', released: '2026-02-18' },
+    { spec: '3.7.0-experimental', ignition: '2.26.0', released: '2026-02-18' },
+  ],
+};

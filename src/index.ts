@@ -7,6 +7,7 @@ export { Report, formatEntry, formatPath, type ReportEntry, type ConfigPath, typ
 export * from './builders/index.js';
 // Every spec's generated types as namespaces (Ignition3_6, ButaneFcos1_7, …), from the spec registry.
 export type * from './generated/types/index.js';
-export { pmmServer, pmmAdminPasswordFile, randomPassword, PmmOptionsError, type PmmServerOptions, type PmmServer, type ZincatiPolicy } from './workload/pmm-server.js';
-export { dataDiskDevice, type DataDisk } from './workload/data-disk.js';
+export { pmmAdminPasswordFile, randomPassword, PmmOptionsError, type PmmServer, type ZincatiPolicy } from './workload/pmm-server.js';
+export { pmmServer, type PmmServerOptions } from './pmm-recipe.js';
+export { dataDiskDevice, type DataDisk } from './provider/registry.js';
 export { resolvePmmTag, PMM_PINNED_TAG } from './workload/pmm-release.js';

@@ -10,10 +10,18 @@ import { flagHelp, parseArgs, type FlagSpec } from './args.js';
 import { IoError, UsageError } from './errors.js';
 import { desiredFrom } from './inputs.js';
 import { writeOutputFile } from './io.js';
+import { exportTargets } from '../provider/registry.js';
 import { PROVISION_FLAGS } from './lifecycle-flags.js';
 import { settingsFrom } from './provider-commands.js';
 
-const FORMATS = ['cloudformation', 'terraform'] as const;
+/** `cnvm export <format>` → the providers that have it (the registry's export targets). */
+const FORMAT_PROVIDERS = new Map<string, string[]>();
+for (const t of exportTargets()) FORMAT_PROVIDERS.set(t.format, [...(FORMAT_PROVIDERS.get(t.format) ?? []), t.provider]);
+const FORMATS = [...FORMAT_PROVIDERS.keys()].sort();
+const usageLine = (format: string): string => {
+  const providers = FORMAT_PROVIDERS.get(format) ?? [];
+  return `cnvm export ${format}${providers.length > 1 ? ` --provider ${providers.join('|')}` : ''} --name NAME [provision flags] [-o FILE|DIR]`;
+};
 
 export const EXPORT_FLAGS: FlagSpec[] = [
   ...PROVISION_FLAGS.filter((f) => !['dry-run', 'json'].includes(f.name)),
@@ -21,8 +29,7 @@ export const EXPORT_FLAGS: FlagSpec[] = [
   { name: 'stream-file', value: true, help: 'Fedora CoreOS stream metadata from FILE instead of builds.coreos.fedoraproject.org' },
 ];
 
-const USAGE = `Usage: cnvm export cloudformation --name NAME [provision flags] [-o FILE|DIR]
-       cnvm export terraform --provider aws|gcp|libvirt --name NAME [provision flags] [-o FILE|DIR]
+const USAGE = `Usage: ${FORMATS.map(usageLine).join('\n       ')}
 
 The VM cnvm provision would create (same flags, profiles and record), as a CloudFormation template or as
 Terraform/OpenTofu JSON. The PMM admin password is never written: it comes from a secret at deploy time.
@@ -64,16 +71,16 @@ export async function runExport(argv: string[]): Promise<number> {
     process.stdout.write(USAGE);
     return format === undefined ? 2 : 0;
   }
-  if (!(FORMATS as readonly string[]).includes(format)) throw new UsageError(`cnvm export: unknown format ${JSON.stringify(format)} (${FORMATS.join(', ')})\n\n${USAGE}`);
+  if (!FORMATS.includes(format)) throw new UsageError(`cnvm export: unknown format ${JSON.stringify(format)} (${FORMATS.join(', ')})\n\n${USAGE}`);
   const { flags, positionals } = parseArgs(rest, EXPORT_FLAGS);
   if (flags.help) return void process.stdout.write(USAGE), 0;
   if (positionals.length) throw new UsageError(`unexpected argument ${positionals[0]}`);
   const name = str(flags, 'name');
   if (!name) throw new UsageError('--name is required');
   const providerFlag = str(flags, 'provider');
-  if (format === 'cloudformation' && providerFlag !== undefined && providerFlag !== 'aws') throw new UsageError(`--provider ${providerFlag}: a CloudFormation template is for aws`);
-  if (format === 'terraform' && !providerFlag) throw new UsageError('--provider is required (aws, gcp or libvirt)');
-  const providerName = providerFlag ?? 'aws';
+  const { exportTargetFor } = await import('../export/index.js');
+  const target = exportTargetFor(format, providerFlag);
+  const providerName = target.provider;
   const { validateVmName } = await import('../lifecycle/names.js');
   validateVmName(name);
   if (str(flags, 'image') && flags.stream) throw new UsageError('give --image or --stream, not both');
@@ -86,10 +93,7 @@ export async function runExport(argv: string[]): Promise<number> {
         : '--admin-password-file would write the password into the file; pass it at apply time (TF_VAR_admin_password) or let Terraform generate one',
     );
   }
-  const { providerModule } = await import('../provider/registry.js');
-  providerModule(providerName); // the same message and exit code as provision for an unknown --provider
-  const { exportTarget, exportVm, streamImages } = await import('../export/index.js');
-  const target = exportTarget(format === 'cloudformation' ? 'cloudformation' : `terraform-${providerName}`);
+  const { exportVm, streamImages } = await import('../export/index.js');
   const resolved = await settingsFrom(flags, providerName, name);
   const inputs = await desiredFrom(resolved, providerName);
   const [{ StateStore }, { defaultStateDir }, { applyOverrides }] = await Promise.all([import('../lifecycle/store.js'), import('../lifecycle/journal.js'), import('../lifecycle/desired.js')]);

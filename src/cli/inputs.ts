@@ -9,7 +9,7 @@ import { providerModule } from '../provider/registry.js';
 import { SSH_KEY } from '../workload/pmm-server.js';
 import { IoError, UsageError } from './errors.js';
 
-type Resolved = { settings: Record<string, unknown>; origins: Record<string, string> };
+type Resolved = { settings: Record<string, unknown>; origins: Record<string, string>; stage?: string };
 
 
 function readText(path: string, what: string): string {
@@ -103,9 +103,10 @@ export async function desiredFrom(r: Resolved, providerName: string): Promise<De
     ...(fromFlag(r, 'ssh_keys') ? { sshKeys } : {}),
     ...(fromFlag(r, 'pmm.tag') && pmm.tag ? { pmm: { tag: pmm.tag } } : {}),
     ...(Object.keys(explicitPlacement).length ? { placement: explicitPlacement } : {}),
+    ...(r.stage ? { stage: r.stage } : {}),
   };
   return {
-    defaults: { ...(image ? { image } : {}), dataSizeGiB, ...(memoryMiB ? { memoryMiB } : {}), ...(cpus ? { cpus } : {}), sshKeys, pmm, placement },
+    defaults: { ...(image ? { image } : {}), dataSizeGiB, ...(memoryMiB ? { memoryMiB } : {}), ...(cpus ? { cpus } : {}), sshKeys, pmm, placement, ...(r.stage ? { stage: r.stage } : {}) },
     overrides,
   };
 }

@@ -1,6 +1,6 @@
 // The flags of provision / upgrade / status / destroy / config show. Provider flags come from the provider
 // registry; each command lists only the flags it uses.
-import { allProviderSettings, providerNames } from '../provider/registry.js';
+import { allProviderSettings, PROVIDER_MODULES, providerNames } from '../provider/registry.js';
 import type { FlagSpec } from './args.js';
 
 const providerFlags = (filter: (s: ReturnType<typeof allProviderSettings>[number]) => boolean = () => true): FlagSpec[] => {
@@ -10,6 +10,9 @@ const providerFlags = (filter: (s: ReturnType<typeof allProviderSettings>[number
     .filter((s) => !seen.has(s.flag) && seen.add(s.flag))
     .map((s) => ({ name: s.flag, value: true, ...(s.type === 'strings' ? { multiple: true } : {}), help: s.help, group: 'Provider settings (from the provider modules)' }));
 };
+
+/** What --image names, per provider (from the registry). */
+const IMAGE_KINDS = PROVIDER_MODULES.map((m) => `${m.name}: ${m.imageHelp}`).join('; ');
 
 const WHICH = 'Which VM';
 const PROFILES = 'Profiles and state';
@@ -36,12 +39,15 @@ const VM_SETTINGS: FlagSpec[] = [
   { name: 'ssh-key', value: true, multiple: true, help: "public key FILE for the 'core' user (repeatable; replaces the recorded keys)", group: VM },
 ];
 const PASSWORD = 'PMM admin password';
+const IMAGE_RELEASE: FlagSpec = { name: 'image-release', value: true, help: "what --image is, for the version-skew check: an FCOS build (42.20250901.3.0) or ignition-X.Y.Z", group: VM };
 const UPGRADE = 'How the upgrade runs';
+const FLEET = 'Many VMs (fleet upgrade)';
 
 export const PROVISION_FLAGS: FlagSpec[] = [
   ...BASE,
-  { name: 'image', value: true, help: 'the OS image to boot (libvirt: a local qcow2; aws: an AMI id; gcp: an image link); default: the newest of --stream', group: VM },
+  { name: 'image', value: true, help: `the OS image to boot (${IMAGE_KINDS}); default: the newest of --stream`, group: VM },
   { name: 'stream', value: true, help: 'Fedora CoreOS stream: stable (default), testing, next', group: VM },
+  IMAGE_RELEASE,
   { name: 'data-size', value: true, help: 'data volume size for a new volume, whole GiB (default 20G)', group: VM },
   ...VM_SETTINGS,
   { name: 'admin-password-file', value: true, help: 'PMM admin password from FILE (0600; default: random, shown once)', group: PASSWORD },
@@ -56,8 +62,9 @@ export const PROVISION_FLAGS: FlagSpec[] = [
 
 export const UPGRADE_FLAGS: FlagSpec[] = [
   ...BASE,
-  { name: 'image', value: true, help: 'the new OS image (libvirt: a local qcow2; aws: an AMI id; gcp: an image link)', group: VM },
+  { name: 'image', value: true, help: `the new OS image (${IMAGE_KINDS})`, group: VM },
   { name: 'stream', value: true, help: 'FCOS stream to take the newest image from (default stable)', group: VM },
+  IMAGE_RELEASE,
   ...VM_SETTINGS,
   ...providerFlags((s) => !s.location || ['connect', 'storage_dir', 'region', 'project', 'zone'].includes(s.key)),
   { name: 'skip-health-check', help: "don't wait for PMM's /v1/server/readyz before deleting the old VM", group: UPGRADE },
@@ -65,6 +72,10 @@ export const UPGRADE_FLAGS: FlagSpec[] = [
   { name: 'keep-old', help: 'keep the old VM (stopped) after a successful upgrade', group: UPGRADE },
   { name: 'resume', help: 'only continue an interrupted upgrade (a plain re-run also continues one)', group: UPGRADE },
   { name: 'yes', help: 'proceed without asking (required when not on a terminal)', group: UPGRADE },
+  { name: 'all', help: 'upgrade every VM cnvm owns on --provider (a fleet; see --batch, --max-failures)', group: FLEET },
+  { name: 'select', value: true, help: 'a fleet of the VMs whose names match GLOB (* and ?)', group: FLEET },
+  { name: 'batch', value: true, help: 'fleet: VMs upgraded at a time (default 1)', group: FLEET },
+  { name: 'max-failures', value: true, help: 'fleet: start no new batch once this many VMs failed their gate (default 1)', group: FLEET },
   DRY_RUN,
   ...TAIL,
 ];
@@ -72,7 +83,12 @@ export const UPGRADE_FLAGS: FlagSpec[] = [
 /** status and destroy find the VM from its record; location flags only matter when this machine has none. */
 const LOCATE: FlagSpec[] = providerFlags((s) => s.location === true || s.transient === true);
 
-export const STATUS_FLAGS: FlagSpec[] = [...BASE, ...LOCATE, ...TAIL];
+export const STATUS_FLAGS: FlagSpec[] = [
+  ...BASE,
+  { name: 'all', help: 'every cnvm VM on the providers named (--provider a,b; default: each provider with a profile)', group: WHICH },
+  ...LOCATE,
+  ...TAIL,
+];
 
 export const DESTROY_FLAGS: FlagSpec[] = [
   ...BASE,

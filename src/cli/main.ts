@@ -7,6 +7,7 @@ import { InvalidConfigError, UsageError } from './errors.js';
 import { EXIT_CODES, INTERNAL_ERROR_EXIT } from './exit-codes.js';
 import { jsonError } from './output.js';
 import { stopAllProgress } from './progress.js';
+import { providerNames } from '../provider/registry.js';
 
 const GENERATE_FLAGS: FlagSpec[] = [
   { name: 'strict', short: 's', help: 'fail on any warning' },
@@ -15,7 +16,7 @@ const GENERATE_FLAGS: FlagSpec[] = [
   { name: 'output', short: 'o', value: true, help: 'write to FILE instead of stdout (atomically)' },
   { name: 'check', short: 'c', help: 'check the config only; write nothing' },
   { name: 'raw', short: 'r', help: 'never wrap in a MachineConfig (accepted for butane compatibility; no effect here)' },
-  { name: 'provider', value: true, help: 'passed to a TypeScript config module (libvirt, aws, gcp)' },
+  { name: 'provider', value: true, help: `passed to a TypeScript config module (${providerNames().join(', ')})` },
   { name: 'json', help: 'machine-readable result on stdout: {ok, entries, config}' },
   { name: 'help', short: 'h', help: 'show this help' },
 ];
@@ -33,13 +34,16 @@ Commands:
   provision --provider P --name NAME [flags]   Create (or complete) a PMM server VM with its data volume
   upgrade --provider P --name NAME [--stream S | --image X] [--yes]   New OS image, same data volume
   status --provider P --name NAME [--json]     Show the VM and its data volume
+  status --all [--provider P,…] [--json]       Every cnvm VM on the providers, one line each
   config show --provider P [--name N] [--stage S]   The merged settings and where each value came from
   destroy --provider P --name NAME [--delete-data --yes]   Remove the VM; the data volume is kept unless told
   export cloudformation|terraform --name NAME [flags]   The same VM as a CloudFormation / Terraform template
-  list --provider P [--json]                   Every cnvm VM: generation, state, image, PMM URL, data volume
+  list [--provider P,…] [--json]               Every cnvm VM: generation, state, image, PMM URL, data volume
   ssh NAME --provider P [-- COMMAND...]        ssh to the VM as core
   console NAME --provider P                    The VM's serial console output
   logs NAME --provider P [--unit U | --ignition]   A unit's journal over ssh, or Ignition's first-boot result
+  pmm releases [--json]      Stable PMM 3 releases (what --pmm-tag resolves against)
+  pmm token create|rotate|list|revoke NAME   PMM service-account tokens into your secret store
   help COMMAND               That command's flags and examples
   version, --version, -V     Print the version
 
@@ -146,6 +150,8 @@ export async function main(argv: string[]): Promise<number> {
       return (await import('./vm-access.js')).runConsole(rest);
     case 'logs':
       return (await import('./vm-access.js')).runLogs(rest);
+    case 'pmm':
+      return (await import('./pmm.js')).runPmm(rest);
     case 'version':
     case '--version':
     case '-V': {
@@ -170,12 +176,12 @@ export async function main(argv: string[]): Promise<number> {
 
 /** Commands that hand the terminal to ssh, which handles Ctrl-C itself (cnvm waits for it and exits with its status). */
 const HANDS_OVER_TERMINAL = new Set(['ssh', 'logs']);
-const JSON_COMMANDS = new Set(['generate', 'validate', 'provision', 'upgrade', 'status', 'destroy', 'config show', 'list', 'ssh', 'console', 'logs']);
+const JSON_COMMANDS = new Set(['generate', 'validate', 'provision', 'upgrade', 'status', 'destroy', 'config show', 'list', 'ssh', 'console', 'logs', 'pmm token']);
 
 /** Runs a command line and returns the exit code; typed errors become their exit codes here and nowhere else. */
 export async function run(argv: string[]): Promise<number> {
   const json = argv.includes('--json');
-  const command = argv[0] === 'config' ? 'config show' : (argv[0] ?? '');
+  const command = argv[0] === 'config' ? 'config show' : argv[0] === 'pmm' && argv[1] === 'token' ? 'pmm token' : (argv[0] ?? '');
   // With --json every failure is also one envelope on stdout, for every command (the message stays on stderr).
   const fail = (kind: string, message: string, exitCode: number): number => {
     if (json && JSON_COMMANDS.has(command)) jsonError(command, { kind, message, exitCode });

@@ -10,6 +10,8 @@ import { parseArgs } from './args.js';
 import { commandHelp } from './help.js';
 import { UsageError } from './errors.js';
 import { desiredFrom, fromFlag, readPasswordFile } from './inputs.js';
+import { withConcretePmmTag } from './pmm-tag.js';
+import { versionSkewLine } from './skew.js';
 import { CONFIG_FLAGS, DESTROY_FLAGS, FLAG_SETTINGS, NUMERIC_SETTINGS, PROVISION_FLAGS, STATUS_FLAGS, UPGRADE_FLAGS } from './lifecycle-flags.js';
 import { jsonOut } from './output.js';
 import type { Progress } from './progress.js';
@@ -19,7 +21,7 @@ export { DESTROY_FLAGS, PROVISION_FLAGS, STATUS_FLAGS, UPGRADE_FLAGS } from './l
 export type Flags = Record<string, string | boolean | string[] | undefined>;
 const str = (flags: Flags, name: string): string | undefined => (typeof flags[name] === 'string' ? (flags[name] as string) : undefined);
 
-function required(flags: Flags, name: string): string {
+export function required(flags: Flags, name: string): string {
   const v = str(flags, name);
   if (!v) throw new UsageError(`--${name} is required`);
   return v;
@@ -99,16 +101,16 @@ function printPlan(title: string, plan: { steps: PlanStep[]; keeps: string[]; no
 
 
 /** The progress display for this run: a live line on a terminal, timestamped lines in a pipe, NDJSON with --json. */
-async function progressFor(command: string, json: boolean): Promise<Progress> {
+export async function progressFor(command: string, json: boolean): Promise<Progress> {
   const { createProgress, progressMode } = await import('./progress.js');
   return createProgress({ command, mode: progressMode(json) });
 }
 
 /** Warnings go above the live line; with --json they are in the envelope (and the NDJSON stream). */
-const noteTo = (progress: Progress) => (line: string): void => progress.note(line);
+export const noteTo = (progress: Progress) => (line: string): void => progress.note(line);
 
 /** The newest image of a stream: a download of several hundred MB for libvirt, a look-up for the clouds. */
-async function resolveImage(mod: ProviderModule, stream: string, settings: SettingValues, progress: Progress): Promise<ImageRef> {
+export async function resolveImage(mod: ProviderModule, stream: string, settings: SettingValues, progress: Progress): Promise<ImageRef> {
   progress.event({ step: 'image', status: 'start', detail: `newest Fedora CoreOS ${stream}` });
   try {
     const image = await mod.resolveImage(stream, settings, (line) => progress.update(line.replace(/^image: /, '')));
@@ -143,7 +145,7 @@ async function provisionWith(flags: Flags, name: string, providerName: string, j
   const choices = ['admin-password-file', 'keep-password', 'allow-default-password'].filter((f) => flags[f] !== undefined);
   if (choices.length > 1) throw new UsageError(`give one of --${choices.join(', --')}`);
   const resolved = await settingsFrom(flags, providerName, name);
-  const inputs = await desiredFrom(resolved, providerName);
+  const inputs = await withConcretePmmTag(await desiredFrom(resolved, providerName), resolved.origins['pmm.tag'] ?? 'pmm.tag', log);
   const passwordFile = str(flags, 'admin-password-file');
   const password = passwordFile
     ? { kind: 'file' as const, value: readPasswordFile(passwordFile, log) }
@@ -161,6 +163,7 @@ async function provisionWith(flags: Flags, name: string, providerName: string, j
   // shows a placeholder and downloads nothing).
   let image = inputs.defaults.image ?? record?.desired.image;
   if (!image) image = flags['dry-run'] ? { id: mod.imagePlaceholder(stream) } : await resolveImage(mod, stream, resolved.settings as SettingValues, progress);
+  const skewLine = await versionSkewLine(image, str(flags, 'image-release'), log);
   const input = {
     name,
     defaults: { ...inputs.defaults, image },
@@ -173,7 +176,7 @@ async function provisionWith(flags: Flags, name: string, providerName: string, j
   if (flags['dry-run']) {
     const { formatChange } = await import('../lifecycle/desired.js');
     const plan = await planProvision(provider, store, input);
-    printPlan(`provision ${name} on ${provider.name}${plan.isNew ? '' : ' (continuing: cnvm has a record of it)'}`, plan, plan.changes.map(formatChange), json, 'provision');
+    printPlan(`provision ${name} on ${provider.name}${plan.isNew ? '' : ' (continuing: cnvm has a record of it)'}`, { ...plan, notes: [...(plan.notes ?? []), skewLine] }, plan.changes.map(formatChange), json, 'provision');
     return 0;
   }
   const { watchSteps } = await import('./watch.js');
@@ -203,7 +206,7 @@ async function provisionWith(flags: Flags, name: string, providerName: string, j
   return 0;
 }
 
-async function confirm(question: string): Promise<boolean> {
+export async function confirm(question: string): Promise<boolean> {
   if (!process.stdin.isTTY) return false;
   const { createInterface } = await import('node:readline/promises');
   const rl = createInterface({ input: process.stdin, output: process.stderr });
@@ -218,6 +221,7 @@ export async function runUpgrade(argv: string[]): Promise<number> {
   const { flags, positionals } = parseArgs(argv, UPGRADE_FLAGS);
   if (flags.help) return void process.stdout.write(commandHelp('upgrade')), 0;
   if (positionals.length) throw new UsageError(`unexpected argument ${positionals[0]}`);
+  if (flags.all || flags.select !== undefined) return (await import('./fleet.js')).runFleetUpgrade(flags);
   const name = required(flags, 'name');
   const providerName = required(flags, 'provider');
   const json = flags.json === true;
@@ -233,7 +237,9 @@ async function upgradeWith(flags: Flags, name: string, providerName: string, jso
   const log = noteTo(progress);
   if (str(flags, 'image') && flags.stream) throw new UsageError('give --image or --stream, not both');
   const resolved = await settingsFrom(flags, providerName, name);
-  const inputs = await desiredFrom(resolved, providerName);
+  const parsed = await desiredFrom(resolved, providerName);
+  // Upgrade keeps the recorded tag unless this command line names one: only a flag's tag is made concrete here.
+  const inputs = parsed.overrides.pmm?.tag !== undefined ? await withConcretePmmTag(parsed, resolved.origins['pmm.tag'] ?? '--pmm-tag', log) : parsed;
   const timeout = typeof resolved.settings.health_timeout === 'number' ? resolved.settings.health_timeout : undefined;
   const store = await storeFrom(flags);
   const { provider, module: mod } = await providerFor(providerName, resolved, store, name);
@@ -247,8 +253,9 @@ async function upgradeWith(flags: Flags, name: string, providerName: string, jso
   if (flags['dry-run']) {
     const { formatChange } = await import('../lifecycle/desired.js');
     const image = flagImage ?? { id: mod.imagePlaceholder(stream) };
-    const plan = await planUpgrade(provider, store, { name, overrides: { ...inputs.overrides, image }, keepOld: flags['keep-old'] === true });
-    printPlan(`upgrade ${name} on ${provider.name}`, plan, plan.changes.map(formatChange), json, 'upgrade');
+    const skewLine = await versionSkewLine(image, str(flags, 'image-release'), log);
+    const plan = await planUpgrade(provider, store, { name, overrides: { ...inputs.overrides, image }, keepOld: flags['keep-old'] === true, skipHealthCheck: flags['skip-health-check'] === true });
+    printPlan(`upgrade ${name} on ${provider.name}`, { ...plan, notes: [...(plan.notes ?? []), skewLine] }, plan.changes.map(formatChange), json, 'upgrade');
     return 0;
   }
   if (!flags.yes && !(await confirm(resuming ? `Continue the interrupted upgrade of ${name}?` : `Upgrade ${name}? PMM is down from the old VM's stop until the new one is ready.`))) {
@@ -256,6 +263,8 @@ async function upgradeWith(flags: Flags, name: string, providerName: string, jso
   }
   // Everything slow happens before the old VM stops: the image is resolved and downloaded first.
   const image = resuming && pending ? pending.image : (flagImage ?? (await resolveImage(mod, stream, resolved.settings as SettingValues, progress)));
+  // A resumed upgrade already passed the check when it started; its image is the journal's.
+  if (!resuming) await versionSkewLine(image, str(flags, 'image-release'), log);
   const events: UpgradeEvent[] = [];
   const skipHealthCheck = flags['skip-health-check'] === true;
   const { watchSteps } = await import('./watch.js');
@@ -272,10 +281,8 @@ async function upgradeWith(flags: Flags, name: string, providerName: string, jso
       ...(timeout ? { healthTimeoutSec: timeout } : {}),
     },
     (e) => {
-      // The gate skipped is not a gate passed: the envelope's events say `skip`, like the progress lines.
-      if (e.step === 'health' && skipHealthCheck) {
-        if (e.status === 'done') events.push({ ...e, status: 'skip', detail: 'not checked: --skip-health-check' });
-      } else events.push(e);
+      // The lifecycle reports the gate skipped as `skip` (its step list says so), here as in the progress lines.
+      events.push(e);
       watch.onEvent(e);
     },
   );
@@ -293,6 +300,7 @@ async function upgradeWith(flags: Flags, name: string, providerName: string, jso
 export async function runStatus(argv: string[]): Promise<number> {
   const { flags } = parseArgs(argv, STATUS_FLAGS);
   if (flags.help) return void process.stdout.write(commandHelp('status')), 0;
+  if (flags.all) return (await import('./status-all.js')).runStatusAll(flags);
   const name = required(flags, 'name');
   const providerName = required(flags, 'provider');
   const resolved = await settingsFrom(flags, providerName, name);

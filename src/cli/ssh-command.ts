@@ -26,14 +26,14 @@ export interface SshOptions {
 }
 
 /**
- * The host to ssh to. An address with a port is a forwarded endpoint of PMM's HTTPS (libvirt user-mode networking),
+ * The host to ssh to. An address with a port is a forwarded endpoint of PMM's HTTPS (user-mode networking),
  * not the guest: there is nothing to ssh to, and saying so beats a connection to PMM's port that hangs.
  */
 export function sshHost(vmName: string, address: string | undefined): string {
   if (!address) throw new UsageError(`${vmName} reports no address (is it running, on a network?); use cnvm console to see its serial console`);
   const { host, port } = endpointOf(address);
   if (port !== 443) {
-    throw new UsageError(`${vmName} is reached only through ${address}, a port forwarded to PMM's HTTPS (user-mode networking); no ssh port is forwarded. Use cnvm console ${vmName.replace(/-g\d+$/, '')}, or provision on a libvirt network to ssh to it`);
+    throw new UsageError(`${vmName} is reached only through ${address}, a port forwarded to PMM's HTTPS (user-mode networking); no ssh port is forwarded. Use cnvm console ${vmName.replace(/-g\d+$/, '')}, or provision it on a network that reaches its ssh port`);
   }
   return host;
 }

@@ -93,12 +93,22 @@ export async function runList(argv: string[]): Promise<number> {
   const { flags, positionals } = parseArgs(argv, LIST_FLAGS);
   if (flags.help) return void process.stdout.write(commandHelp('list')), 0;
   if (positionals.length) throw new UsageError(`unexpected argument ${positionals[0]}`);
-  const { provider } = await providerOf(flags);
-  const { vms, volumes } = await provider.list();
-  const rows = listRows(vms, volumes);
-  if (flags.json) jsonOut('list', { provider: provider.name, vms: rows });
-  else process.stdout.write(rows.length ? `${formatTable(rows)}\n` : `no cnvm VMs on ${provider.name} here\n`);
-  return 0;
+  const { acrossProviders, reportFailures } = await import('./across.js');
+  const { answers, rows } = await acrossProviders(flags, async (provider) => {
+    const { vms, volumes } = await provider.list();
+    return listRows(vms, volumes);
+  });
+  const named = answers.map((a) => a.name);
+  if (flags.json) jsonOut('list', { ...(named.length === 1 ? { provider: named[0] } : {}), providers: answers, vms: rows });
+  else if (rows.length === 0) process.stdout.write(`no cnvm VMs on ${named.join(', ')} here\n`);
+  else if (named.length === 1) process.stdout.write(`${formatTable(rows)}\n`);
+  else {
+    // Several providers: the same table with the provider first.
+    const [head = '', ...lines] = formatTable(rows).split('\n');
+    const width = Math.max('PROVIDER'.length, ...rows.map((r) => r.provider.length));
+    process.stdout.write(`${'PROVIDER'.padEnd(width)}  ${head}\n${lines.map((l, i) => `${(rows[i]?.provider ?? '').padEnd(width)}  ${l}`).join('\n')}\n`);
+  }
+  return reportFailures(answers);
 }
 
 function sshOptions(flags: Flags): SshOptions {

@@ -43,6 +43,8 @@ export interface Resolved {
   /** Dotted path → the layer it came from (`providers/hosts/pmm1.yaml:3:9`, `--data-size`, `default`). */
   origins: Record<string, string>;
   layers: string[];
+  /** The stage file (--stage) these settings were layered with, if any. */
+  stage?: string;
 }
 
 export class SettingsError extends CnvmError {
@@ -157,9 +159,10 @@ export function resolveSettings(req: LayerRequest, cwd = process.cwd()): Resolve
     layers.push({ source: 'flags', values: req.flags.values, positions: new Map() });
     const resolved = mergeLayers(layers, DEFAULTS);
     for (const [key, origin] of Object.entries(resolved.origins)) if (origin === 'flags') resolved.origins[key] = flagOrigins[key] ?? 'flags';
-    return resolved;
+    return req.stage ? { ...resolved, stage: req.stage } : resolved;
   }
-  return mergeLayers(layers, DEFAULTS);
+  const merged = mergeLayers(layers, DEFAULTS);
+  return req.stage ? { ...merged, stage: req.stage } : merged;
 }
 
 /** `key: value   # origin` lines, for `cnvm config show`. */

@@ -1,39 +1,56 @@
 // The export layer: from one VM's desired state to a CloudFormation template or a Terraform/OpenTofu JSON file.
 // Pure functions (no I/O, no cloud SDK); the CLI gathers the inputs (flags, profile, record, stream metadata).
-// Each target declares how its platform's guest names the data disk: the same rules as the provider adapters'
-// `dataDisk()` (test/export checks they agree), because the Ignition config mounts the disk by that name.
+// The targets are declared by the provider modules (src/provider/<name>/module.ts), which also name the data disk
+// the way their platform's guest sees it: the Ignition config mounts the disk by that name.
 import { CnvmError } from '../errors.js';
 import type { DesiredState } from '../lifecycle/record.js';
-import { cloudFormationTemplate } from './cloudformation.js';
+import { dataDevicePath, exportTargets as declaredTargets, providerModule } from '../provider/registry.js';
 import { renderExportIgnition, type GuestDisk } from './ignition.js';
 import type { StreamImages } from './images.js';
 import type { ExportSubject } from './subject.js';
-import { terraformAws } from './terraform-aws.js';
-import { terraformGcp } from './terraform-gcp.js';
-import { terraformLibvirt } from './terraform-libvirt.js';
 
 export interface ExportTarget {
-  /** `cloudformation`, `terraform-aws`, … */
+  /** `cloudformation`, `terraform-<provider>`, …: declared by the provider's module. */
   id: string;
+  /** The `cnvm export <format>` subcommand. */
+  format: string;
   /** The cnvm provider whose settings (profile, flags, record) describe the VM. */
   provider: string;
+  /** What it is, in words (`a CloudFormation template`). */
+  title: string;
   /** The default output file name. */
   fileName: (vm: string) => string;
+  /** The provider's own disk naming (its module's), so the export and the adapter can never disagree. */
   disk: GuestDisk;
-  render: (s: ExportSubject) => Record<string, unknown>;
+  load: () => Promise<{ render: (s: ExportSubject) => Record<string, unknown> }>;
 }
 
-export const EXPORT_TARGETS: readonly ExportTarget[] = [
-  { id: 'cloudformation', provider: 'aws', fileName: (vm) => `${vm}.cfn.json`, disk: (v) => ({ provider: 'aws', volumeId: v.id }), render: cloudFormationTemplate },
-  { id: 'terraform-aws', provider: 'aws', fileName: (vm) => `${vm}.tf.json`, disk: (v) => ({ provider: 'aws', volumeId: v.id }), render: terraformAws },
-  { id: 'terraform-gcp', provider: 'gcp', fileName: (vm) => `${vm}.tf.json`, disk: (v) => ({ provider: 'gcp', deviceName: v.deviceName }), render: terraformGcp },
-  { id: 'terraform-libvirt', provider: 'libvirt', fileName: (vm) => `${vm}.tf.json`, disk: (v) => ({ provider: 'libvirt', serial: v.deviceName }), render: terraformLibvirt },
-];
+/** Every provider's export targets, from the registry. */
+export const exportTargets = (): ExportTarget[] =>
+  declaredTargets().map((t) => ({ ...t, disk: (volume) => dataDevicePath(t.provider, volume), load: t.load as ExportTarget['load'] }));
+
+/** The `cnvm export` subcommands, in registry order. */
+export const exportFormats = (): string[] => [...new Set(exportTargets().map((t) => t.format))];
 
 export function exportTarget(id: string): ExportTarget {
-  const t = EXPORT_TARGETS.find((x) => x.id === id);
-  if (!t) throw new CnvmError('usage', `unknown export target ${JSON.stringify(id)} (${EXPORT_TARGETS.map((x) => x.id).join(', ')})`);
+  const targets = exportTargets();
+  const t = targets.find((x) => x.id === id);
+  if (!t) throw new CnvmError('usage', `unknown export target ${JSON.stringify(id)} (${targets.map((x) => x.id).join(', ')})`);
   return t;
+}
+
+/** The target of `cnvm export <format>` for a provider; without --provider, the only provider that has the format. */
+export function exportTargetFor(format: string, provider: string | undefined): ExportTarget {
+  const targets = exportTargets().filter((t) => t.format === format);
+  const owners = targets.map((t) => t.provider);
+  if (provider === undefined) {
+    if (targets.length === 1 && targets[0]) return targets[0];
+    throw new CnvmError('usage', `--provider is required (${owners.join(', ')})`);
+  }
+  const t = targets.find((x) => x.provider === provider);
+  if (t) return t;
+  providerModule(provider); // an unknown --provider: the same message and exit code as provision
+  throw new CnvmError('usage', `--provider ${provider}: ${targets[0]?.title ?? format} is for ${owners.join(', ')}`);
 }
 
 export interface ExportInput {
@@ -53,7 +70,8 @@ export async function exportSubject(target: ExportTarget, input: ExportInput): P
 export async function exportVm(targetId: string, input: ExportInput): Promise<{ document: Record<string, unknown>; warnings: string[]; subject: ExportSubject }> {
   const target = exportTarget(targetId);
   const subject = await exportSubject(target, input);
-  return { document: target.render(subject), warnings: subject.ignition.warnings, subject };
+  const { render } = await target.load();
+  return { document: render(subject), warnings: subject.ignition.warnings, subject };
 }
 
 export type { ExportSubject } from './subject.js';

@@ -1,4 +1,4 @@
-// `cnvm export terraform --provider aws|gcp|libvirt`: one PMM server as Terraform/OpenTofu JSON (`*.tf.json`).
+// `cnvm export terraform --provider P`: one PMM server as Terraform/OpenTofu JSON (`*.tf.json`).
 // Each provider's file has the same shape: the data volume with `lifecycle.prevent_destroy`, the instance/domain
 // with the rendered Ignition, the volume attached under cnvm's device naming, the stable address, the firewall,
 // variables (defaults from the VM's desired state) and outputs (PMM URL). A new image replaces the instance only.
@@ -8,13 +8,17 @@ import type { ExportSubject } from './subject.js';
 
 export type Json = Record<string, unknown>;
 
-/** Provider version constraints the exported files were written against (docs/export.md, test fixtures). */
-export const PROVIDER_VERSIONS = {
-  aws: { source: 'hashicorp/aws', version: '~> 5.80' },
-  google: { source: 'hashicorp/google', version: '~> 6.20' },
-  libvirt: { source: 'dmacvicar/libvirt', version: '~> 0.8.3' },
-  random: { source: 'hashicorp/random', version: '~> 3.6' },
-} as const;
+/** A Terraform provider requirement: each target names its own (docs/export.md, test fixtures). */
+export interface TfProvider {
+  source: string;
+  version: string;
+}
+
+/** For the generated admin password. */
+export const RANDOM_PROVIDER: TfProvider = { source: 'hashicorp/random', version: '~> 3.6' };
+
+/** The target's own Terraform provider, and `random` when the password is generated. */
+export const requiredProviders = (s: ExportSubject, own: Record<string, TfProvider>): Record<string, TfProvider> => ({ ...own, ...(s.password === 'secret' ? { random: RANDOM_PROVIDER } : {}) });
 
 /** Terraform reads `${` and `%{` in every JSON string as template syntax; the Ignition's own stay literal. */
 export const tfLiteral = (text: string): string => text.replace(/\$\{/g, () => '$${').replace(/%\{/g, () => '%%{');
@@ -55,7 +59,7 @@ export function passwordParts(s: ExportSubject): { variable: Json; resource: Jso
 
 /** Assembles one `*.tf.json` document. */
 export function tfDocument(parts: {
-  providers: (keyof typeof PROVIDER_VERSIONS)[];
+  providers: Record<string, TfProvider>;
   provider: Json;
   variable: Json;
   locals?: Json;
@@ -63,10 +67,9 @@ export function tfDocument(parts: {
   resource: Json;
   output: Json;
 }): Json {
-  const requiredProviders = Object.fromEntries(parts.providers.map((p) => [p, { ...PROVIDER_VERSIONS[p] }]));
   return {
     '//': 'Exported by cnvm (docs/export.md). Works with Terraform >= 1.5 and OpenTofu.',
-    terraform: { required_version: '>= 1.5', required_providers: requiredProviders },
+    terraform: { required_version: '>= 1.5', required_providers: Object.fromEntries(Object.entries(parts.providers).map(([k, v]) => [k, { ...v }])) },
     provider: parts.provider,
     variable: parts.variable,
     ...(parts.locals && Object.keys(parts.locals).length ? { locals: parts.locals } : {}),

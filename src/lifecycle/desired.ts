@@ -11,6 +11,7 @@ export interface DesiredOverrides {
   sshKeys?: string[];
   pmm?: PmmDesired;
   placement?: DesiredState['placement'];
+  stage?: string;
 }
 
 export function applyOverrides(base: DesiredState, o: DesiredOverrides): DesiredState {
@@ -22,6 +23,7 @@ export function applyOverrides(base: DesiredState, o: DesiredOverrides): Desired
     sshKeys: o.sshKeys ?? base.sshKeys,
     pmm: { ...base.pmm, ...o.pmm, ...(o.pmm?.env || base.pmm.env ? { env: { ...base.pmm.env, ...o.pmm?.env } } : {}) },
     placement: { ...base.placement, ...o.placement },
+    ...(o.stage ?? base.stage ? { stage: (o.stage ?? base.stage) as string } : {}),
   };
 }
 
@@ -50,6 +52,7 @@ export function diffDesired(before: DesiredState, after: DesiredState): Change[]
   scalar('memory MiB', before.memoryMiB, after.memoryMiB);
   scalar('cpus', before.cpus, after.cpus);
   scalar('pmm.tag', before.pmm.tag, after.pmm.tag);
+  scalar('stage', before.stage, after.stage);
   scalar('pmm.publish_http', before.pmm.publishHttp, after.pmm.publishHttp);
   const envKeys = new Set([...Object.keys(before.pmm.env ?? {}), ...Object.keys(after.pmm.env ?? {})]);
   for (const k of [...envKeys].sort()) {

@@ -1,11 +1,12 @@
 // `cnvm destroy`: removes the VM's generations (and their boot disks), found from its record, touching nothing
 // else. The data volume is kept unless deletion was asked for explicitly (the CLI also demands --yes); the record
 // is kept with it, so a later provision on the same volume knows its history. With the data deleted, the record
-// and the secret go too. A reserved stable address (EC2 Elastic IP, GCE static address) is kept with the volume:
+// and the secret go too, and so does an upgrade journal. A reserved stable address (EC2 Elastic IP, GCE static address) is kept with the volume:
 // it is what PMM's clients and DNS point at, so a provision on the kept volume gives the same server back; it is
 // released only with --delete-data (a reserved address that no VM uses may cost money: the plan says so).
 import { NotFoundError } from '../provider/errors.js';
 import type { Provider, StableAddress } from '../provider/types.js';
+import { Journal } from './journal.js';
 import { loadRecord, ownedVms } from './lookup.js';
 import { addressName, dataVolumeName } from './names.js';
 import type { PlanStep } from './plan.js';
@@ -75,6 +76,8 @@ export async function destroy(provider: Provider, store: StateStore, req: Destro
       if (address) await provider.releaseAddress?.(address.id);
       store.removeRecord(provider.name, req.name);
       store.removeSecret(provider.name, req.name);
+      // Nothing is left to resume: an upgrade journal of this VM would only point at what is gone.
+      Journal.for(store.dir, provider.name, req.name).remove();
       return { vmRemoved: vms.length > 0, removed: vms, volumeDeleted: !!volume, ...(address ? { addressReleased: address.ip } : {}) };
     }
     if (record) store.writeRecord({ ...record, status: 'destroyed', generations: record.generations.filter((g) => g.generation === record.current), ...(volume ? { volume: { id: volume.id, name: volume.name } } : {}) });

@@ -4,19 +4,19 @@ import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import type { ImageRef } from '../provider/types.js';
+import { CnvmError } from '../errors.js';
 import type { DesiredState } from './record.js';
+import type { UpgradeStep, UpgradeStepKind } from './upgrade-steps.js';
 import { writeFileAtomic } from '../util/atomic-write.js';
 
-// The address steps are no-ops where the provider keeps addresses implicitly (libvirt's MAC); the scrub steps are
-// no-ops unless the old VM's stored config still holds the admin password (a provider that can replace it only
-// while the VM is stopped). A journal written before a step existed simply runs it on resume: every step is
-// idempotent.
-export const FORWARD_STEPS = ['reserve-address', 'create-new', 'stop-old', 'detach-old', 'attach-new', 'move-address', 'start-new', 'health', 'scrub-kept-old', 'destroy-old'] as const;
-export const ROLLBACK_STEPS = ['stop-new', 'detach-new', 'attach-old', 'address-back', 'scrub-old', 'start-old', 'destroy-new'] as const;
-export type StepName = (typeof FORWARD_STEPS)[number] | (typeof ROLLBACK_STEPS)[number];
+/** The journal's schema version; `read` also takes version 1 (written before the journal stored its step list). */
+export const JOURNAL_VERSION = 2;
+
+/** A step as the journal stores it: the step list's entry without its provider requests. */
+export type JournaledStep = Omit<UpgradeStep, 'actions'>;
 
 export interface UpgradeJournal {
-  version: 1;
+  version: typeof JOURNAL_VERSION | 1;
   provider: string;
   name: string;
   volumeId: string;
@@ -33,7 +33,13 @@ export interface UpgradeJournal {
   keepOld: boolean;
   skipHealthCheck: boolean;
   phase: 'forward' | 'rollback' | 'done' | 'rolled-back';
-  steps: Partial<Record<StepName, { status: 'started' | 'done'; at: string }>>;
+  /**
+   * The upgrade's step list (upgrade-steps.ts), as planned when it began: a resumed run continues this list.
+   * Absent in version 1 journals: their list is computed again from the fields above.
+   */
+  plan?: JournaledStep[];
+  /** Each step kind's mark: `started` before it runs, `done` after. */
+  steps: Partial<Record<UpgradeStepKind, { status: 'started' | 'done'; at: string }>>;
   startedAt: string;
   error?: string;
 }
@@ -51,7 +57,17 @@ export class Journal {
 
   read(): UpgradeJournal | undefined {
     if (!existsSync(this.path)) return undefined;
-    return JSON.parse(readFileSync(this.path, 'utf8')) as UpgradeJournal;
+    let j: UpgradeJournal;
+    try {
+      j = JSON.parse(readFileSync(this.path, 'utf8')) as UpgradeJournal;
+    } catch (err) {
+      throw new CnvmError('io', `${this.path}: the upgrade journal is not valid JSON (${(err as Error).message}); check what the interrupted upgrade left, then move the file away`);
+    }
+    if (j.version !== JOURNAL_VERSION && j.version !== 1) {
+      // Written by another cnvm: its steps may not be ours, so resuming could run the wrong ones.
+      throw new CnvmError('usage', `${this.path}: upgrade journal schema version ${String(j.version)}, this cnvm reads versions 1 and ${JOURNAL_VERSION}; finish the upgrade with the cnvm that started it`);
+    }
+    return j;
   }
 
   write(j: UpgradeJournal): void {
@@ -59,7 +75,7 @@ export class Journal {
     writeFileAtomic(this.path, `${JSON.stringify(j, null, 2)}\n`, 0o600);
   }
 
-  mark(j: UpgradeJournal, step: StepName, status: 'started' | 'done'): void {
+  mark(j: UpgradeJournal, step: UpgradeStepKind, status: 'started' | 'done'): void {
     j.steps[step] = { status, at: new Date().toISOString() };
     this.write(j);
   }

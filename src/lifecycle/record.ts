@@ -26,6 +26,11 @@ export interface DesiredState {
   pmm: PmmDesired;
   /** The provider's settings this VM was placed with (connect, storage_dir, network, zone, subnet, …). */
   placement: Record<string, string | number | string[]>;
+  /**
+   * The stage (providers/stages/<stage>.yaml) the VM was provisioned or last upgraded with. It travels with the
+   * VM's record, so `cnvm upgrade --all --stage prod` finds a stage's VMs from the provider alone.
+   */
+  stage?: string;
 }
 
 export type PasswordPolicy =

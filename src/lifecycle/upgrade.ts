@@ -1,23 +1,23 @@
 // `cnvm upgrade`: a new VM on a new OS image takes over the same data volume.
 //
-// Order (downtime is only steps 3–8): 1 reserve the stable address if the provider reserves one and the VM has none
-// yet, 2 create the new VM without the volume (before anything stops), 3 stop the old VM, 4 detach the volume,
-// 5 attach it to the new VM, 6 move the stable address to the new VM, 7 start it, 8 wait for PMM's readiness,
-// 9 with --keep-old, replace the kept VM's stored config if it still holds the admin password, 10 delete the old VM
-// (unless --keep-old). If 7 or 8 fails: stop the new VM, detach, reattach to the old one, move the address back,
-// start it, delete the new one. Every step is journaled before and after it runs; re-running the command resumes
-// from the journal. The volume is never deleted or formatted, and the provider refuses to attach it to two VMs, so
-// no order of crashes can put it on two; the address follows the volume before any VM starts.
+// The steps, their order and the downtime window are one list, built in upgrade-steps.ts; here are the checks
+// before the first side effect (`prepare`), the plan `--dry-run` prints, and the executor of each step kind. Every
+// step is journaled before and after it runs; re-running the command resumes from the journal. The volume is never
+// deleted or formatted, and the provider refuses to attach it to two VMs, so no order of crashes can put it on two;
+// the address follows the volume before any VM starts.
 import { CnvmError } from '../errors.js';
 import { NotFoundError } from '../provider/errors.js';
-import type { PlannedAction, Provider, VmInfo } from '../provider/types.js';
+import type { Provider, VmInfo } from '../provider/types.js';
 import { renderVmConfig } from './config.js';
 import { applyOverrides, diffDesired, type Change, type DesiredOverrides } from './desired.js';
 import { gateFailure, waitHealthy, pmmReadyz, type HealthCheck } from './health.js';
-import { FORWARD_STEPS, Journal, ROLLBACK_STEPS, type StepName, type UpgradeJournal } from './journal.js';
+import { Journal, JOURNAL_VERSION, type UpgradeJournal } from './journal.js';
 import { loadRecord } from './lookup.js';
 import { addressName, dataVolumeName, generationName } from './names.js';
 import type { PlanStep } from './plan.js';
+import { runSteps, type Executors } from './steps/runner.js';
+import { planView } from './steps/step.js';
+import { upgradeSteps, type UpgradeFacts, type UpgradeStep, type UpgradeStepKind } from './upgrade-steps.js';
 import { currentGeneration, nextGenerationNumber, recordForVm, type DesiredState, type RecordedAddress, type VmRecord } from './record.js';
 import { scrubIfListed } from './scrub.js';
 import type { StateStore } from './store.js';
@@ -42,7 +42,7 @@ export interface UpgradeRequest {
 }
 
 export interface UpgradeEvent {
-  step: StepName | 'plan' | 'resume';
+  step: UpgradeStepKind | 'plan' | 'resume';
   status: 'start' | 'done' | 'skip' | 'failed';
   detail?: string;
   /** Milliseconds since the upgrade began. */
@@ -124,33 +124,33 @@ async function prepare(provider: Provider, store: StateStore, req: Pick<UpgradeR
   return { record, old, volumeId: volume.id, volumeName: volume.name, desired, changes, newGeneration, newVm, ignition, ...(address ? { address } : {}) };
 }
 
-/** The steps and what they touch, for --dry-run; nothing is called but reads. */
+/** What the step list of a planned upgrade is computed from. */
+function factsOf(p: Prepared, req: Pick<UpgradeRequest, 'name' | 'keepOld' | 'skipHealthCheck'>): UpgradeFacts {
+  return {
+    name: req.name,
+    oldVm: p.old.name,
+    newVm: p.newVm,
+    newGeneration: p.newGeneration,
+    image: p.desired.image,
+    volumeId: p.volumeId,
+    volumeName: p.volumeName,
+    ...(p.address ? { address: { id: p.address.id, ip: p.address.ip } } : {}),
+    keepOld: req.keepOld === true,
+    skipHealthCheck: req.skipHealthCheck === true,
+    oldHoldsPassword: p.record.password.inConfigOf?.includes(p.old.name) === true,
+  };
+}
+
+/** The forward steps apply would run and what they touch, for --dry-run; nothing is called but reads. */
 export async function planUpgrade(
   provider: Provider,
   store: StateStore,
-  req: Pick<UpgradeRequest, 'name' | 'overrides' | 'keepOld'>,
+  req: Pick<UpgradeRequest, 'name' | 'overrides' | 'keepOld' | 'skipHealthCheck'>,
 ): Promise<{ steps: PlanStep[]; keeps: string[]; changes: Change[]; notes: string[] }> {
   const p = await prepare(provider, store, req);
-  const s = (step: string, actions: PlannedAction[]): PlanStep => ({ step, actions });
-  const reserved = provider.addressing.kind === 'reserved';
-  const addrName = addressName(req.name);
-  const addrId = p.address?.id ?? `<${addrName}>`;
-  const addrShown = p.address ? p.address.ip : `address ${addrName}`;
-  const oldHoldsPassword = p.record.password.inConfigOf?.includes(p.old.name) === true;
   return {
     changes: p.changes,
-    steps: [
-      ...(reserved && !p.address ? [s(`reserve address ${addrName} (${req.name} has none yet; old VM still serving)`, provider.plan.reserveAddress?.(addrName) ?? [])] : []),
-      s(`create ${p.newVm} (generation ${p.newGeneration}) on ${p.desired.image.version ?? p.desired.image.id} (old VM still serving)`, provider.plan.createVm({ name: p.newVm, image: p.desired.image, ignition: '<rendered>' })),
-      s(`stop ${p.old.name} — downtime starts`, provider.plan.stopVm(p.old.name)),
-      s(`detach ${p.volumeName} from ${p.old.name}`, provider.plan.detachVolume(p.old.name, p.volumeId)),
-      s(`attach ${p.volumeName} to ${p.newVm}`, provider.plan.attachVolume(p.newVm, p.volumeId)),
-      ...(reserved ? [s(`move ${addrShown} from ${p.old.name} to ${p.newVm}`, provider.plan.assignAddress?.(addrId, p.newVm) ?? [])] : []),
-      s(`start ${p.newVm}`, provider.plan.startVm(p.newVm)),
-      s(`wait for PMM ${'/v1/server/readyz'} on ${p.newVm} — downtime ends; on failure roll back to ${p.old.name}${reserved ? ` (the address moves back before it starts)` : ''}`, []),
-      ...(req.keepOld && oldHoldsPassword ? [s(`replace ${p.old.name}'s stored config with one without the admin password (it is kept)`, [])] : []),
-      ...(req.keepOld ? [] : [s(`delete ${p.old.name} and its boot disk`, provider.plan.destroyVm(p.old.name))]),
-    ],
+    steps: planView(upgradeSteps(provider, factsOf(p, req)).filter((s) => s.stage !== 'rollback')),
     keeps: [
       `data volume ${p.volumeName} (${p.volumeId}): never deleted or formatted`,
       ...(p.address ? [`address ${p.address.ip} (${p.address.id}): PMM's clients keep their server`] : []),
@@ -159,6 +159,29 @@ export async function planUpgrade(
     ],
     notes: [addressingNote(provider)],
   };
+}
+
+/**
+ * The step list of a journaled upgrade: the one it stored, or, for a version 1 journal (which stored none), the
+ * list computed again from what it recorded. Every step is idempotent, so a step the old version ran under
+ * another rule runs again harmlessly.
+ */
+function journaledSteps(provider: Provider, j: UpgradeJournal): UpgradeStep[] {
+  if (j.plan) return j.plan.map((s) => ({ ...s, actions: [] }));
+  return upgradeSteps(provider, {
+    name: j.name,
+    oldVm: j.oldVm,
+    newVm: j.newVm,
+    newGeneration: j.newGeneration,
+    image: j.image,
+    volumeId: j.volumeId,
+    volumeName: dataVolumeName(j.name),
+    ...(j.addressId ? { address: { id: j.addressId } } : {}),
+    keepOld: j.keepOld,
+    skipHealthCheck: j.skipHealthCheck,
+    // Unknown to version 1: its executor checks the record.
+    oldHoldsPassword: j.keepOld,
+  });
 }
 
 export async function upgrade(provider: Provider, store: StateStore, req: UpgradeRequest, onEvent: (e: UpgradeEvent) => void = () => {}): Promise<UpgradeResult> {
@@ -187,8 +210,9 @@ async function runUpgrade(provider: Provider, store: StateStore, req: UpgradeReq
     const p = await prepare(provider, store, req);
     changes = p.changes;
     ignition = p.ignition;
+    const steps = upgradeSteps(provider, factsOf(p, req));
     j = {
-      version: 1,
+      version: JOURNAL_VERSION,
       provider: provider.name,
       name: req.name,
       volumeId: p.volumeId,
@@ -202,6 +226,7 @@ async function runUpgrade(provider: Provider, store: StateStore, req: UpgradeReq
       keepOld: req.keepOld === true,
       skipHealthCheck: req.skipHealthCheck === true,
       phase: 'forward',
+      plan: steps.map(({ actions: _requests, ...step }) => step),
       steps: {},
       startedAt: new Date().toISOString(),
     };
@@ -220,15 +245,15 @@ async function runUpgrade(provider: Provider, store: StateStore, req: UpgradeReq
     return { ...r, desired: state.desired, generations, current: state.newGeneration, status: 'ready' };
   };
   /** The address step: the stable address onto `vmName` (stopped), so it answers there once started. */
-  const moveAddress = async (vmName: string): Promise<unknown> => (state.addressId && provider.assignAddress ? provider.assignAddress(state.addressId, vmName) : undefined);
+  const moveAddress = async (vmName: string): Promise<void> => void (state.addressId && provider.assignAddress ? await provider.assignAddress(state.addressId, vmName) : undefined);
   /** The old VM's stored config without the admin password, when the record says it still holds it. */
-  const scrubOld = async (): Promise<unknown> => {
+  const scrubOld = async (): Promise<void> => {
     const volume = await provider.findVolume(dataVolumeName(state.name));
-    return volume ? scrubIfListed(provider, store, state.name, volume, state.previousDesired ?? state.desired, state.oldVm) : undefined;
+    if (volume) await scrubIfListed(provider, store, state.name, volume, state.previousDesired ?? state.desired, state.oldVm);
   };
   const addressOf = async (): Promise<RecordedAddress | undefined> => (await loadRecord(provider, store, state.name))?.address;
 
-  const forward: Record<(typeof FORWARD_STEPS)[number], () => Promise<unknown>> = {
+  const executors: Executors<UpgradeStep> = {
     'reserve-address': async () => {
       if (provider.addressing.kind !== 'reserved' || !provider.reserveAddress || state.addressId) return;
       // A VM provisioned before cnvm reserved addresses: it gets one now, while the old VM still serves.
@@ -242,7 +267,7 @@ async function runUpgrade(provider: Provider, store: StateStore, req: UpgradeReq
       const volume = await provider.findVolume(dataVolumeName(state.name));
       if (!volume) throw new UpgradeError(`data volume ${dataVolumeName(state.name)} disappeared`);
       const config = ignition ?? (await renderVmConfig(provider, volume, state.desired, undefined)).ignition;
-      return provider.createVm({
+      await provider.createVm({
         name: state.newVm,
         image: state.image,
         ignition: config,
@@ -252,60 +277,45 @@ async function runUpgrade(provider: Provider, store: StateStore, req: UpgradeReq
         record: recordForVm(await recordAfter()),
       });
     },
-    'stop-old': () => ((downtimeStart = Date.now()), provider.stopVm(state.oldVm)),
-    'detach-old': () => provider.detachVolume(state.oldVm, state.volumeId),
-    'attach-new': () => provider.attachVolume(state.newVm, state.volumeId),
+    'stop-old': async () => void (await provider.stopVm(state.oldVm)),
+    'detach-old': async () => void (await provider.detachVolume(state.oldVm, state.volumeId)),
+    'attach-new': async () => void (await provider.attachVolume(state.newVm, state.volumeId)),
     'move-address': () => moveAddress(state.newVm),
-    'start-new': () => provider.startVm(state.newVm),
+    'start-new': async () => void (await provider.startVm(state.newVm)),
     health: async () => {
-      if (state.skipHealthCheck) return;
       const address = await addressOf();
       const timeoutSec = req.healthTimeoutSec ?? 900;
       const healthy = await waitHealthy(req.healthCheck ?? pmmReadyz, async () => withStableAddress(await provider.findVm(state.newVm), address), timeoutSec, req.healthIntervalMs);
       if (!healthy) throw new UpgradeError(await gateFailure(provider, state.newVm, timeoutSec));
     },
-    'scrub-kept-old': () => (state.keepOld ? scrubOld() : Promise.resolve()),
-    'destroy-old': () => (state.keepOld ? Promise.resolve() : provider.destroyVm(state.oldVm)),
-  };
-  const rollback: Record<(typeof ROLLBACK_STEPS)[number], () => Promise<unknown>> = {
-    'stop-new': async () => ((await provider.findVm(state.newVm)) ? provider.stopVm(state.newVm) : undefined),
-    'detach-new': async () => ((await provider.findVm(state.newVm)) ? provider.detachVolume(state.newVm, state.volumeId) : undefined),
-    'attach-old': () => provider.attachVolume(state.oldVm, state.volumeId),
+    'scrub-kept-old': () => scrubOld(),
+    'destroy-old': async () => void (await provider.destroyVm(state.oldVm)),
+    'stop-new': async () => void ((await provider.findVm(state.newVm)) ? await provider.stopVm(state.newVm) : undefined),
+    'detach-new': async () => void ((await provider.findVm(state.newVm)) ? await provider.detachVolume(state.newVm, state.volumeId) : undefined),
+    'attach-old': async () => void (await provider.attachVolume(state.oldVm, state.volumeId)),
     'address-back': () => moveAddress(state.oldVm),
-    // The old VM is stopped here: the one moment a provider that replaces user data only while stopped can.
     'scrub-old': () => scrubOld(),
-    'start-old': () => provider.startVm(state.oldVm),
-    'destroy-new': () => provider.destroyVm(state.newVm),
+    'start-old': async () => void (await provider.startVm(state.oldVm)),
+    'destroy-new': async () => void (await provider.destroyVm(state.newVm)),
   };
 
-  /** Steps with nothing to do on this upgrade: skipped without journal writes (each is an fsync in the window). */
-  const notNeeded = (step: StepName): boolean =>
-    (step === 'reserve-address' && provider.addressing.kind !== 'reserved') ||
-    ((step === 'move-address' || step === 'address-back') && !state.addressId) ||
-    (step === 'scrub-kept-old' && !state.keepOld);
-
-  async function runSteps<S extends StepName>(names: readonly S[], actions: Record<S, () => Promise<unknown>>): Promise<void> {
-    for (const step of names) {
-      if (state.steps[step]?.status === 'done') {
-        emit(step, 'skip', 'done before');
-        continue;
-      }
-      if (notNeeded(step)) {
-        emit(step, 'skip', 'not needed');
-        continue;
-      }
-      emit(step, 'start');
-      journal.mark(state, step, 'started');
-      await actions[step]();
-      journal.mark(state, step, 'done');
-      emit(step, 'done');
-      if (step === 'health' || (step === 'start-new' && state.skipHealthCheck)) downtimeEnd = Date.now();
-    }
-  }
+  const steps = journaledSteps(provider, state);
+  const stage = (name: UpgradeStep['stage']): UpgradeStep[] => steps.filter((s) => s.stage === name);
+  const run = (list: UpgradeStep[]): Promise<void> =>
+    runSteps(list, executors, {
+      emit: (e) => emit(e.step as UpgradeStepKind, e.status, e.detail),
+      journal: { isDone: (kind) => state.steps[kind as UpgradeStepKind]?.status === 'done', mark: (kind, status) => journal.mark(state, kind as UpgradeStepKind, status) },
+      // The window is measured around the provider calls themselves: the journal's writes after the last step
+      // (each an fsync) are not downtime, PMM already answers.
+      onRun: (step, moment) => {
+        if (step.downtime === 'opens' && moment === 'before') downtimeStart = Date.now();
+        if (step.downtime === 'closes' && moment === 'after') downtimeEnd = Date.now();
+      },
+    });
 
   if (state.phase === 'forward') {
     try {
-      await runSteps(FORWARD_STEPS.slice(0, FORWARD_STEPS.indexOf('start-new')), forward);
+      await run(stage('switch'));
     } catch (err) {
       // Before the new VM ever starts, a failure leaves the old VM able to serve: put it back and stop there.
       if (isInjected(err)) throw err;
@@ -316,7 +326,7 @@ async function runUpgrade(provider: Provider, store: StateStore, req: UpgradeReq
       throw new UpgradeError(`upgrade of ${state.name} stopped before the new VM started: ${(err as Error).message}; ${state.oldVm} is serving again`, { cause: err });
     }
     try {
-      await runSteps(['start-new', 'health'] as const, forward);
+      await run(stage('bring-up'));
     } catch (err) {
       if (isInjected(err)) throw err;
       state.phase = 'rollback';
@@ -326,7 +336,7 @@ async function runUpgrade(provider: Provider, store: StateStore, req: UpgradeReq
     }
   }
   if (state.phase === 'rollback') {
-    await runSteps(ROLLBACK_STEPS, rollback);
+    await run(stage('rollback'));
     state.phase = 'rolled-back';
     journal.write(state);
     const vm = await provider.findVm(state.oldVm);
@@ -345,7 +355,7 @@ async function runUpgrade(provider: Provider, store: StateStore, req: UpgradeReq
       after.password = rest.length ? { ...password, inConfigOf: rest } : password;
     }
     store.writeRecord(after);
-    await runSteps(['scrub-kept-old', 'destroy-old'] as const, forward);
+    await run(stage('finish'));
     // PMM came up on the data volume: its admin password is applied, so cnvm's copy of the secret can go.
     if (!state.skipHealthCheck) store.removeSecret(state.provider, state.name);
     state.phase = 'done';

@@ -1,43 +1,50 @@
-// The provider contract's invariants, in one place. Adapters implement the primitives (how to create a VM on
-// libvirt, EC2 or GCE); `defineProvider` wraps them so every adapter behaves the same where the lifecycle relies
-// on it, whatever state a crash left behind (as unstorage's createStorage wraps its drivers):
+// The provider contract's invariants, in one place. Adapters implement the primitives (primitives.ts: how to create
+// a VM on one platform); `defineProvider` makes the Provider the lifecycle drives of them, so every adapter behaves
+// the same where the lifecycle relies on it, whatever state a crash left behind:
 // - createVolume / createVm are idempotent: an existing resource of that name is returned, not created again —
 //   but a VM of that name that belongs to another owner (or generation) is never taken over;
-// - a created VM is stopped: one found running (EC2 and GCE start what they launch; a run killed between the
-//   launch and the stop leaves it running) is stopped before it is returned;
+// - a created VM is stopped and has its data volume: one found running (clouds start what they launch; a run
+//   killed between the launch and the stop leaves it running) is stopped, and the volume attached, before it is
+//   returned;
 // - a data volume is on at most one VM: createVm and attachVolume refuse a volume attached elsewhere;
-// - attach and detach happen only while the VM is stopped; detaching what is not attached is a no-op;
+// - attach and detach happen only while the VM is stopped; attaching what is attached, or detaching what is not,
+//   changes nothing;
 // - startVm / stopVm on a VM already in that state change nothing;
 // - a stable address is reserved once per name, and assigning it to the VM that already holds it changes nothing;
 //   an address is never released while a VM holds it.
-import { InUseError, WrongStateError } from './errors.js';
-import { ProviderError } from './errors.js';
+import { InUseError, ProviderError, WrongStateError } from './errors.js';
+import type { AddressPrimitives, ProviderPrimitives } from './primitives.js';
 import type { Provider, StableAddress, VmInfo, VmSpec } from './types.js';
 
-export function defineProvider(primitives: Provider): Provider {
-  const p = primitives;
-
+export function defineProvider(p: ProviderPrimitives): Provider {
   async function stopped(vm: VmInfo): Promise<VmInfo> {
     return vm.state === 'stopped' ? vm : p.stopVm(vm.name);
   }
 
   async function volumeHolder(volumeId: string, vmName: string): Promise<string | undefined> {
-    const holder = p.holderOf ? await p.holderOf(volumeId) : (await p.list()).volumes.find((v) => v.id === volumeId)?.attachedTo;
+    const holder = await p.holderOf(volumeId);
     return holder && holder !== vmName ? holder : undefined;
   }
 
-  const wrapped: Provider = {
+  /** Stopped, with the data volume: what createVm promises, for a VM just made or one an interrupted run left. */
+  async function readied(vm: VmInfo, spec: VmSpec): Promise<VmInfo> {
+    let ready = await stopped(vm);
+    if (spec.dataVolumeId && !ready.volumes.some((v) => v.volumeId === spec.dataVolumeId)) ready = await provider.attachVolume(ready.name, spec.dataVolumeId);
+    return ready;
+  }
+
+  const provider: Provider = {
     name: p.name,
     plan: p.plan,
-    dataDisk: (volume) => p.dataDisk(volume),
+    addressing: p.addressing,
     preflight: (spec) => p.preflight(spec),
     findVolume: (name) => p.findVolume(name),
     findVm: (name) => p.findVm(name),
     list: () => p.list(),
     deleteVolume: (id) => p.deleteVolume(id),
+    destroyVm: (name, options) => p.destroyVm(name, options),
     ...(p.consoleOutput ? { consoleOutput: p.consoleOutput.bind(p) } : {}),
     ...(p.replaceIgnition ? { replaceIgnition: p.replaceIgnition.bind(p) } : {}),
-    addressing: p.addressing,
     ...addressOperations(p),
 
     async createVolume(spec) {
@@ -51,16 +58,14 @@ export function defineProvider(primitives: Provider): Provider {
           const holder = existing.owner ? `generation ${existing.owner.generation} of ${existing.owner.name}` : 'not owned by cnvm';
           throw new InUseError(`a VM named ${spec.name} already exists (${holder}); refusing to take it over`);
         }
-        // Left by an interrupted run: bring it to the state the contract promises, with the volume if asked.
-        let vm = await stopped(existing);
-        if (spec.dataVolumeId && !vm.volumes.some((v) => v.volumeId === spec.dataVolumeId)) vm = await wrapped.attachVolume(vm.name, spec.dataVolumeId);
-        return vm;
+        // Left by an interrupted run: bring it to the state the contract promises.
+        return readied(existing, spec);
       }
       if (spec.dataVolumeId) {
         const holder = await volumeHolder(spec.dataVolumeId, spec.name);
         if (holder) throw new InUseError(`volume ${spec.dataVolumeId} is attached to ${holder}; a volume is attached to one VM at a time`);
       }
-      return stopped(await p.createVm(spec));
+      return readied(await p.createVm(spec), spec);
     },
 
     async startVm(name) {
@@ -75,8 +80,6 @@ export function defineProvider(primitives: Provider): Provider {
       if (!vm) return p.stopVm(name);
       return stopped(vm);
     },
-
-    destroyVm: (name, options) => p.destroyVm(name, options),
 
     async attachVolume(vmName, volumeId) {
       const vm = await p.findVm(vmName);
@@ -96,34 +99,32 @@ export function defineProvider(primitives: Provider): Provider {
       return p.detachVolume(vmName, volumeId);
     },
   };
-  return wrapped;
+  return provider;
 }
 
-/** The stable-address primitives with the contract's rules, present only when the adapter reserves addresses. */
-function addressOperations(p: Provider): Pick<Provider, 'findAddress' | 'reserveAddress' | 'assignAddress' | 'releaseAddress'> {
-  const { findAddress, reserveAddress, assignAddress, releaseAddress } = p;
+/** The stable-address operations with the contract's rules, present only when the adapter reserves addresses. */
+function addressOperations(p: ProviderPrimitives): Pick<Provider, 'findAddress' | 'reserveAddress' | 'assignAddress' | 'releaseAddress'> {
   if (p.addressing.kind !== 'reserved') return {};
-  if (!findAddress || !reserveAddress || !assignAddress || !releaseAddress) {
-    throw new ProviderError('invalid', `provider ${p.name} declares reserved addresses but does not implement find/reserve/assign/release`);
-  }
+  const a: AddressPrimitives | undefined = p.address;
+  if (!a) throw new ProviderError('invalid', `provider ${p.name} declares reserved addresses but has no address primitives`);
   const byId = async (id: string): Promise<StableAddress | undefined> => {
-    const found = await findAddress.call(p, id);
+    const found = await a.find(id);
     return found?.id === id ? found : undefined;
   };
   return {
-    findAddress: (name) => findAddress.call(p, name),
+    findAddress: (name) => a.find(name),
     async reserveAddress(name, owner) {
-      return (await findAddress.call(p, name)) ?? reserveAddress.call(p, name, owner);
+      return (await a.find(name)) ?? a.reserve(name, owner);
     },
     async assignAddress(addressId, vmName) {
       const current = await byId(addressId);
       if (current?.assignedTo === vmName) return current;
-      return assignAddress.call(p, addressId, vmName);
+      return a.assign(addressId, vmName);
     },
     async releaseAddress(addressId) {
       const current = await byId(addressId);
       if (current?.assignedTo) throw new InUseError(`address ${current.ip} (${addressId}) is assigned to ${current.assignedTo}; refusing to release it`);
-      return releaseAddress.call(p, addressId);
+      return a.release(addressId);
     },
   };
 }

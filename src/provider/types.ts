@@ -1,10 +1,10 @@
-// The one contract every provider adapter implements (libvirt, AWS EC2, Google Compute Engine) and the lifecycle
-// code drives. Every operation is idempotent: re-running it after it succeeded finds what exists and changes
-// nothing. Every operation also has a pure `plan` form that says what it would run, for --dry-run.
+// The one contract the lifecycle code drives, whichever provider is behind it (registry.ts lists them). Every
+// operation is idempotent: re-running it after it succeeded finds what exists and changes nothing. Every operation
+// also has a pure `plan` form that says what it would run, for --dry-run. Adapters do not implement this type:
+// they implement ProviderPrimitives (primitives.ts), and defineProvider (contract.ts) makes a Provider of them.
 
-import type { DataDisk } from '../workload/data-disk.js';
-
-export type ProviderName = 'libvirt' | 'aws' | 'gcp';
+/** A provider's name as the registry knows it (`--provider`). */
+export type ProviderName = string;
 
 export type VmState = 'pending' | 'running' | 'stopping' | 'stopped' | 'unknown';
 
@@ -120,9 +120,6 @@ export interface PlannedAction {
 export interface Provider {
   readonly name: ProviderName;
 
-  /** How the guest finds a data volume: the stable device path the PMM recipe mounts (adapter-specific naming). */
-  dataDisk(volume: Pick<Volume, 'id' | 'deviceName'>): DataDisk;
-
   /**
    * Read-only checks of everything createVm would need (image present, network active, config within the
    * metadata limit, zone consistent): run before the first side effect, so bad input fails with nothing created.
@@ -140,8 +137,6 @@ export interface Provider {
    * only while the VM is stopped (EC2 user data) and it was running; the caller does it at the next stop.
    */
   replaceIgnition?(vmName: string, ignition: string): Promise<'replaced' | 'deferred'>;
-  /** Optional: the VM holding a volume, when the adapter can tell more cheaply than `list()`. */
-  holderOf?(volumeId: string): Promise<string | undefined>;
   /** Deletes a volume that is not attached. Lifecycle code calls it only when the user asked explicitly. */
   deleteVolume(id: string): Promise<void>;
 
@@ -175,17 +170,20 @@ export interface Provider {
   releaseAddress?(addressId: string): Promise<void>;
 
   /** Pure: what each operation would run, with no calls made. */
-  readonly plan: {
-    createVolume(spec: VolumeSpec): PlannedAction[];
-    deleteVolume(id: string): PlannedAction[];
-    createVm(spec: VmSpec): PlannedAction[];
-    startVm(name: string): PlannedAction[];
-    stopVm(name: string): PlannedAction[];
-    destroyVm(name: string, options?: DestroyVmOptions): PlannedAction[];
-    attachVolume(vmName: string, volumeId: string): PlannedAction[];
-    detachVolume(vmName: string, volumeId: string): PlannedAction[];
-    reserveAddress?(name: string): PlannedAction[];
-    assignAddress?(addressId: string, vmName: string): PlannedAction[];
-    releaseAddress?(addressId: string): PlannedAction[];
-  };
+  readonly plan: OperationPlans;
+}
+
+/** Pure: what each operation would run, with no calls made (what --dry-run prints). */
+export interface OperationPlans {
+  createVolume(spec: VolumeSpec): PlannedAction[];
+  deleteVolume(id: string): PlannedAction[];
+  createVm(spec: VmSpec): PlannedAction[];
+  startVm(name: string): PlannedAction[];
+  stopVm(name: string): PlannedAction[];
+  destroyVm(name: string, options?: DestroyVmOptions): PlannedAction[];
+  attachVolume(vmName: string, volumeId: string): PlannedAction[];
+  detachVolume(vmName: string, volumeId: string): PlannedAction[];
+  reserveAddress?(name: string): PlannedAction[];
+  assignAddress?(addressId: string, vmName: string): PlannedAction[];
+  releaseAddress?(addressId: string): PlannedAction[];
 }

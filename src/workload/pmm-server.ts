@@ -3,7 +3,6 @@
 // `core` user's ssh keys. Design choices are explained in docs/pmm-server.md.
 import { randomBytes } from 'node:crypto';
 import { compose, directory, file, inline, unit, type Fragment } from '../builders/index.js';
-import { dataDiskDevice, type DataDisk } from './data-disk.js';
 import { PmmOptionsError } from './errors.js';
 import { renderEnvFile, validatePmmEnv } from './pmm-env.js';
 
@@ -30,8 +29,11 @@ export interface PmmServerOptions {
   /** Image tag: `3` (default, newest 3.x at first pull), `3.4.1`, … PMM 2 tags are refused. */
   tag?: string;
   image?: string;
-  /** The data disk as the provider attaches it; omitted (or `parts.dataDisk: false`) keeps data on the boot disk. */
-  dataDisk?: DataDisk;
+  /**
+   * The data disk's stable path in the guest, as its provider names it (`/dev/disk/by-id/…`: the provider module's
+   * disk naming supplies it); omitted (or `parts.dataDisk: false`) keeps data on the boot disk.
+   */
+  dataDevice?: string;
   /** Also publish plain HTTP (host 80 → container 8080). HTTPS 443 → 8443 is always published. */
   publishHttp?: boolean;
   /** PMM_* / GF_* settings written to the env file on first boot (an operator's later edits are kept). */
@@ -48,7 +50,7 @@ export interface PmmServerOptions {
   zincati?: ZincatiPolicy;
   /** Seconds systemd waits for the container to start (the first start pulls ~1 GB). */
   startTimeoutSec?: number;
-  /** Turn parts off to compose them differently. All default to true (dataDisk: when `dataDisk` is given). */
+  /** Turn parts off to compose them differently. All default to true (dataDisk: when `dataDevice` is given). */
   parts?: Partial<Record<'container' | 'dataDisk' | 'adminPassword' | 'zincati' | 'sshKeys', boolean>>;
 }
 
@@ -66,10 +68,12 @@ export { PmmOptionsError };
 const TAG = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/;
 const IMAGE = /^[a-z0-9]+([._-][a-z0-9]+)*(:[0-9]+)?(\/[a-z0-9]+([._-][a-z0-9]+)*)*$/;
 /** One ssh public key line, as the recipe accepts it for the `core` user (the CLI checks key files with it too). */
+/** A name udev keeps for a disk whatever the probe order (never /dev/sdX, /dev/vdX or /dev/disk/by-diskseq/N). */
+const STABLE_DEVICE = /^\/dev\/disk\/by-(id|path)\/[A-Za-z0-9_.:+@-]+$/;
 export const SSH_KEY = /^(ssh-(ed25519|rsa|dss)|ecdsa-sha2-nistp(256|384|521)|sk-(ssh-ed25519|ecdsa-sha2-nistp256)@openssh\.com) [A-Za-z0-9+/]+={0,3}( [^\n\r]*)?$/;
 
 export function pmmServer(options: PmmServerOptions = {}): PmmServer {
-  const parts = { container: true, dataDisk: options.dataDisk !== undefined, adminPassword: true, zincati: true, sshKeys: true, ...options.parts };
+  const parts = { container: true, dataDisk: options.dataDevice !== undefined, adminPassword: true, zincati: true, sshKeys: true, ...options.parts };
   const tag = options.tag ?? PMM_DEFAULT_TAG;
   const image = options.image ?? PMM_IMAGE;
   const warnings: string[] = [];
@@ -78,9 +82,10 @@ export function pmmServer(options: PmmServerOptions = {}): PmmServer {
   if (/^v?[12](\.|$)/.test(tag)) throw new PmmOptionsError(`image tag ${JSON.stringify(tag)} is PMM ${tag.replace(/^v/, '')[0]}; this recipe runs PMM 3 (tag 3 or 3.x.y)`);
   if (tag === 'latest') warnings.push('image tag "latest" is not a stable PMM 3 channel; use 3 (newest 3.x) or a 3.x.y release');
   if (!IMAGE.test(image)) throw new PmmOptionsError(`invalid image name ${JSON.stringify(image)}`);
-  if (parts.dataDisk && !options.dataDisk) throw new PmmOptionsError('parts.dataDisk is on but no dataDisk was given');
-  // Validates the device name now, with the provider's rules (libvirt serial ≤ 20 bytes, …).
-  if (options.dataDisk) dataDiskDevice(options.dataDisk);
+  if (parts.dataDisk && !options.dataDevice) throw new PmmOptionsError('parts.dataDisk is on but no dataDisk/dataDevice was given');
+  if (options.dataDevice !== undefined && !STABLE_DEVICE.test(options.dataDevice)) {
+    throw new PmmOptionsError(`dataDevice ${JSON.stringify(options.dataDevice)} is not a stable device path (/dev/disk/by-id/… or /dev/disk/by-path/…): /dev/sdX and by-diskseq change with probe and attach order`);
+  }
   const env = options.env ?? {};
   warnings.push(...validatePmmEnv(env));
   const timeout = options.startTimeoutSec ?? 900;
@@ -92,7 +97,7 @@ export function pmmServer(options: PmmServerOptions = {}): PmmServer {
   const fragments: Fragment[] = [];
   let adminPassword: PmmServer['adminPassword'];
 
-  if (parts.dataDisk && options.dataDisk) fragments.push(dataDiskFragment(options.dataDisk));
+  if (parts.dataDisk && options.dataDevice) fragments.push(dataDiskFragment(options.dataDevice));
   if (parts.container || parts.adminPassword) fragments.push(cnvmDirFragment());
   if (parts.container) fragments.push(containerFragment({ image, tag, publishHttp: options.publishHttp === true, env, timeout, onDataDisk: parts.dataDisk }));
   if (parts.adminPassword) {
@@ -132,8 +137,7 @@ export const PMM_MOUNT_UNIT = `${PMM_DATA_MOUNT.slice(1).replace(/\//g, '-')}.mo
  * grow instead of failing the match. pmm-data-grow.service then grows the filesystem (xfs_growfs; a no-op when it
  * already fills the partition).
  */
-function dataDiskFragment(disk: DataDisk): Fragment {
-  const device = dataDiskDevice(disk);
+function dataDiskFragment(device: string): Fragment {
   const grow = unit('pmm-data-grow.service', {
     enabled: true,
     contents: [

@@ -71,7 +71,7 @@ afterAll(async () => {
 describe('the committed schemas', () => {
   it('compile, and there is one per command plus the envelope, the shared shapes and errors', () => {
     const names = readdirSync(SCHEMAS).sort();
-    expect(names).toEqual(['common', 'config-show', 'console', 'destroy', 'envelope', 'error', 'generate', 'list', 'logs', 'provision', 'ssh', 'status', 'upgrade', 'validate'].map((n) => `${n}.schema.json`));
+    expect(names).toEqual(['common', 'config-show', 'console', 'destroy', 'envelope', 'error', 'generate', 'list', 'logs', 'pmm-releases', 'pmm-token', 'provision', 'ssh', 'status', 'upgrade', 'validate'].map((n) => `${n}.schema.json`));
   });
 
   it('are not vacuous: a missing schemaVersion, an unknown field, or ok:false without error fail', () => {

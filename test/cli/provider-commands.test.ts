@@ -4,6 +4,7 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { XMLParser } from 'fast-xml-parser';
 import { afterAll, describe, expect, it } from 'vitest';
 import { REPO_ROOT } from '../support/conformance.js';
 import { passwordInConfig } from '../support/lifecycle.js';
@@ -130,7 +131,8 @@ describe('cnvm provision / status / destroy (libvirt)', () => {
     expect(r.code).toBe(0);
     const xml = execFileSync('virsh', ['-c', 'qemu:///system', 'dumpxml', '--inactive', `${name}-g2`], { encoding: 'utf8' });
     expect(xml).not.toContain('<interface');
-    expect(xml).toMatch(/<memory unit='KiB'>4194304<\/memory>/);
+    const memory = (new XMLParser({ ignoreAttributes: false, parseTagValue: false }).parse(xml) as { domain: { memory: { '#text': string; '@_unit': string } } }).domain.memory;
+    expect(memory).toEqual({ '#text': '4194304', '@_unit': 'KiB' });
     expect(readFileSync(join(dir, 'store', 'vms', `${name}-g2`, 'config.ign'), 'utf8')).toContain(key);
     const s = JSON.parse(cnvm(['status', ...common, '--json']).stdout) as { generation: number; vm: { name: string } };
     expect(s).toMatchObject({ generation: 2, vm: { name: `${name}-g2` } });

@@ -3,7 +3,8 @@
 // volume protected by prevent_destroy, the device naming the Ignition config mounts, the stable address, no secret.
 import { readFileSync, writeFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { EXPORT_TARGETS, exportVm, fillIgnition, PASSWORD_SENTINEL, type ExportInput } from '../../src/export/index.js';
+import { exportTargets, exportVm, fillIgnition, PASSWORD_SENTINEL, type ExportInput } from '../../src/export/index.js';
+import { renderVmConfig } from '../../src/lifecycle/config.js';
 import { createAwsProvider } from '../../src/provider/aws/adapter.js';
 import { createGcpProvider } from '../../src/provider/gcp/adapter.js';
 import { createLibvirtProvider } from '../../src/provider/libvirt/adapter.js';
@@ -90,13 +91,19 @@ describe('terraform export', () => {
     expect(doc.variable.mac?.default).toMatch(/^52:54:00(:[0-9a-f]{2}){3}$/);
   });
 
-  it('every target names the data disk as its provider adapter does', () => {
+  it('every target names the data disk as provisioning through its provider adapter does', async () => {
     const adapters = {
       aws: createAwsProvider({ region: 'eu-west-1' }),
       gcp: createGcpProvider({ project: 'p', zone: 'europe-west1-b' }),
       libvirt: createLibvirtProvider({ storageDir: '/nonexistent/cnvm' }),
     };
     const volume = { id: 'vol-0123456789abcdef0', deviceName: 'pmm-data' };
-    for (const t of EXPORT_TARGETS) expect(t.disk(volume), t.id).toEqual(adapters[t.provider as keyof typeof adapters].dataDisk(volume));
+    const targets = exportTargets();
+    expect(new Set(targets.map((t) => t.provider))).toEqual(new Set(Object.keys(adapters)));
+    for (const t of targets) {
+      const { ignition } = await renderVmConfig(adapters[t.provider as keyof typeof adapters], volume, desired(), undefined);
+      const provisioned = (JSON.parse(ignition) as { storage: { disks: { device: string }[] } }).storage.disks[0]?.device;
+      expect(t.disk(volume), t.id).toBe(provisioned);
+    }
   });
 });

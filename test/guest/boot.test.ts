@@ -30,7 +30,7 @@ interface StandinState {
 
 /** The config `cnvm provision` renders for libvirt (data disk with serial pmm-data), password file composed in. */
 async function renderConfig(password: string | undefined, edit?: (ign: IgnitionJson) => void): Promise<string> {
-  const pmm = pmmServer({ dataDisk: { provider: 'libvirt', serial: 'pmm-data' }, adminPassword: 'later' });
+  const pmm = pmmServer({ dataDevice: '/dev/disk/by-id/virtio-pmm-data', adminPassword: 'later' });
   const fragment = password ? compose(pmm.fragment, pmmAdminPasswordFile(password)) : pmm.fragment;
   const { config, entries } = await translate(fcos(fragment, '1.4.0'), { strict: true });
   expect(entries).toEqual([]);

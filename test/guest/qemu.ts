@@ -53,8 +53,8 @@ export async function freePort(): Promise<number> {
 export interface GuestSpec {
   /** Base image (a.qcow2 …): each VM boots from its own qcow2 overlay on it, as cnvm's libvirt provider does. */
   image: string;
-  /** Raw data disk, attached as virtio with serial pmm-data (the libvirt provider's naming). */
-  dataDisk: string;
+  /** Raw data disk, attached as virtio with serial pmm-data (the libvirt provider's naming); none: a diskless boot. */
+  dataDisk?: string;
   ignitionFile: string;
   dir: string;
   name: string;
@@ -93,8 +93,7 @@ export async function bootGuest(spec: GuestSpec): Promise<Guest> {
     // bootindex: SeaBIOS would otherwise try the (blank) data disk first and stop at "not a bootable disk".
     '-drive', `file=${overlay},if=none,id=boot,format=qcow2`,
     '-device', 'virtio-blk-pci,drive=boot,bootindex=1',
-    '-drive', `file=${spec.dataDisk},if=none,id=data,format=raw`,
-    '-device', 'virtio-blk-pci,drive=data,serial=pmm-data',
+    ...(spec.dataDisk ? ['-drive', `file=${spec.dataDisk},if=none,id=data,format=raw`, '-device', 'virtio-blk-pci,drive=data,serial=pmm-data'] : []),
     '-fw_cfg', `name=opt/com.coreos/config,file=${spec.ignitionFile}`,
     '-netdev', `user,id=net0,restrict=on,hostfwd=tcp:127.0.0.1:${port}-:443`,
     '-device', 'virtio-net-pci,netdev=net0',

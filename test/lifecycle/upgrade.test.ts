@@ -89,6 +89,40 @@ describe('upgrade (in-memory provider)', () => {
       // The slow creation is over before the old VM stops; the window ends when the new one runs.
       expect(at('create-new', 'done')).toBeLessThanOrEqual(at('stop-old', 'start'));
       expect(r.downtimeMs).toBeGreaterThan(0);
+      expect(r.downtimeMs).toBeLessThanOrEqual(at('start-new', 'done') - at('stop-old', 'start') + 1);
+      // the gate skipped is reported as such, not as a gate passed
+      expect(events.filter((e) => e.step === 'health').map((e) => e.status)).toEqual(['skip']);
+    } finally {
+      store.cleanup();
+    }
+  });
+});
+
+describe('the upgrade journal', () => {
+  it('stores the step list it runs; a version 1 journal (no list) still resumes; an unknown version is refused', async () => {
+    const p = createFakeProvider({ addressing: 'reserved' });
+    const store = tempStore();
+    try {
+      await provisionVm(p, store, 'pmm', A);
+      const journal = Journal.for(store.dir, p.name, 'pmm');
+      // killed after the old VM stopped (calls: createVm, stopVm): inside the downtime window
+      p.crashAt(2, 'after');
+      await expect(upgrade(p, store, { name: 'pmm', overrides: { image: B }, skipHealthCheck: true })).rejects.toThrow(/injected crash/);
+      const written = journal.read();
+      expect(written?.version).toBe(2);
+      expect(written?.plan?.map((s) => s.kind)).toEqual(['reserve-address', 'create-new', 'stop-old', 'detach-old', 'attach-new', 'move-address', 'start-new', 'health', 'scrub-kept-old', 'destroy-old', 'stop-new', 'detach-new', 'attach-old', 'address-back', 'scrub-old', 'start-old', 'destroy-new']);
+      expect(written?.plan?.find((s) => s.kind === 'health')?.skip).toBe('not checked: --skip-health-check');
+      // the same journal as the previous cnvm wrote it
+      const { plan: _list, ...v1 } = written as NonNullable<typeof written>;
+      journal.write({ ...v1, version: 1 });
+      const events: string[] = [];
+      const r = await upgrade(p, store, { name: 'pmm', overrides: { image: B }, skipHealthCheck: true }, (e) => events.push(`${e.step}:${e.status}`));
+      expect(r).toMatchObject({ outcome: 'upgraded', newVm: 'pmm-g2', resumed: true });
+      expect(events).toEqual(expect.arrayContaining(['create-new:skip', 'stop-old:start', 'detach-old:done', 'start-new:done', 'health:skip']));
+      expect((await status(p, store, 'pmm')).vm?.name).toBe('pmm-g2');
+      expect(p.maxAttachments).toBe(1);
+      journal.write({ ...v1, version: 3 as 2, phase: 'forward' });
+      await expect(upgrade(p, store, { name: 'pmm', overrides: { image: A } })).rejects.toMatchObject({ kind: 'usage', message: expect.stringMatching(/schema version 3, this cnvm reads versions 1 and 2/) });
     } finally {
       store.cleanup();
     }

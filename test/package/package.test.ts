@@ -8,7 +8,7 @@ import { dirname, join, normalize } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { REPO_ROOT } from '../support/conformance.js';
 
-const SDKS = ['@aws-sdk/client-ec2', '@google-cloud/compute', 'google-auth-library'];
+const SDKS = ['@aws-sdk/client-ec2', '@aws-sdk/client-secrets-manager', '@google-cloud/compute', 'google-auth-library'];
 const pkg = JSON.parse(readFileSync(join(REPO_ROOT, 'package.json'), 'utf8')) as Record<string, Record<string, unknown> | undefined>;
 const tmp = mkdtempSync(join(tmpdir(), 'cnvm-package-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));

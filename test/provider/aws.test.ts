@@ -59,16 +59,23 @@ describe('aws specifics', () => {
 });
 
 describe('EC2 retries', () => {
-  it('retries 5xx answers and connection resets with the SDK\'s backoff; RunInstances keeps its ClientToken, so a retry launches once', async () => {
+  it('retries 5xx answers and connection resets with the SDK\'s backoff; RunInstances keeps its ClientToken, so a retry launches once; a lost answer is found by the Name tag', async () => {
     const { fake, provider } = await awsAgainstFake();
     try {
       fake.failNext('CreateVolume', ['500', 'reset', '503']);
       await provider.createVolume({ name: 'r-data', sizeGiB: 1, deviceName: 'pmm-data' });
       expect(fake.log.filter((a) => a === 'CreateVolume')).toHaveLength(4);
-      fake.failNext('RunInstances', ['reset-after', '500']);
+      // Failures before the call was handled: nothing is found by the Name tag, so it goes out again (same token).
+      fake.failNext('RunInstances', ['reset', '500']);
       await provider.createVm({ name: 'r', image: { id: 'ami-0aaaaaaaaaaaaaaaa' }, ignition: '{}' });
       expect(fake.log.filter((a) => a === 'RunInstances')).toHaveLength(3);
       expect([...fake.instances.values()]).toHaveLength(1);
+      // The launch took effect and its answer was lost: the instance is found by its Name tag, not launched twice.
+      fake.failNext('RunInstances', ['reset-after']);
+      await provider.createVm({ name: 's', image: { id: 'ami-0aaaaaaaaaaaaaaaa' }, ignition: '{}' });
+      expect(fake.log.filter((a) => a === 'RunInstances')).toHaveLength(4);
+      expect([...fake.instances.values()].filter((i) => i.tags.some((t) => t.key === 'Name' && t.value === 's'))).toHaveLength(1);
+      expect((await provider.findVm('s'))?.state).toBe((await provider.findVm('r'))?.state);
     } finally {
       await fake.close();
     }

@@ -7,6 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { NotFoundError, PermissionError, ProviderError, TimeoutError } from '../../src/provider/errors.js';
 import { createLibvirtProvider, parseDacBaseLabel, qemuAccess, qemuIdentity } from '../../src/provider/libvirt/adapter.js';
+import { offeredVirtTypes } from '../../src/provider/libvirt/capabilities.js';
 import {
   baseImagePath,
   bootDiskPath,
@@ -57,14 +58,14 @@ describe('domain XML', () => {
     const { network: _network, mac: _mac, ...rest } = pmm1;
     const xml = domainXml({ ...rest, userNetForward: 18443 });
     expect(xml).not.toContain('<interface');
-    expect(xml).toContain("<qemu:arg value='user,id=cnvmnet0,hostfwd=tcp:127.0.0.1:18443-:443'/>");
+    expect(xml).toContain('<qemu:arg value="user,id=cnvmnet0,hostfwd=tcp:127.0.0.1:18443-:443"/>');
     expect(parseDomainXml(xml).forward).toEqual({ address: '127.0.0.1', port: 18443 });
   });
 
   it('hands Ignition to the guest through fw_cfg, commas in the path doubled for qemu', () => {
     const xml = domainXml({ ...pmm1, ignitionPath: '/s/vms/pmm1/config,1.ign' });
-    expect(xml).toContain("<qemu:arg value='-fw_cfg'/>");
-    expect(xml).toContain("<qemu:arg value='name=opt/com.coreos/config,file=/s/vms/pmm1/config,,1.ign'/>");
+    expect(xml).toContain('<qemu:arg value="-fw_cfg"/>');
+    expect(xml).toContain('<qemu:arg value="name=opt/com.coreos/config,file=/s/vms/pmm1/config,,1.ign"/>');
   });
 
   it('gives the data disk its serial so the guest sees /dev/disk/by-id/virtio-<serial>', () => {
@@ -81,7 +82,7 @@ describe('domain XML', () => {
 
   it('leaves out what is not asked for, and uses TCG without host-passthrough', () => {
     const xml = domainXml({ ...pmm1, virtType: 'qemu', dataDisk: undefined, network: undefined, imageVersion: undefined });
-    expect(xml).toMatch(/^<domain type='qemu'/);
+    expect(xml.startsWith('<domain type="qemu"')).toBe(true);
     expect(xml).not.toContain('host-passthrough');
     expect(xml).not.toContain('<interface');
     expect(xml).not.toContain('<serial>');
@@ -91,8 +92,10 @@ describe('domain XML', () => {
 
   it('escapes XML in names and paths, and reads them back', () => {
     const xml = domainXml({ ...pmm1, bootDisk: "/s/it's & <odd>.qcow2" });
-    expect(xml).toContain("<source file='/s/it&apos;s &amp; &lt;odd&gt;.qcow2'/>");
+    expect(xml).toContain('<source file="/s/it&apos;s &amp; &lt;odd&gt;.qcow2"/>');
     expect(parseDomainXml(xml).disks[0]?.path).toBe("/s/it's & <odd>.qcow2");
+    const record = JSON.stringify({ note: `a "quoted" <record> & 'more'` });
+    expect(parseDomainXml(domainXml({ ...pmm1, record, owner: { name: 'a&b', generation: 7 } }))).toMatchObject({ record, owner: { name: 'a&b', generation: 7 } });
   });
 
   it('tells domains cnvm did not define from its own', () => {
@@ -158,10 +161,19 @@ describe('qemu identity (who must read the Ignition config)', () => {
   });
 
   it("prefers libvirt's own answer: the DAC base label in virsh capabilities", () => {
-    const caps = "<secmodel><model>dac</model><doi>0</doi><baselabel type='kvm'>+64055:+64055</baselabel><baselabel type='qemu'>+107:+108</baselabel></secmodel>";
+    const host = (secmodels: string): string => `<capabilities><host><uuid>x</uuid>${secmodels}</host></capabilities>`;
+    const apparmor = '<secmodel><model>apparmor</model><doi>0</doi></secmodel>';
+    const caps = host(`${apparmor}<secmodel><model>dac</model><doi>0</doi><baselabel type='kvm'>+64055:+64055</baselabel><baselabel type='qemu'>+107:+108</baselabel></secmodel>`);
     expect(parseDacBaseLabel(caps, 'kvm')).toEqual({ uid: 64055, gid: 64055 });
     expect(parseDacBaseLabel(caps, 'qemu')).toEqual({ uid: 107, gid: 108 });
-    expect(parseDacBaseLabel('<secmodel><model>none</model></secmodel>', 'kvm')).toBeUndefined();
+    expect(parseDacBaseLabel(host('<secmodel><model>none</model></secmodel>'), 'kvm')).toBeUndefined();
+    expect(parseDacBaseLabel('not xml <', 'kvm')).toBeUndefined();
+  });
+
+  it('reads the virtualisation types offered for x86_64 guests from virsh capabilities', () => {
+    const guest = (arch: string, types: string[]): string => `<guest><os_type>hvm</os_type><arch name='${arch}'><wordsize>64</wordsize>${types.map((t) => `<domain type='${t}'/>`).join('')}</arch></guest>`;
+    expect(offeredVirtTypes(`<capabilities><host/>${guest('i686', ['qemu', 'kvm'])}${guest('x86_64', ['qemu', 'kvm'])}</capabilities>`)).toEqual(['qemu', 'kvm']);
+    expect(offeredVirtTypes(`<capabilities><host/>${guest('x86_64', ['qemu'])}${guest('aarch64', ['qemu', 'kvm'])}</capabilities>`)).toEqual(['qemu']);
   });
 
   it('shares the config with qemu only as far as needed', () => {

@@ -3,7 +3,7 @@
 import type { Provider } from '../../src/provider/types.js';
 import { InjectedCrash } from './fake-provider.js';
 
-const MUTATING = new Set([
+export const MUTATING = new Set([
   'createVolume',
   'deleteVolume',
   'createVm',

@@ -6,6 +6,7 @@
 // leaves it reserved and unassigned, and a VM without one gets an ephemeral IP that changes on every create.
 import { InUseError, NotFoundError, WrongStateError } from '../../src/provider/errors.js';
 import { defineProvider } from '../../src/provider/contract.js';
+import type { AddressPrimitives, ProviderPrimitives } from '../../src/provider/primitives.js';
 import type { PlannedAction, Provider, StableAddress, VmInfo, VmOwner, VmSpec, Volume, VolumeSpec } from '../../src/provider/types.js';
 
 export class InjectedCrash extends Error {
@@ -65,6 +66,8 @@ export interface FakeOptions {
   latencyMs?: Partial<Record<Operation, number>>;
   /** `implicit` (default): every VM answers on 192.0.2.10, as libvirt's kept MAC does. `reserved`: stable addresses. */
   addressing?: 'implicit' | 'reserved';
+  /** The address every VM reports in `implicit` mode (default 192.0.2.10); `127.0.0.1:PORT` puts a stand-in behind it. */
+  implicitAddress?: string;
   /** `while-stopped`: the stored config can be replaced only while the VM is stopped (EC2 user data). */
   replaceIgnition?: 'always' | 'while-stopped' | 'unsupported';
 }
@@ -129,7 +132,7 @@ export function createFakeProvider(options: FakeOptions = {}): FakeProvider {
     state: vm.state,
     image: vm.image,
     volumes: vm.volumes.map((v) => ({ ...v })),
-    addresses: vm.state !== 'running' ? [] : options.addressing !== 'reserved' ? ['192.0.2.10'] : [addressOf(vm.name)?.ip ?? vm.ephemeralIp],
+    addresses: vm.state !== 'running' ? [] : options.addressing !== 'reserved' ? [options.implicitAddress ?? '192.0.2.10'] : [addressOf(vm.name)?.ip ?? vm.ephemeralIp],
     ...(vm.owner ? { owner: { ...vm.owner } } : {}),
     ...(vm.record ? { record: vm.record } : {}),
   });
@@ -150,38 +153,40 @@ export function createFakeProvider(options: FakeOptions = {}): FakeProvider {
   const planned = (action: string, detail: string[]): PlannedAction[] => [{ action, detail, effect: action }];
 
   const reserved = options.addressing === 'reserved';
-  const addressPrimitives: Partial<Provider> = !reserved
+  const addressPrimitives: { address?: AddressPrimitives } = !reserved
     ? {}
     : {
-        async findAddress(nameOrId) {
-          const a = addresses.get(nameOrId) ?? [...addresses.values()].find((x) => x.name === nameOrId);
-          return a ? addressInfo(a) : undefined;
-        },
-        async reserveAddress(name, owner) {
-          const existing = [...addresses.values()].find((x) => x.name === name);
-          if (existing) return addressInfo(existing);
-          return mutate('reserveAddress', name, () => {
-            const a: FakeAddress = { id: `fakeaddr-${name}`, name, ip: nextIp('203.0.113'), owner };
-            addresses.set(a.id, a);
-            return addressInfo(a);
-          });
-        },
-        async assignAddress(id, vmName) {
-          const a = addresses.get(id);
-          if (!a) throw new NotFoundError(`no address ${id}`);
-          mustVm(vmName);
-          // Moving it takes it from the holder (EC2 AllowReassociation; GCE deletes the old access config first).
-          return mutate('assignAddress', `${a.name} ${vmName}`, () => ((a.assignedTo = vmName), addressInfo(a)));
-        },
-        async releaseAddress(id) {
-          const a = addresses.get(id);
-          if (!a) return;
-          if (a.assignedTo) throw new InUseError(`address ${a.ip} is assigned to ${a.assignedTo}`);
-          await mutate('releaseAddress', a.name, () => addresses.delete(id));
+        address: {
+          async find(nameOrId) {
+            const a = addresses.get(nameOrId) ?? [...addresses.values()].find((x) => x.name === nameOrId);
+            return a ? addressInfo(a) : undefined;
+          },
+          async reserve(name, owner) {
+            const existing = [...addresses.values()].find((x) => x.name === name);
+            if (existing) return addressInfo(existing);
+            return mutate('reserveAddress', name, () => {
+              const a: FakeAddress = { id: `fakeaddr-${name}`, name, ip: nextIp('203.0.113'), owner };
+              addresses.set(a.id, a);
+              return addressInfo(a);
+            });
+          },
+          async assign(id, vmName) {
+            const a = addresses.get(id);
+            if (!a) throw new NotFoundError(`no address ${id}`);
+            mustVm(vmName);
+            // Moving it takes it from the holder (EC2 AllowReassociation; GCE deletes the old access config first).
+            return mutate('assignAddress', `${a.name} ${vmName}`, () => ((a.assignedTo = vmName), addressInfo(a)));
+          },
+          async release(id) {
+            const a = addresses.get(id);
+            if (!a) return;
+            if (a.assignedTo) throw new InUseError(`address ${a.ip} is assigned to ${a.assignedTo}`);
+            await mutate('releaseAddress', a.name, () => addresses.delete(id));
+          },
         },
       };
   const replaceMode = options.replaceIgnition ?? 'always';
-  const replacePrimitive: Partial<Provider> =
+  const replacePrimitive: Pick<ProviderPrimitives, 'replaceIgnition'> =
     replaceMode === 'unsupported'
       ? {}
       : {
@@ -192,14 +197,14 @@ export function createFakeProvider(options: FakeOptions = {}): FakeProvider {
           },
         };
 
-  const primitives: Provider = {
+  const primitives: ProviderPrimitives = {
     name: 'libvirt',
     addressing: reserved
       ? { kind: 'reserved', describe: 'fake reserved address, moved to the new VM inside the downtime window' }
       : { kind: 'implicit', describe: 'fake: addresses never change' },
     ...addressPrimitives,
     ...replacePrimitive,
-    dataDisk: (volume) => ({ provider: 'libvirt', serial: volume.deviceName }),
+    holderOf: async (id) => holderOf(id),
     async preflight(spec) {
       // The fake's "images" are names; a name starting with `missing` stands for an image that does not exist.
       if (spec.image.id.startsWith('missing')) throw new NotFoundError(`base image ${spec.image.id} does not exist`);

@@ -24,7 +24,7 @@ describe('PMM server config under the real Ignition', () => {
   let rendered: string;
 
   beforeAll(async () => {
-    const pmm = pmmServer({ dataDisk: { provider: 'libvirt', serial: 'pmm-data' }, adminPassword: 'later', sshAuthorizedKeys: [KEY], env: { PMM_ENABLE_UPDATES: 'false' } });
+    const pmm = pmmServer({ dataDevice: '/dev/disk/by-id/virtio-pmm-data', adminPassword: 'later', sshAuthorizedKeys: [KEY], env: { PMM_ENABLE_UPDATES: 'false' } });
     const { config, entries } = await translate(fcos(compose(pmm.fragment, pmmAdminPasswordFile(SECRET)), '1.4.0'), { strict: true });
     expect(entries).toEqual([]);
     rendered = formatIgnition(config);

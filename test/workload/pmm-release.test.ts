@@ -1,82 +1,89 @@
-// The release resolver (node's fetch) against a local stand-in for api.github.com that pages like GitHub does.
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+// PMM release lookup through @octokit/rest against a loopback stand-in of GitHub's releases API that pages like
+// api.github.com; loose tags made concrete, exact ones checked, malformed ones refused before any request.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { newestPmm3, nextLink, PMM_PINNED_TAG, resolvePmmTag } from '../../src/workload/pmm-release.js';
+import { concretePmmTag, listPmmReleases, newestPmm3, parsePmmTagSpec, PMM_PINNED_TAG, resolvePmmTag } from '../../src/workload/pmm-release.js';
+import { startFakeGitHub, type FakeGitHub } from '../support/fake-github.js';
 
-let server: Server;
-let baseUrl = '';
-let mode: 'ok' | 'ratelimit' | 'empty' | 'paged' = 'ok';
-const seen: string[] = [];
+let gh: FakeGitHub;
+// 250 entries: three pages at 100 per page, the 3.x releases spread over all of them.
+const many = [
+  { tag_name: 'v3.6.0-rc1', prerelease: true },
+  { tag_name: 'v3.10.0', draft: true },
+  ...Array.from({ length: 120 }, (_, i) => ({ tag_name: `v2.${Math.floor(i / 10)}.${i % 10}` })),
+  { tag_name: 'v3.5.0' },
+  ...Array.from({ length: 100 }, (_, i) => ({ tag_name: `docs-${i}` })),
+  { tag_name: 'v3.4.9' },
+  { tag_name: 'v3.4.1' },
+  { tag_name: 'v3.3.2' },
+];
 
 beforeAll(async () => {
-  server = createServer((req, res) => {
-    seen.push(`${req.method} ${req.url} auth=${req.headers.authorization ?? '-'}`);
-    if (mode === 'ratelimit') {
-      res.writeHead(403, { 'content-type': 'application/json', 'x-ratelimit-remaining': '0' });
-      res.end(JSON.stringify({ message: 'API rate limit exceeded' }));
-      return;
-    }
-    if (mode === 'paged') {
-      // Page 1 holds only 2.x and a pre-release; the Link header leads to page 2, as GitHub's does.
-      const page = new URL(req.url ?? '/', 'http://x').searchParams.get('page') ?? '1';
-      const next = `<${baseUrl}/repos/percona/pmm/releases?per_page=100&page=2>; rel="next", <${baseUrl}/repos/percona/pmm/releases?per_page=100&page=2>; rel="last"`;
-      res.writeHead(200, { 'content-type': 'application/json', ...(page === '1' ? { link: next } : {}) });
-      res.end(JSON.stringify(page === '1' ? [{ tag_name: 'v3.6.0-rc', prerelease: true }, { tag_name: 'v2.44.1' }] : [{ tag_name: 'v3.5.0' }, { tag_name: 'v3.4.9' }]));
-      return;
-    }
-    const releases =
-      mode === 'empty'
-        ? [{ tag_name: 'v2.44.0', draft: false, prerelease: false }]
-        : [
-            { tag_name: 'v3.5.0-rc1', draft: false, prerelease: true },
-            { tag_name: 'v3.4.1', draft: false, prerelease: false },
-            { tag_name: 'v3.10.0', draft: true, prerelease: false },
-            { tag_name: 'v3.3.2', draft: false, prerelease: false },
-            { tag_name: 'v2.44.1', draft: false, prerelease: false },
-          ];
-    res.writeHead(200, { 'content-type': 'application/json' });
-    res.end(JSON.stringify(releases));
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  gh = await startFakeGitHub(many);
 });
-afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())));
+afterAll(() => gh.close());
 
-describe('PMM release resolution', () => {
-  it('picks the newest stable 3.x, ignoring drafts, pre-releases and 2.x', () => {
-    expect(newestPmm3([{ tag_name: 'v3.9.0' }, { tag_name: 'v3.10.0' }, { tag_name: 'v3.10.1', prerelease: true }])).toBe('3.10.0');
+describe('--pmm-tag values', () => {
+  it('accepts latest, 3, 3.N and 3.N.M and refuses everything else before asking anything', () => {
+    expect(parsePmmTagSpec('latest')).toEqual({ kind: 'latest' });
+    expect(parsePmmTagSpec('3')).toEqual({ kind: 'latest' });
+    expect(parsePmmTagSpec('3.4')).toEqual({ kind: 'minor', major: 3, minor: 4 });
+    expect(parsePmmTagSpec('3.4.1')).toEqual({ kind: 'exact', version: '3.4.1' });
+    for (const bad of ['v3', '2.44.0', '3.x', '3.4.1-rc', '03.4.1', '', 'latest ', 'sha256:abc']) {
+      if (bad.trim() === 'latest') continue;
+      expect(() => parsePmmTagSpec(bad), bad).toThrow(/--pmm-tag .*not a PMM 3 release/);
+    }
+  });
+});
+
+describe('PMM releases from GitHub', () => {
+  it('lists every stable 3.x over all pages, newest first, with the token as auth', async () => {
+    gh.seen.length = 0;
+    const list = await listPmmReleases({ baseUrl: gh.baseUrl, token: 'test-token' });
+    expect(list.map((r) => r.version)).toEqual(['3.5.0', '3.4.9', '3.4.1', '3.3.2']);
+    expect(gh.seen).toHaveLength(3);
+    expect(gh.seen[0]).toBe('GET /repos/percona/pmm/releases?per_page=100 auth=token test-token');
+    expect(gh.seen[2]).toMatch(/page=3 auth=token test-token$/);
+    expect(newestPmm3(many)).toBe('3.5.0');
   });
 
-  it('asks GitHub\'s releases API with the token', async () => {
-    mode = 'ok';
-    seen.length = 0;
-    await expect(resolvePmmTag({ baseUrl, token: 'test-token' })).resolves.toEqual({ tag: '3.4.1', source: 'github' });
-    expect(seen[0]).toMatch(/^GET \/repos\/percona\/pmm\/releases\?per_page=100 auth=token test-token$/);
+  it('makes loose tags concrete and checks exact ones', async () => {
+    await expect(concretePmmTag('latest', { baseUrl: gh.baseUrl })).resolves.toEqual({ requested: 'latest', tag: '3.5.0', source: 'github' });
+    await expect(concretePmmTag('3.4', { baseUrl: gh.baseUrl })).resolves.toMatchObject({ tag: '3.4.9', source: 'github' });
+    await expect(concretePmmTag('3.4.1', { baseUrl: gh.baseUrl })).resolves.toMatchObject({ tag: '3.4.1', source: 'github' });
+    await expect(concretePmmTag('3.99.0', { baseUrl: gh.baseUrl })).rejects.toMatchObject({ kind: 'usage', message: expect.stringMatching(/--pmm-tag 3\.99\.0: percona\/pmm has no such stable release \(newest: 3\.5\.0/) });
+    await expect(concretePmmTag('3.9', { baseUrl: gh.baseUrl })).rejects.toMatchObject({ kind: 'usage' });
   });
 
-  it('fails clearly when rate limited or offline, unless the pinned fallback is allowed', async () => {
-    mode = 'ratelimit';
-    await expect(resolvePmmTag({ baseUrl })).rejects.toThrow(/rate limited \(HTTP 403\); set GITHUB_TOKEN.*--pmm-tag/);
-    await expect(resolvePmmTag({ baseUrl: 'http://127.0.0.1:9', timeoutMs: 2000 })).rejects.toThrow(/cannot resolve the latest PMM 3 release/);
-    const pinned = await resolvePmmTag({ baseUrl: 'http://127.0.0.1:9', allowPinnedFallback: true, timeoutMs: 2000 });
-    expect(pinned.tag).toBe(PMM_PINNED_TAG);
-    expect(pinned.source).toBe('pinned');
-    expect(pinned.reason).toBeTruthy();
+  it('offline: an exact tag is accepted with a warning, a loose one is refused naming what to pass', async () => {
+    // A loopback port nobody listens on (port 9 would not do: fetch refuses it as a "bad port" without connecting).
+    const closed = await startFakeGitHub();
+    await closed.close();
+    const offline = { baseUrl: closed.baseUrl, timeoutMs: 3000 };
+    const exact = await concretePmmTag('3.4.1', offline);
+    expect(exact).toMatchObject({ tag: '3.4.1', source: 'unchecked' });
+    expect(exact.warning).toMatch(/not checked against PMM's releases: cannot list PMM releases from GitHub \(GitHub unreachable: ECONNREFUSED\)/);
+    await expect(concretePmmTag('latest', offline)).rejects.toMatchObject({ kind: 'provider', message: expect.stringMatching(/give an exact release \(e\.g\. --pmm-tag 3\.\d+\.\d+\)/) });
+    // A tag read from a profile is named by its file position and key, not glued to the position.
+    await expect(concretePmmTag('3', offline, 'providers/libvirt.yaml:11:8')).rejects.toMatchObject({ message: expect.stringMatching(/^providers\/libvirt\.yaml:11:8: pmm\.tag "3": cannot list PMM releases/) });
   });
 
-  it('follows the Link header to the next page until a stable 3.x shows up', async () => {
-    mode = 'paged';
-    seen.length = 0;
-    await expect(resolvePmmTag({ baseUrl })).resolves.toEqual({ tag: '3.5.0', source: 'github' });
-    expect(seen.map((l) => l.replace(/ auth=.*/, ''))).toEqual(['GET /repos/percona/pmm/releases?per_page=100', 'GET /repos/percona/pmm/releases?per_page=100&page=2']);
-    expect(nextLink('<https://a/x?page=3>; rel="next", <https://a/x?page=9>; rel="last"')).toBe('https://a/x?page=3');
-    expect(nextLink('<https://a/x?page=1>; rel="prev"')).toBeUndefined();
-    expect(nextLink(null)).toBeUndefined();
+  it('rate limits and server errors are reported as such', async () => {
+    gh.mode = 'ratelimit';
+    await expect(listPmmReleases({ baseUrl: gh.baseUrl })).rejects.toThrow(/rate limited \(HTTP 403\); set GITHUB_TOKEN/);
+    await expect(resolvePmmTag({ baseUrl: gh.baseUrl })).rejects.toThrow(/rate limited.*--pmm-tag/);
+    const pinned = await resolvePmmTag({ baseUrl: gh.baseUrl, allowPinnedFallback: true });
+    expect(pinned).toMatchObject({ tag: PMM_PINNED_TAG, source: 'pinned' });
+    gh.mode = 'error';
+    await expect(listPmmReleases({ baseUrl: gh.baseUrl })).rejects.toThrow(/HTTP 502/);
+    gh.mode = 'ok';
   });
 
   it('says so when there is no 3.x release', async () => {
-    mode = 'empty';
-    await expect(resolvePmmTag({ baseUrl })).rejects.toThrow(/no stable 3.x release/);
+    const only2 = await startFakeGitHub([{ tag_name: 'v2.44.0' }]);
+    try {
+      await expect(resolvePmmTag({ baseUrl: only2.baseUrl })).rejects.toThrow(/no stable 3.x release/);
+    } finally {
+      await only2.close();
+    }
   });
 });

@@ -2,9 +2,10 @@ import { describe, expect, it } from 'vitest';
 import { fcos, compose } from '../../src/builders/index.js';
 import { translate } from '../../src/translate/index.js';
 import { decodeDataUrl } from '../support/compare.js';
-import { dataDiskDevice } from '../../src/workload/data-disk.js';
 import { validatePmmEnv } from '../../src/workload/pmm-env.js';
-import { pmmAdminPasswordFile, pmmServer, randomPassword, PMM_PASSWORD_FILE } from '../../src/workload/pmm-server.js';
+import { pmmAdminPasswordFile, pmmServer as recipe, randomPassword, PMM_PASSWORD_FILE } from '../../src/workload/pmm-server.js';
+// The library's pmmServer: the recipe, with the data disk also nameable the way its provider attaches it.
+import { pmmServer } from '../../src/pmm-recipe.js';
 
 type Unit = { name: string; contents?: string; enabled?: boolean };
 type Ign = { storage: { files: { path: string; mode?: number; contents?: { source?: string; compression?: string } }[]; disks?: unknown[]; filesystems?: unknown[] }; systemd: { units: Unit[] } };
@@ -18,24 +19,12 @@ async function render(fragment: Parameters<typeof fcos>[0]): Promise<Ign> {
   return result.config as unknown as Ign;
 }
 
-describe('data disk device paths', () => {
-  it('are stable per provider', () => {
-    expect(dataDiskDevice({ provider: 'libvirt', serial: 'pmm-data' })).toBe('/dev/disk/by-id/virtio-pmm-data');
-    expect(dataDiskDevice({ provider: 'gcp', deviceName: 'pmm-data' })).toBe('/dev/disk/by-id/google-pmm-data');
-    expect(dataDiskDevice({ provider: 'aws', volumeId: 'vol-0123456789abcdef0' })).toBe('/dev/disk/by-id/nvme-Amazon_Elastic_Block_Store_vol0123456789abcdef0');
-  });
-  it('refuse names the guest would not see as given', () => {
-    expect(() => dataDiskDevice({ provider: 'libvirt', serial: 'a-serial-longer-than-20' })).toThrow(/1–20 characters/);
-    expect(() => dataDiskDevice({ provider: 'libvirt', serial: 'bad serial' })).toThrow(/serial/);
-    expect(() => dataDiskDevice({ provider: 'gcp', deviceName: 'Data_Disk' })).toThrow(/deviceName/);
-    expect(() => dataDiskDevice({ provider: 'aws', volumeId: 'vol_123' })).toThrow(/EBS volume id/);
-  });
-});
-
 describe('pmmServer()', () => {
   it('keeps the data disk: no wipe, fixed labels, partition number given, mounted before PMM', async () => {
     const { fragment } = pmmServer({ dataDisk: { provider: 'libvirt', serial: 'pmm-data' }, adminPassword: 'later' });
     const ign = await render(fragment);
+    // The recipe itself takes the path the provider supplies, with the same result.
+    expect(await render(recipe({ dataDevice: '/dev/disk/by-id/virtio-pmm-data', adminPassword: 'later' }).fragment)).toEqual(ign);
     expect(ign.storage.disks).toEqual([
       // No startMiB: Ignition keeps an existing partition's start; size 0 + resize lets a grown volume's partition grow.
       { device: '/dev/disk/by-id/virtio-pmm-data', wipeTable: false, partitions: [{ number: 1, label: 'pmm-data', sizeMiB: 0, resize: true }] },
@@ -134,6 +123,9 @@ describe('pmmServer()', () => {
     expect(() => pmmServer({ image: 'Docker.io/Percona' })).toThrow(/invalid image name/);
     expect(() => pmmServer({ parts: { dataDisk: true } })).toThrow(/no dataDisk/);
     expect(() => pmmServer({ dataDisk: { provider: 'libvirt', serial: 'x'.repeat(21) } })).toThrow(/serial "x{21}" must be 1–20 characters/);
+    expect(() => pmmServer({ dataDisk: { provider: 'libvirt', serial: 'pmm-data' }, dataDevice: '/dev/disk/by-id/virtio-pmm-data' })).toThrow(/dataDisk or dataDevice, not both/);
+    expect(() => recipe({ dataDevice: '/dev/sdb' })).toThrow(/"\/dev\/sdb" is not a stable device path/);
+    expect(() => recipe({ dataDevice: '/dev/disk/by-diskseq/2' })).toThrow(/not a stable device path/);
     expect(() => pmmServer({ startTimeoutSec: 5 })).toThrow(/startTimeoutSec/);
     expect(() => pmmServer({ zincati: { mode: 'periodic', days: ['Sat'], startTime: '25:00', lengthMinutes: 60 } })).toThrow(/HH:MM/);
     expect(() => pmmServer({ sshAuthorizedKeys: ['not a key'] })).toThrow(/not an ssh public key/);

@@ -9,11 +9,13 @@ import { randomUUID } from 'node:crypto';
 import { operatorCidr } from '../operator-address.js';
 import { ec2Session } from './client.js';
 import { awsNetwork, MANAGED, planGroup, networkRequests } from './network.js';
+import { createOnce, settle } from './repeat-safe.js';
 import { defineProvider } from '../contract.js';
-import { NotFoundError, ProviderError } from '../errors.js';
+import { InUseError, NotFoundError, ProviderError } from '../errors.js';
 import { fitIgnition } from '../ignition-size.js';
 import { recordFromTags } from '../record-tags.js';
 import { addressingOf, awsRequests, cnvmGroup, DATA_DEVICE, RECORD_TAG_PREFIX, type AwsOptions } from './requests.js';
+import type { ProviderPrimitives } from '../primitives.js';
 import type { ListResult, PlannedAction, Provider, VmInfo, VmSpec, VmState, Volume } from '../types.js';
 
 export { awsRequests, DATA_DEVICE, type AwsOptions };
@@ -25,7 +27,7 @@ interface Tag {
   Key?: string;
   Value?: string;
 }
-type Instance = { InstanceId?: string; State?: { Name?: string }; Tags?: Tag[]; ImageId?: string; PublicIpAddress?: string; PrivateIpAddress?: string; Placement?: { AvailabilityZone?: string } };
+type Instance = { InstanceId?: string; VpcId?: string; State?: { Name?: string }; Tags?: Tag[]; ImageId?: string; PublicIpAddress?: string; PrivateIpAddress?: string; Placement?: { AvailabilityZone?: string } };
 type Ebs = { VolumeId?: string; Size?: number; State?: string; AvailabilityZone?: string; Tags?: Tag[]; Attachments?: { InstanceId?: string; State?: string }[] };
 
 const tag = (tags: Tag[] | undefined, key: string): string | undefined => tags?.find((t) => t.Key === key)?.Value;
@@ -47,7 +49,7 @@ function vmState(name: string | undefined): VmState {
 export function createAwsProvider(options: AwsOptions): Provider {
   const req = awsRequests(options);
   const session = ec2Session(options);
-  const { load, send, all, wait } = session;
+  const { load, send, sendOnce, all, wait } = session;
   const net = awsNetwork(session, options.region);
   const addressing = addressingOf(options);
   let placement: Promise<{ az: string; vpcId: string; subnetId: string }> | undefined;
@@ -65,6 +67,12 @@ export function createAwsProvider(options: AwsOptions): Provider {
     return found.filter((v) => v.State !== 'deleting' && v.State !== 'deleted');
   }
   const instanceByName = async (name: string): Promise<Instance | undefined> => (await instances(`DescribeInstances ${name}`, [{ Name: 'tag:Name', Values: [name] }, managed, live]))[0];
+  /** The live instances of a cnvm VM: its generations (owner tag) and a first one named like the VM. */
+  const ownerInstances = async (owner: string): Promise<Instance[]> => {
+    const tagged = await instances(`DescribeInstances of ${owner}`, [{ Name: 'tag:cnvm:owner', Values: [owner] }, managed, live]);
+    const named = await instances(`DescribeInstances ${owner}`, [{ Name: 'tag:Name', Values: [owner] }, managed, live]);
+    return [...new Map([...tagged, ...named].map((x) => [x.InstanceId, x])).values()];
+  };
   const volumeByName = async (name: string): Promise<Ebs | undefined> => (await volumes(`DescribeVolumes ${name}`, [{ Name: 'tag:Name', Values: [name] }, managed]))[0];
 
   async function volumeById(id: string): Promise<Ebs | undefined> {
@@ -182,11 +190,9 @@ export function createAwsProvider(options: AwsOptions): Provider {
     return [own, ...(options.securityGroupIds ?? [])];
   }
 
-  const provider: Provider = {
+  const primitives: ProviderPrimitives = {
     name: 'aws',
     addressing,
-    // Nitro NVMe: the serial is the volume id without its dash.
-    dataDisk: (volume) => ({ provider: 'aws', volumeId: volume.id }),
     plan: {
       createVolume: (spec) => planned('ec2:CreateVolume', req.createVolume(spec), `encrypted gp3 volume ${spec.name}, ${spec.sizeGiB} GiB`),
       deleteVolume: (id) => planned('ec2:DeleteVolume', { VolumeId: id }, `delete ${id} and everything on it`),
@@ -216,20 +222,31 @@ export function createAwsProvider(options: AwsOptions): Provider {
     },
 
     async createVolume(spec) {
-      const existing = await this.findVolume(spec.name);
-      if (existing) return existing;
       const { ec2 } = await load();
       const { az } = await placed();
-      const out = await send<{ VolumeId?: string }>(`CreateVolume ${spec.name}`, new ec2.CreateVolumeCommand({ ...awsRequests(options, { az }).createVolume(spec), ClientToken: randomUUID() } as never));
-      await wait(`volume ${spec.name} available`, ec2.waitUntilVolumeAvailable as never, { VolumeIds: [out.VolumeId] });
-      return (await this.findVolume(spec.name)) as Volume;
+      // The same ClientToken on every attempt; a lost reply is also found by the volume's Name tag.
+      const command = new ec2.CreateVolumeCommand({ ...awsRequests(options, { az }).createVolume(spec), ClientToken: randomUUID() } as never);
+      const volumeId = await createOnce(
+        async () => (await sendOnce<{ VolumeId?: string }>(`CreateVolume ${spec.name}`, command)).VolumeId ?? '',
+        async () => (await volumeByName(spec.name))?.VolumeId,
+      );
+      await wait(`volume ${spec.name} available`, ec2.waitUntilVolumeAvailable as never, { VolumeIds: [volumeId] });
+      const v = await volumeByName(spec.name);
+      if (!v) throw new ProviderError('failed', `CreateVolume ${spec.name}: done, but the volume is not there`);
+      return volumeOf(v);
+    },
+
+    async holderOf(id) {
+      const v = await volumeById(id);
+      return v ? (await volumeOf(v)).attachedTo : undefined;
     },
 
     async deleteVolume(id) {
       const v = await volumeById(id);
       if (!v) return;
       const { ec2 } = await load();
-      await send(`DeleteVolume ${id}`, new ec2.DeleteVolumeCommand({ VolumeId: id }));
+      // A retry whose first attempt landed finds no volume: deleted is what was asked.
+      await settle(() => send(`DeleteVolume ${id}`, new ec2.DeleteVolumeCommand({ VolumeId: id })), async (err) => err instanceof NotFoundError);
     },
 
     async findVm(name) {
@@ -255,8 +272,7 @@ export function createAwsProvider(options: AwsOptions): Provider {
 
     async createVm(spec) {
       const { ec2 } = await load();
-      let inst = await instanceByName(spec.name);
-      if (!inst) {
+      {
         // Everything RunInstances could refuse is checked first, so a refusal never leaves an instance behind.
         const { text } = fitIgnition(spec.ignition, EC2_USER_DATA_LIMIT, 'EC2 user data');
         const where = await placed();
@@ -267,14 +283,17 @@ export function createAwsProvider(options: AwsOptions): Provider {
         }
         const securityGroupIds = await groupsFor(spec, where.vpcId);
         const request = awsRequests({ ...options, subnetId: where.subnetId }, { az: where.az, securityGroupIds }).runInstances(spec, text);
-        const out = await send<{ Instances?: Instance[] }>(`RunInstances ${spec.name}`, new ec2.RunInstancesCommand({ ...request, ClientToken: randomUUID() } as never));
-        const id = out.Instances?.[0]?.InstanceId ?? '';
+        // The same ClientToken on every attempt (EC2 answers a repeat with the first launch); a lost reply is also
+        // found by the Name tag the instance was launched with, so a peer without ClientToken launches one too.
+        const command = new ec2.RunInstancesCommand({ ...request, ClientToken: randomUUID() } as never);
+        const id = await createOnce(
+          async () => (await sendOnce<{ Instances?: Instance[] }>(`RunInstances ${spec.name}`, command)).Instances?.[0]?.InstanceId ?? '',
+          async () => (await instanceByName(spec.name))?.InstanceId,
+        );
         await wait(`instance ${spec.name} running`, ec2.waitUntilInstanceRunning as never, { InstanceIds: [id] });
-        inst = await mustInstance(spec.name);
       }
-      // EC2 starts what it launches; the contract is "created, not started".
-      await provider.stopVm(spec.name);
-      if (spec.dataVolumeId) await provider.attachVolume(spec.name, spec.dataVolumeId);
+      // EC2 starts what it launches: the wrapper stops it and attaches the data volume (the contract's "created,
+      // not started, with its volume").
       return vmOf(await mustInstance(spec.name));
     },
 
@@ -291,25 +310,22 @@ export function createAwsProvider(options: AwsOptions): Provider {
       return 'replaced';
     },
 
+    // Called for an instance not yet in the wanted state; one on its way there (pending, stopping) is waited for.
     async startVm(name) {
       const i = await mustInstance(name);
-      if (i.State?.Name !== 'running') {
-        const { ec2 } = await load();
-        if (i.State?.Name === 'stopping') await wait(`instance ${name} stopped`, ec2.waitUntilInstanceStopped as never, { InstanceIds: [i.InstanceId] });
-        if (i.State?.Name !== 'pending') await send(`StartInstances ${name}`, new ec2.StartInstancesCommand({ InstanceIds: [i.InstanceId ?? ''] }));
-        await wait(`instance ${name} running`, ec2.waitUntilInstanceRunning as never, { InstanceIds: [i.InstanceId] });
-      }
+      const { ec2 } = await load();
+      if (i.State?.Name === 'stopping') await wait(`instance ${name} stopped`, ec2.waitUntilInstanceStopped as never, { InstanceIds: [i.InstanceId] });
+      if (i.State?.Name !== 'pending') await send(`StartInstances ${name}`, new ec2.StartInstancesCommand({ InstanceIds: [i.InstanceId ?? ''] }));
+      await wait(`instance ${name} running`, ec2.waitUntilInstanceRunning as never, { InstanceIds: [i.InstanceId] });
       return vmOf(await mustInstance(name));
     },
 
     async stopVm(name) {
       const i = await mustInstance(name);
-      if (i.State?.Name !== 'stopped') {
-        const { ec2 } = await load();
-        if (i.State?.Name === 'pending') await wait(`instance ${name} running`, ec2.waitUntilInstanceRunning as never, { InstanceIds: [i.InstanceId] });
-        if (i.State?.Name !== 'stopping') await send(`StopInstances ${name}`, new ec2.StopInstancesCommand({ InstanceIds: [i.InstanceId ?? ''] }));
-        await wait(`instance ${name} stopped`, ec2.waitUntilInstanceStopped as never, { InstanceIds: [i.InstanceId] });
-      }
+      const { ec2 } = await load();
+      if (i.State?.Name === 'pending') await wait(`instance ${name} running`, ec2.waitUntilInstanceRunning as never, { InstanceIds: [i.InstanceId] });
+      if (i.State?.Name !== 'stopping') await send(`StopInstances ${name}`, new ec2.StopInstancesCommand({ InstanceIds: [i.InstanceId ?? ''] }));
+      await wait(`instance ${name} stopped`, ec2.waitUntilInstanceStopped as never, { InstanceIds: [i.InstanceId] });
       return vmOf(await mustInstance(name));
     },
 
@@ -319,26 +335,29 @@ export function createAwsProvider(options: AwsOptions): Provider {
       const { ec2 } = await load();
       await send(`TerminateInstances ${name}`, new ec2.TerminateInstancesCommand({ InstanceIds: [i.InstanceId ?? ''] }));
       await wait(`instance ${name} terminated`, ec2.waitUntilInstanceTerminated as never, { InstanceIds: [i.InstanceId] });
+      // The VM's own group goes with its last instance (destroy); an upgrade's or rollback's terminate keeps it.
+      const owner = tag(i.Tags, 'cnvm:owner') ?? name;
+      if (cnvmGroup(options) && i.VpcId) await net.dropGroupIfUnused(owner, i.VpcId, async () => (await ownerInstances(owner)).length);
     },
 
-    // The contract wrapper enforces cnvm's rules (one holder, attach and detach only while stopped); EC2's own
-    // (same zone, root volume stays) come back as typed errors.
+    // The contract wrapper enforces cnvm's rules (one holder, attach and detach only while stopped, nothing to do
+    // twice); EC2's own (same zone, root volume stays) come back as typed errors.
     async attachVolume(vmName, volumeId) {
       const i = await mustInstance(vmName);
-      const vm = await vmOf(i);
-      if (vm.volumes.some((v) => v.volumeId === volumeId)) return vm;
       const { ec2 } = await load();
-      await send(`AttachVolume ${volumeId}`, new ec2.AttachVolumeCommand(req.attachVolume(i.InstanceId ?? '', volumeId)));
+      // A retried attach whose first attempt landed is "in use": by this instance, that is the call's success.
+      const onThis = async (): Promise<boolean> => !!(await volumeById(volumeId))?.Attachments?.some((a) => a.InstanceId === i.InstanceId && a.State !== 'detached' && a.State !== 'detaching');
+      await settle(() => send(`AttachVolume ${volumeId}`, new ec2.AttachVolumeCommand(req.attachVolume(i.InstanceId ?? '', volumeId))), async (err) => err instanceof InUseError && (await onThis()));
       await wait(`volume ${volumeId} in use`, ec2.waitUntilVolumeInUse as never, { VolumeIds: [volumeId] });
       return vmOf(await mustInstance(vmName));
     },
 
     async detachVolume(vmName, volumeId) {
       const i = await mustInstance(vmName);
-      const vm = await vmOf(i);
-      if (!vm.volumes.some((v) => v.volumeId === volumeId)) return vm;
       const { ec2 } = await load();
-      await send(`DetachVolume ${volumeId}`, new ec2.DetachVolumeCommand(req.detachVolume(i.InstanceId ?? '', volumeId)));
+      // A retried detach whose first attempt landed finds no attachment (or one detaching): the call's success.
+      const offThis = async (): Promise<boolean> => !(await volumeById(volumeId))?.Attachments?.some((a) => a.InstanceId === i.InstanceId && a.State !== 'detached' && a.State !== 'detaching');
+      await settle(() => send(`DetachVolume ${volumeId}`, new ec2.DetachVolumeCommand(req.detachVolume(i.InstanceId ?? '', volumeId))), async () => offThis());
       await wait(`volume ${volumeId} available`, ec2.waitUntilVolumeAvailable as never, { VolumeIds: [volumeId] });
       return vmOf(await mustInstance(vmName));
     },
@@ -349,24 +368,26 @@ export function createAwsProvider(options: AwsOptions): Provider {
       return { vms: await Promise.all(found.map(vmOf)), volumes: await Promise.all(ebs.map(volumeOf)) };
     },
 
-    async findAddress(nameOrId) {
-      return net.findAddress(nameOrId, nameOfInstance);
-    },
-    async reserveAddress(name, owner) {
-      const id = await net.reserveAddress(name, owner);
-      return (await net.findAddress(id, nameOfInstance)) ?? { id, name, ip: '' };
-    },
-    async assignAddress(addressId, vmName) {
-      const i = await mustInstance(vmName);
-      await net.assignAddress(addressId, i.InstanceId ?? '');
-      const a = await net.findAddress(addressId, nameOfInstance);
-      if (!a) throw new NotFoundError(`Elastic IP ${addressId} disappeared while being assigned to ${vmName}`);
-      return a;
-    },
-    async releaseAddress(addressId) {
-      await net.releaseAddress(addressId, nameOfInstance);
-    },
+    ...(addressing.kind === 'reserved'
+      ? {
+          address: {
+            find: (nameOrId: string) => net.findAddress(nameOrId, nameOfInstance),
+            async reserve(name: string, owner: string) {
+              const id = await net.reserveAddress(name, owner);
+              return (await net.findAddress(id, nameOfInstance)) ?? { id, name, ip: '' };
+            },
+            async assign(addressId: string, vmName: string) {
+              const i = await mustInstance(vmName);
+              await net.assignAddress(addressId, i.InstanceId ?? '');
+              const a = await net.findAddress(addressId, nameOfInstance);
+              if (!a) throw new NotFoundError(`Elastic IP ${addressId} disappeared while being assigned to ${vmName}`);
+              return a;
+            },
+            release: (addressId: string) => net.releaseAddress(addressId, nameOfInstance),
+          },
+        }
+      : {}),
   };
-  return defineProvider(provider);
+  return defineProvider(primitives);
 }
 

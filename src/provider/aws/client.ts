@@ -46,7 +46,7 @@ export function classify(what: string, err: unknown): ProviderError {
 type Waiter = (params: { client: unknown; maxWaitTime: number; minDelay: number; maxDelay: number }, input: object) => Promise<unknown>;
 
 export function ec2Session(options: Ec2ClientOptions) {
-  let sdk: Promise<{ ec2: Ec2; client: InstanceType<Ec2['EC2Client']> }> | undefined;
+  let sdk: Promise<{ ec2: Ec2; client: InstanceType<Ec2['EC2Client']>; once: InstanceType<Ec2['EC2Client']> }> | undefined;
   const waitMax = options.waitMaxSec ?? 600;
   const waitDelay = options.waitDelaySec ?? 5;
 
@@ -55,14 +55,11 @@ export function ec2Session(options: Ec2ClientOptions) {
       // The pinned SDK release supports node 20 (cnvm's floor); its notice about future releases is not the user's concern.
       process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
       const ec2 = await importSdk('aws', '@aws-sdk/client-ec2', () => import('@aws-sdk/client-ec2'));
-      const client = new ec2.EC2Client({
-        region: options.region,
-        maxAttempts: options.maxAttempts ?? 10,
-        retryMode: 'adaptive',
-        ...(options.profile ? { profile: options.profile } : {}),
-        ...(options.clientConfig ?? {}),
-      });
-      return { ec2, client };
+      const config = { region: options.region, retryMode: 'adaptive', ...(options.profile ? { profile: options.profile } : {}), ...(options.clientConfig ?? {}) };
+      const client = new ec2.EC2Client({ ...config, maxAttempts: options.maxAttempts ?? 10 });
+      // For the calls repeat-safe.ts retries itself, after looking for what a lost reply may have created.
+      const once = new ec2.EC2Client({ ...config, maxAttempts: 1 });
+      return { ec2, client, once };
     })();
     return sdk;
   }
@@ -71,6 +68,16 @@ export function ec2Session(options: Ec2ClientOptions) {
     const { client } = await load();
     try {
       return (await client.send(command as never)) as T;
+    } catch (err) {
+      throw classify(what, err);
+    }
+  }
+
+  /** One attempt, no SDK retry (repeat-safe.ts decides whether and how to repeat it); the error keeps the SDK's as cause. */
+  async function sendOnce<T>(what: string, command: object): Promise<T> {
+    const { once } = await load();
+    try {
+      return (await once.send(command as never)) as T;
     } catch (err) {
       throw classify(what, err);
     }
@@ -102,7 +109,7 @@ export function ec2Session(options: Ec2ClientOptions) {
     }
   }
 
-  return { load, send, all, wait };
+  return { load, send, sendOnce, all, wait };
 }
 
 export type Ec2Session = ReturnType<typeof ec2Session>;

@@ -2,11 +2,12 @@
 import { CnvmError } from '../../errors.js';
 import { ProviderError } from '../errors.js';
 import { list, str, type ProviderModule } from '../module.js';
+import { awsDisk, type AwsDataDisk } from './disk.js';
 
 const IPV4_CIDR = /^((25[0-5]|2[0-4]\d|1?\d?\d)\.){3}(25[0-5]|2[0-4]\d|1?\d?\d)\/(3[0-2]|[12]?\d)$/;
 const regionOf = (s: Record<string, unknown>): string | undefined => (typeof s.region === 'string' ? s.region : undefined) ?? process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION;
 
-export const awsModule: ProviderModule = {
+export const awsModule: ProviderModule<AwsDataDisk> = {
   name: 'aws',
   summary: 'AWS EC2',
   settings: [
@@ -20,6 +21,21 @@ export const awsModule: ProviderModule = {
     { key: 'allow_from', flag: 'allow-from', type: 'strings', help: 'gcp/aws: let this CIDR reach 443 (aws: and 22) through a rule/group cnvm creates once (repeatable)' },
     { key: 'address', flag: 'address', type: 'string', help: 'aws/gcp: stable (default: a reserved address kept across upgrades) or ephemeral' },
   ],
+  disk: awsDisk,
+  exportTargets: [
+    { id: 'cloudformation', format: 'cloudformation', title: 'a CloudFormation template', fileName: (vm) => `${vm}.cfn.json`, load: async () => ({ render: (await import('./export-cloudformation.js')).cloudFormationTemplate }) },
+    { id: 'terraform-aws', format: 'terraform', title: 'a Terraform file', fileName: (vm) => `${vm}.tf.json`, load: async () => ({ render: (await import('./export-terraform.js')).terraformAws }) },
+  ],
+  examples: {
+    provision: ['cnvm provision --provider aws --region eu-west-1 --name pmm1 --data-size 100G --dry-run'],
+    upgrade: ['cnvm upgrade --provider aws --name pmm1 --image ami-0123456789abcdef0 --dry-run'],
+    status: ['cnvm status --provider aws --name pmm1 --json'],
+    'config show': ['cnvm config show --provider aws --stage prod --json'],
+    list: ['cnvm list --provider aws --region eu-west-1 --json'],
+    ssh: ['cnvm ssh pmm1 --provider aws -- sudo podman ps'],
+    console: ['cnvm console pmm1 --provider aws --json'],
+    logs: ['cnvm logs pmm1 --provider aws --ignition'],
+  },
   imageHelp: 'an AMI id (ami-…)',
   imagePlaceholder: (stream) => `<FCOS ${stream} AMI of the region>`,
   imageFromFlag(value) {

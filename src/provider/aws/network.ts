@@ -7,6 +7,7 @@
 // operator's address and revokes nothing, so a second operator upgrading from elsewhere does not lock out the first.
 import type { Ec2Session } from './client.js';
 import { InUseError, NotFoundError } from '../errors.js';
+import { createOnce, settle } from './repeat-safe.js';
 import type { PlannedAction, StableAddress } from '../types.js';
 
 export const MANAGED = 'cnvm:managed';
@@ -22,9 +23,10 @@ export const addressName = (owner: string): string => `${owner}-address`;
 
 type Tag = { Key?: string; Value?: string };
 type Permission = { IpProtocol?: string; FromPort?: number; ToPort?: number; IpRanges?: { CidrIp?: string }[] };
-type Group = { GroupId?: string; IpPermissions?: Permission[] };
+type Group = { GroupId?: string; IpPermissions?: Permission[]; Tags?: Tag[] };
 type Address = { AllocationId?: string; PublicIp?: string; InstanceId?: string; AssociationId?: string; Tags?: Tag[] };
 
+const tagOf = (tags: Tag[] | undefined, key: string): string | undefined => tags?.find((t) => t.Key === key)?.Value;
 const tagsOf = (values: Record<string, string>) => Object.entries(values).map(([Key, Value]) => ({ Key, Value }));
 const permissionsOf = (rules: Ec2Rule[]) =>
   PMM_PORTS.map((port) => ({ IpProtocol: 'tcp', FromPort: port, ToPort: port, IpRanges: rules.filter((r) => r.port === port).map((r) => ({ CidrIp: r.cidr })) })).filter((p) => p.IpRanges.length);
@@ -68,27 +70,89 @@ export function planGroup(owner: string, allowCidrs: string[] | undefined): Plan
 }
 
 export function awsNetwork(session: Ec2Session, region: string) {
-  const { load, send, all } = session;
+  const { load, send, sendOnce, all } = session;
+
+  const groupFilters = (owner: string, vpcId: string) => [
+    { Name: 'group-name', Values: [groupName(owner)] },
+    { Name: 'vpc-id', Values: [vpcId] },
+  ];
+  async function findGroup(owner: string, vpcId: string): Promise<Group | undefined> {
+    const { ec2 } = await load();
+    const found = await all<Group>('DescribeSecurityGroups', (t) => new ec2.DescribeSecurityGroupsCommand({ Filters: groupFilters(owner, vpcId), MaxResults: 1000, ...(t ? { NextToken: t } : {}) }), (p) => p.SecurityGroups as Group[]);
+    return found[0];
+  }
+  const rulesOf = (group: Group): Ec2Rule[] =>
+    (group.IpPermissions ?? []).flatMap((p) => (p.IpProtocol === 'tcp' && p.FromPort === p.ToPort ? (p.IpRanges ?? []).map((r) => ({ port: p.FromPort ?? 0, cidr: r.CidrIp ?? '' })) : []));
 
   /** Finds or creates the owner's group and brings its rules to the wanted CIDRs; returns its id. */
   async function ensureGroup(owner: string, vpcId: string, wantedCidrs: string[], exact: boolean): Promise<string> {
     const { ec2 } = await load();
-    const filters = [
-      { Name: 'group-name', Values: [groupName(owner)] },
-      { Name: 'vpc-id', Values: [vpcId] },
-    ];
-    const found = await all<Group>('DescribeSecurityGroups', (t) => new ec2.DescribeSecurityGroupsCommand({ Filters: filters, MaxResults: 1000, ...(t ? { NextToken: t } : {}) }), (p) => p.SecurityGroups as Group[]);
-    let group = found[0];
-    if (!group) {
-      const created = await send<{ GroupId?: string }>(`CreateSecurityGroup ${groupName(owner)}`, new ec2.CreateSecurityGroupCommand(networkRequests.createGroup(owner, vpcId) as never));
-      group = { GroupId: created.GroupId ?? '', IpPermissions: [] };
-    }
+    // A lost CreateSecurityGroup reply: the group is there (EC2 says "duplicate" to a second create) and is ours
+    // when it carries the owner tag it was created with.
+    const ours = async (): Promise<Group | undefined> => {
+      const g = await findGroup(owner, vpcId);
+      return g && tagOf(g.Tags, 'cnvm:owner') === owner ? g : undefined;
+    };
+    const group =
+      (await findGroup(owner, vpcId)) ??
+      (await createOnce(async () => {
+        const created = await sendOnce<{ GroupId?: string }>(`CreateSecurityGroup ${groupName(owner)}`, new ec2.CreateSecurityGroupCommand(networkRequests.createGroup(owner, vpcId) as never));
+        return { GroupId: created.GroupId ?? '', IpPermissions: [] } as Group;
+      }, ours));
     const groupId = group.GroupId ?? '';
-    const current = (group.IpPermissions ?? []).flatMap((p) => (p.IpProtocol === 'tcp' && p.FromPort === p.ToPort ? (p.IpRanges ?? []).map((r) => ({ port: p.FromPort ?? 0, cidr: r.CidrIp ?? '' })) : []));
-    const { authorize, revoke } = ruleChanges(current, wantedCidrs, exact);
-    if (authorize.length) await send(`AuthorizeSecurityGroupIngress ${groupName(owner)}`, new ec2.AuthorizeSecurityGroupIngressCommand(networkRequests.ingress(groupId, authorize) as never));
-    if (revoke.length) await send(`RevokeSecurityGroupIngress ${groupName(owner)}`, new ec2.RevokeSecurityGroupIngressCommand(networkRequests.ingress(groupId, revoke) as never));
+    const { authorize, revoke } = ruleChanges(rulesOf(group), wantedCidrs, exact);
+    // A retried Authorize whose first attempt landed is "duplicate", a retried Revoke "not found": read the rules
+    // again, and the call succeeded when nothing is left to do (else the rest is sent once more).
+    const pending = async (): Promise<{ authorize: Ec2Rule[]; revoke: Ec2Rule[] }> => {
+      const now = await findGroup(owner, vpcId);
+      return ruleChanges(now ? rulesOf(now) : [], wantedCidrs, exact);
+    };
+    const authorizeNow = (rules: Ec2Rule[]) => send(`AuthorizeSecurityGroupIngress ${groupName(owner)}`, new ec2.AuthorizeSecurityGroupIngressCommand(networkRequests.ingress(groupId, rules) as never));
+    const revokeNow = (rules: Ec2Rule[]) => send(`RevokeSecurityGroupIngress ${groupName(owner)}`, new ec2.RevokeSecurityGroupIngressCommand(networkRequests.ingress(groupId, rules) as never));
+    if (authorize.length)
+      await settle(
+        () => authorizeNow(authorize),
+        async (err) => {
+          if (!/Duplicate/.test(err.message)) return false;
+          const left = (await pending()).authorize;
+          if (left.length) await authorizeNow(left);
+          return true;
+        },
+      );
+    if (revoke.length)
+      await settle(
+        () => revokeNow(revoke),
+        async (err) => {
+          if (!(err instanceof NotFoundError)) return false;
+          const left = (await pending()).revoke;
+          if (left.length) await revokeNow(left);
+          return true;
+        },
+      );
     return groupId;
+  }
+
+  /**
+   * Deletes the owner's group once no live instance uses it (the VM's last generation is terminated). EC2 may
+   * still see the terminated instance's interface for a moment (DependencyViolation): that is waited out.
+   */
+  async function dropGroupIfUnused(owner: string, vpcId: string, liveMembers: (groupId: string) => Promise<number>): Promise<void> {
+    const group = await findGroup(owner, vpcId);
+    if (!group?.GroupId || tagOf(group.Tags, 'cnvm:owner') !== owner) return;
+    if ((await liveMembers(group.GroupId)) > 0) return;
+    const { ec2 } = await load();
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await settle(
+          () => send(`DeleteSecurityGroup ${groupName(owner)}`, new ec2.DeleteSecurityGroupCommand({ GroupId: group.GroupId })),
+          async (err) => err instanceof NotFoundError,
+        );
+        return;
+      } catch (err) {
+        if (!(err instanceof InUseError) || attempt >= 20) throw err;
+        await new Promise((r) => setTimeout(r, Math.min(5000, 100 * 2 ** attempt)));
+      }
+    }
   }
 
   const stable = async (a: Address | undefined, nameOfInstance: (id: string | undefined) => Promise<string | undefined>): Promise<StableAddress | undefined> => {
@@ -118,6 +182,7 @@ export function awsNetwork(session: Ec2Session, region: string) {
 
   return {
     ensureGroup,
+    dropGroupIfUnused,
     async addressOf(instanceId: string): Promise<string | undefined> {
       const { ec2 } = await load();
       const out = await send<{ Addresses?: Address[] }>(`DescribeAddresses of ${instanceId}`, new ec2.DescribeAddressesCommand({ Filters: [{ Name: 'instance-id', Values: [instanceId] }] }));
@@ -138,8 +203,15 @@ export function awsNetwork(session: Ec2Session, region: string) {
     },
     async reserveAddress(name: string, owner: string): Promise<string> {
       const { ec2 } = await load();
-      const out = await send<{ AllocationId?: string }>(`AllocateAddress ${name}`, new ec2.AllocateAddressCommand(networkRequests.allocate(name, owner) as never));
-      return out.AllocationId ?? '';
+      // AllocateAddress has no ClientToken: after a lost reply the address is found by the tags it was created with.
+      const ours = async (): Promise<string | undefined> => {
+        const a = await describeAddress(name);
+        return a?.AllocationId && tagOf(a.Tags, 'cnvm:owner') === owner ? a.AllocationId : undefined;
+      };
+      return (
+        (await ours()) ??
+        createOnce(async () => (await sendOnce<{ AllocationId?: string }>(`AllocateAddress ${name}`, new ec2.AllocateAddressCommand(networkRequests.allocate(name, owner) as never))).AllocationId ?? '', ours)
+      );
     },
     async assignAddress(allocationId: string, instanceId: string): Promise<void> {
       const { ec2 } = await load();
@@ -152,8 +224,10 @@ export function awsNetwork(session: Ec2Session, region: string) {
       if (holder) throw new InUseError(`Elastic IP ${a.PublicIp} (${allocationId}) is associated with ${holder} in ${region}; refusing to release it`);
       const { ec2 } = await load();
       // EC2 drops the association when the instance terminates; a peer that keeps it (moto) is told explicitly.
-      if (a.AssociationId) await send(`DisassociateAddress ${allocationId}`, new ec2.DisassociateAddressCommand({ AssociationId: a.AssociationId }));
-      await send(`ReleaseAddress ${allocationId}`, new ec2.ReleaseAddressCommand({ AllocationId: allocationId }));
+      // A retry whose first attempt landed finds nothing to disassociate or release: that is the call's success.
+      const gone = async (err: unknown): Promise<boolean> => err instanceof NotFoundError;
+      if (a.AssociationId) await settle(() => send(`DisassociateAddress ${allocationId}`, new ec2.DisassociateAddressCommand({ AssociationId: a.AssociationId })), gone);
+      await settle(() => send(`ReleaseAddress ${allocationId}`, new ec2.ReleaseAddressCommand({ AllocationId: allocationId })), gone);
     },
   };
 }

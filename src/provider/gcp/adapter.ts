@@ -7,8 +7,9 @@ import { defineProvider } from '../contract.js';
 import { gceApi, type ApiOptions } from './api.js';
 import { gcpNetwork } from './network.js';
 import { GCE_NAME, gcpRequests, MANAGED_LABEL, regionOf, type GcpPlacement } from './requests.js';
-import { InUseError, NotFoundError, ProviderError, WrongStateError } from '../errors.js';
+import { InUseError, NotFoundError, ProviderError } from '../errors.js';
 import { fitIgnition } from '../ignition-size.js';
+import type { ProviderPrimitives } from '../primitives.js';
 import type { ListResult, PlannedAction, Provider, VmInfo, VmState, Volume } from '../types.js';
 
 export { firewallName, gcpRequests, vmTag } from './requests.js';
@@ -105,13 +106,11 @@ export function createGcpProvider(options: GcpOptions): Provider {
   const planned = (action: string, detail: Json, effect: string): PlannedAction[] => [{ action, detail, effect }];
   const sourcesShown = options.firewallSourceRanges?.length ? options.firewallSourceRanges : ["<this machine's public IPv4>/32"];
 
-  const primitives: Provider = {
+  const primitives: ProviderPrimitives = {
     addressing: staticAddress
       ? { kind: 'reserved', describe: 'static external address, moved to the new instance (deleteAccessConfig/addAccessConfig) inside the downtime window' }
       : { kind: 'implicit', describe: 'ephemeral external IP (changes on every stop, upgrade and rollback)' },
     name: 'gcp',
-    // The attachment's deviceName: /dev/disk/by-id/google-<deviceName>.
-    dataDisk: (volume) => ({ provider: 'gcp', deviceName: volume.deviceName }),
     plan: {
       createVolume: (spec) => planned('compute.disks.insert', req.diskInsert(spec), `new ${spec.sizeGiB} GiB persistent disk ${spec.name}, labelled ${MANAGED_LABEL}`),
       deleteVolume: (id) => planned('compute.disks.delete', req.disk(id), `delete disk ${id} and everything on it`),
@@ -153,7 +152,9 @@ export function createGcpProvider(options: GcpOptions): Provider {
     async createVolume(spec) {
       if (!GCE_NAME.test(spec.deviceName)) throw new ProviderError('invalid', `GCE deviceName ${JSON.stringify(spec.deviceName)} is not valid`);
       await api.mutate(`disks.insert ${spec.name}`, (c, r) => c.disks.insert!(r), req.diskInsert(spec));
-      return (await this.findVolume(spec.name)) as Volume;
+      const disk = await getDisk(spec.name);
+      if (!disk) throw new ProviderError('failed', `disks.insert ${spec.name}: done, but the disk is not there`);
+      return volumeOf(disk);
     },
 
     async deleteVolume(id) {
@@ -162,6 +163,11 @@ export function createGcpProvider(options: GcpOptions): Provider {
       const v = volumeOf(disk);
       if (v.attachedTo) throw new InUseError(`disk ${id} is attached to ${v.attachedTo}; detach it first`);
       await api.mutate(`disks.delete ${id}`, (c, r) => c.disks.delete!(r), req.disk(id));
+    },
+
+    async holderOf(id) {
+      const disk = await getDisk(id);
+      return disk ? volumeOf(disk).attachedTo : undefined;
     },
 
     async findVm(name) {
@@ -187,9 +193,8 @@ export function createGcpProvider(options: GcpOptions): Provider {
       if (spec.dataVolumeId) {
         const disk = await getDisk(spec.dataVolumeId);
         if (!disk) throw new NotFoundError(`disk ${spec.dataVolumeId} does not exist in ${options.zone}`);
+        // The wrapper made sure no instance holds it (an insert naming a disk in use would fail).
         const v = volumeOf(disk);
-        // An insert naming a disk attached elsewhere fails with resourceInUseByAnotherResource: never send one.
-        if (v.attachedTo) throw new InUseError(`disk ${v.name} is attached to ${v.attachedTo}; a disk is attached READ_WRITE to one instance at a time`);
         dataDisk = { name: v.name, deviceName: v.deviceName };
       }
       const { text } = fitIgnition(spec.ignition, GCE_METADATA_LIMIT, 'a GCE metadata value');
@@ -220,15 +225,13 @@ export function createGcpProvider(options: GcpOptions): Provider {
     },
 
     async startVm(name) {
-      const vm = await mustVm(name);
-      if (vm.state === 'running') return vm;
+      await mustInstance(name);
       await api.mutate(`instances.start ${name}`, (c, r) => c.instances.start!(r), req.instance(name));
       return mustVm(name);
     },
 
     async stopVm(name) {
-      const vm = await mustVm(name);
-      if (vm.state === 'stopped') return vm;
+      await mustInstance(name);
       await api.mutate(`instances.stop ${name}`, (c, r) => c.instances.stop!(r), req.instance(name));
       return mustVm(name);
     },
@@ -246,11 +249,10 @@ export function createGcpProvider(options: GcpOptions): Provider {
     },
 
     async attachVolume(vmName, id) {
-      const vm = await mustVm(vmName);
+      await mustInstance(vmName);
       const disk = await getDisk(id);
       if (!disk) throw new NotFoundError(`disk ${id} does not exist in ${options.zone}`);
       const v = volumeOf(disk);
-      if (vm.state !== 'stopped') throw new WrongStateError(`${vmName} is ${vm.state}: stop it before attaching the data disk`);
       await api.mutate(`instances.attachDisk ${vmName}`, (c, r) => c.instances.attachDisk!(r), req.attachDisk(vmName, id, v.deviceName));
       return mustVm(vmName);
     },
@@ -258,6 +260,7 @@ export function createGcpProvider(options: GcpOptions): Provider {
     async detachVolume(vmName, id) {
       const vm = await mustVm(vmName);
       const attached = vm.volumes.find((v) => v.volumeId === id);
+      // The wrapper calls this only for an attached volume; one detached meanwhile leaves nothing to do.
       if (!attached) return vm;
       await api.mutate(`instances.detachDisk ${vmName}`, (c, r) => c.instances.detachDisk!(r), req.detachDisk(vmName, attached.deviceName));
       return mustVm(vmName);
@@ -270,31 +273,34 @@ export function createGcpProvider(options: GcpOptions): Provider {
       return { vms: (instances ?? []).map(vmOf), volumes: (disks ?? []).map(volumeOf) };
     },
 
-    async findAddress(nameOrId) {
-      // GCE's id for an address is its name.
-      const address = await net.getAddress(nameOrId);
-      return address ? net.addressOf(address) : undefined;
-    },
-
-    async reserveAddress(name, owner) {
-      await api.mutate(`addresses.insert ${name}`, (c, r) => c.addresses.insert!(r), req.addressInsert(name, owner), 'region');
-      const address = await net.getAddress(name);
-      if (!address) throw new ProviderError('failed', `addresses.insert ${name}: done, but the address is not there`);
-      return net.addressOf(address);
-    },
-
-    async assignAddress(addressId, vmName) {
-      const address = await net.getAddress(addressId);
-      if (!address) throw new NotFoundError(`no static address ${addressId} in ${options.project}/${region}`);
-      await mustInstance(vmName);
-      await net.moveAddress(address, vmName);
-      return net.addressOf((await net.getAddress(addressId)) ?? address);
-    },
-
-    async releaseAddress(addressId) {
-      if (!(await net.getAddress(addressId))) return;
-      await api.mutate(`addresses.delete ${addressId}`, (c, r) => c.addresses.delete!(r), req.address(addressId), 'region');
-    },
+    ...(staticAddress
+      ? {
+          address: {
+            async find(nameOrId: string) {
+              // GCE's id for an address is its name.
+              const address = await net.getAddress(nameOrId);
+              return address ? net.addressOf(address) : undefined;
+            },
+            async reserve(name: string, owner: string) {
+              await api.mutate(`addresses.insert ${name}`, (c, r) => c.addresses.insert!(r), req.addressInsert(name, owner), 'region');
+              const address = await net.getAddress(name);
+              if (!address) throw new ProviderError('failed', `addresses.insert ${name}: done, but the address is not there`);
+              return net.addressOf(address);
+            },
+            async assign(addressId: string, vmName: string) {
+              const address = await net.getAddress(addressId);
+              if (!address) throw new NotFoundError(`no static address ${addressId} in ${options.project}/${region}`);
+              await mustInstance(vmName);
+              await net.moveAddress(address, vmName);
+              return net.addressOf((await net.getAddress(addressId)) ?? address);
+            },
+            async release(addressId: string) {
+              if (!(await net.getAddress(addressId))) return;
+              await api.mutate(`addresses.delete ${addressId}`, (c, r) => c.addresses.delete!(r), req.address(addressId), 'region');
+            },
+          },
+        }
+      : {}),
   };
   return defineProvider(primitives);
 }

@@ -2,6 +2,7 @@
 import { CnvmError } from '../../errors.js';
 import { ProviderError } from '../errors.js';
 import { list, str, type ProviderModule } from '../module.js';
+import { gcpDisk, type GcpDataDisk } from './disk.js';
 import { importSdk } from '../sdk.js';
 
 function retryForTests(): { retry?: { baseMs: number; capMs: number; budgetMs: number } } {
@@ -9,7 +10,7 @@ function retryForTests(): { retry?: { baseMs: number; capMs: number; budgetMs: n
   return Number.isFinite(base) && base > 0 ? { retry: { baseMs: base, capMs: base * 8, budgetMs: base * 40 } } : {};
 }
 
-export const gcpModule: ProviderModule = {
+export const gcpModule: ProviderModule<GcpDataDisk> = {
   name: 'gcp',
   summary: 'Google Compute Engine',
   settings: [
@@ -21,6 +22,13 @@ export const gcpModule: ProviderModule = {
     { key: 'address', flag: 'address', type: 'string', help: 'aws/gcp: stable (default: a reserved address kept across upgrades) or ephemeral' },
     { key: 'allow_from', flag: 'allow-from', type: 'strings', help: 'gcp/aws: let this CIDR reach 443 (aws: and 22) through a rule/group cnvm creates once (repeatable)' },
   ],
+  disk: gcpDisk,
+  exportTargets: [{ id: 'terraform-gcp', format: 'terraform', title: 'a Terraform file', fileName: (vm) => `${vm}.tf.json`, load: async () => ({ render: (await import('./export-terraform.js')).terraformGcp }) }],
+  examples: {
+    provision: ['cnvm provision --provider gcp --project my-proj --zone europe-west1-b --name pmm1 --json'],
+    destroy: ['cnvm destroy --provider gcp --name pmm1 --delete-data --yes --dry-run'],
+    ssh: ['cnvm ssh pmm1 --provider gcp --dry-run'],
+  },
   imageHelp: 'an image link (projects/P/global/images/NAME or .../images/family/F)',
   imagePlaceholder: (stream) => `<FCOS ${stream} GCE image>`,
   imageFromFlag(value) {

@@ -3,29 +3,12 @@
 // cnvm's metadata namespace, each with <storageDir>/vms/<name>/ holding the qcow2 overlay of the base image, the
 // Ignition config (handed to the guest through fw_cfg) and the domain XML cnvm defined. cnvm never writes into a
 // data volume after `qemu-img create`.
-import { createHash } from 'node:crypto';
-import {
-  accessSync,
-  chmodSync,
-  chownSync,
-  constants,
-  existsSync,
-  mkdirSync,
-  readdirSync,
-  readFileSync,
-  realpathSync,
-  renameSync,
-  rmSync,
-  statSync,
-} from 'node:fs';
-import { copyFile } from 'node:fs/promises';
-import { homedir } from 'node:os';
-import { basename, dirname, join } from 'node:path';
+import { chmodSync, existsSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { writeFileAtomic } from '../../util/atomic-write.js';
 import { defineProvider } from '../contract.js';
-import { InUseError, NotFoundError, PermissionError, ProviderError, TimeoutError, WrongStateError } from '../errors.js';
+import { InUseError, NotFoundError, ProviderError, TimeoutError, WrongStateError } from '../errors.js';
 import {
-  baseImagePath,
   bootDiskPath,
   checkName,
   cmd,
@@ -42,10 +25,15 @@ import {
   volumePath,
   type LibvirtLayout,
 } from './commands.js';
-import { parseDacBaseLabel, qemuAccess, qemuIdentity, type QemuAccess } from './host.js';
-import type { DestroyVmOptions, ListResult, PlannedAction, Provider, VmInfo, VmSpec, Volume, VolumeSpec } from '../types.js';
+import { offeredVirtTypes } from './capabilities.js';
+import { storeFiles } from './files.js';
+import { libvirtPlans } from './plan.js';
+import { defaultStorageDir, defaultVirtType, freeLoopbackPort, virshRunner } from './virsh.js';
+import { parseDacBaseLabel, qemuAccess, qemuIdentity } from './host.js';
+import type { ListResult, Provider, VmInfo, Volume } from '../types.js';
 
 export { parseDacBaseLabel, qemuAccess, qemuIdentity } from './host.js';
+export { defaultStorageDir } from './virsh.js';
 
 export interface LibvirtOptions {
   /** Connection URI: qemu:///system (default), qemu:///session, qemu+ssh://host/system. */
@@ -62,33 +50,6 @@ export interface LibvirtOptions {
   shutdownTimeoutSec?: number;
   /** Seconds any one virsh / qemu-img call may take before it fails with TimeoutError (default 120). */
   commandTimeoutSec?: number;
-}
-
-/** A port on 127.0.0.1 nothing listens on now (the kernel's choice), for user-mode networking's forward. */
-async function freeLoopbackPort(): Promise<number> {
-  const { createServer } = await import('node:net');
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
-    });
-  });
-}
-
-export function defaultStorageDir(uri: string): string {
-  if (uri.includes('/session')) return join(process.env.XDG_DATA_HOME ?? join(homedir(), '.local', 'share'), 'cnvm', 'libvirt');
-  return '/var/lib/cnvm/libvirt';
-}
-
-function defaultVirtType(): 'kvm' | 'qemu' {
-  try {
-    accessSync('/dev/kvm', constants.R_OK | constants.W_OK);
-    return 'kvm';
-  } catch {
-    return 'qemu';
-  }
 }
 
 interface VolumeMeta {
@@ -112,25 +73,8 @@ export function createLibvirtProvider(options: LibvirtOptions = {}): Provider {
   const shutdownTimeoutSec = options.shutdownTimeoutSec ?? 60;
   const commandTimeoutSec = options.commandTimeoutSec ?? 120;
 
-  async function run(argv: string[]): Promise<string> {
-    const { execa } = await import('execa');
-    const [file, ...args] = argv as [string, ...string[]];
-    const result = await execa(file, args, { reject: false, stdin: 'ignore', timeout: commandTimeoutSec * 1000 });
-    if (result.timedOut) throw new TimeoutError(`${argv.slice(0, 4).join(' ')}… did not finish within ${commandTimeoutSec} s (is libvirtd answering on ${uri}?)`);
-    if ((result as { code?: string }).code === 'ENOENT') throw new ProviderError('failed', `${file} is not installed (Debian: apt-get install libvirt-clients qemu-utils)`);
-    if (result.exitCode !== 0) throw classify(argv, `${result.stderr || result.stdout}`.trim());
-    return result.stdout;
-  }
-
-  /** Runs virsh and returns undefined instead of throwing when the domain does not exist. */
-  async function tryRun(argv: string[]): Promise<string | undefined> {
-    try {
-      return await run(argv);
-    } catch (err) {
-      if (err instanceof NotFoundError) return undefined;
-      throw err;
-    }
-  }
+  const plan = libvirtPlans(layout, shutdownTimeoutSec);
+  const { run, tryRun } = virshRunner(uri, commandTimeoutSec);
 
   function readVolumeMeta(name: string): VolumeMeta | undefined {
     const path = volumeMetaPath(layout, name);
@@ -233,7 +177,7 @@ export function createLibvirtProvider(options: LibvirtOptions = {}): Provider {
   function hostInfo(): Promise<HostInfo> {
     hostCache ??= run(cmd.capabilities(layout)).then(
       (caps) => {
-        const virtType = options.virtType ?? (/<domain type='kvm'/.test(caps) ? 'kvm' : 'qemu');
+        const virtType = options.virtType ?? (offeredVirtTypes(caps).includes('kvm') ? 'kvm' : 'qemu');
         return { virtType, qemu: uri.includes('/session') ? undefined : (parseDacBaseLabel(caps, virtType) ?? qemuIdentity()) };
       },
       () => ({ virtType: options.virtType ?? defaultVirtType(), qemu: uri.includes('/session') ? undefined : qemuIdentity() }),
@@ -241,101 +185,11 @@ export function createLibvirtProvider(options: LibvirtOptions = {}): Provider {
     return hostCache;
   }
 
-  /**
-   * A directory of the store that qemu must traverse but nobody else may read: 0710 root:<qemu's group> (0700 when
-   * qemu runs as the caller), created or corrected on every use.
-   */
-  function privateDir(path: string, qemu: QemuAccess): void {
-    if (!existsSync(layout.storageDir)) {
-      // Parents (/var/lib/cnvm) stay traversable for qemu; the store itself is made private once, when cnvm creates
-      // it (a directory the user made and named with --storage-dir is left as they set it).
-      mkdirSync(dirname(layout.storageDir), { recursive: true, mode: 0o755 });
-      mkdirSync(layout.storageDir, { mode: 0o700 });
-      if (qemu.owner) chownSync(layout.storageDir, qemu.owner.uid, qemu.owner.gid);
-      chmodSync(layout.storageDir, qemu.dirMode);
-    }
-    mkdirSync(path, { recursive: true, mode: 0o700 });
-    if (qemu.owner) chownSync(path, qemu.owner.uid, qemu.owner.gid);
-    chmodSync(path, qemu.dirMode);
-  }
-
-  /**
-   * The overlay's backing file, kept under <storageDir>/images/: qemu (another user under qemu:///system) cannot
-   * read a cache in root's 0700 home, and a cleared cache must not break existing boot disks. Always a copy of its
-   * own (a reflink where the file system offers one, else a full copy, once per source file): libvirt chowns every
-   * image of a running VM's backing chain to qemu's user, and a hard link would hand the user's own file over with
-   * it. The name carries the source file's identity, so a changed source never reuses a stale copy.
-   */
-  async function stageBaseImage(source: string, qemu: QemuAccess): Promise<string> {
-    const imagesDir = join(layout.storageDir, 'images');
-    if (dirname(source) === imagesDir) return source;
-    const st = statSync(source);
-    const id = createHash('sha256').update(`${realpathSync(source)}\0${st.dev}\0${st.ino}\0${st.size}\0${st.mtimeMs}`).digest('hex').slice(0, 12);
-    const target = baseImagePath(layout, id, source);
-    const staged = statSync(target, { throwIfNoEntry: false });
-    // A hard link left by an older cnvm shares the user's inode: replace it with a copy (same bytes, same path).
-    if (staged && !(staged.dev === st.dev && staged.ino === st.ino)) return target;
-    privateDir(imagesDir, qemu);
-    const tmp = join(imagesDir, `.${basename(target)}.${process.pid}.tmp`);
-    try {
-      await copyFile(source, tmp, constants.COPYFILE_FICLONE);
-      if (qemu.owner) chownSync(tmp, qemu.owner.uid, qemu.owner.gid);
-      chmodSync(tmp, qemu.fileMode);
-      renameSync(tmp, target);
-    } catch (err) {
-      rmSync(tmp, { force: true });
-      throw new ProviderError('failed', `cannot copy base image ${source} into ${imagesDir}: ${(err as Error).message}`, { cause: err });
-    }
-    return target;
-  }
-
-  /** The fw_cfg file qemu reads at start, replaced atomically; SELinux hosts need qemu's label on the new inode. */
-  async function writeIgnition(name: string, ignition: string, mode: number, owner: { uid: number; gid: number } | undefined): Promise<void> {
-    writeFileAtomic(ignitionPath(layout, name), ignition, mode, owner);
-    // On an SELinux host qemu may read only files labelled for it (Fedora CoreOS docs: svirt_home_t).
-    if (existsSync('/sys/fs/selinux/enforce')) await run(['chcon', '--type', 'svirt_home_t', ignitionPath(layout, name)]);
-  }
-
-  const plan = {
-    createVolume: (spec: VolumeSpec): PlannedAction[] => [
-      { action: 'qemu-img create', detail: cmd.createVolume(volumePath(layout, spec.name), spec.sizeGiB), effect: `new empty ${spec.sizeGiB} GiB raw volume ${spec.name}` },
-      { action: 'write', detail: [volumeMetaPath(layout, spec.name)], effect: `record serial ${spec.deviceName} for ${spec.name}` },
-    ],
-    deleteVolume: (id: string): PlannedAction[] => [{ action: 'remove', detail: [id], effect: 'delete the data volume and everything on it' }],
-    createVm: (spec: VmSpec): PlannedAction[] => [
-      {
-        action: 'copy',
-        detail: [spec.image.id, baseImagePath(layout, '<id>', spec.image.id)],
-        effect: 'copy the base image (reflink when possible, once per image) where qemu can read it, so libvirt never re-owns your file and clearing a cache cannot break the overlay',
-      },
-      { action: 'qemu-img create', detail: cmd.createOverlay(baseImagePath(layout, '<id>', spec.image.id), bootDiskPath(layout, spec.name)), effect: `boot disk: qcow2 overlay on ${spec.image.id}` },
-      { action: 'write', detail: [ignitionPath(layout, spec.name)], effect: 'Ignition config, readable by root and the hypervisor only' },
-      { action: 'write', detail: [domainXmlPath(layout, spec.name)], effect: 'domain definition (fw_cfg Ignition, virtio data disk with serial)' },
-      { action: 'virsh define', detail: cmd.define(layout, domainXmlPath(layout, spec.name)), effect: `define VM ${spec.name} (not started)` },
-    ],
-    startVm: (name: string): PlannedAction[] => [{ action: 'virsh start', detail: cmd.start(layout, name), effect: `start ${name}` }],
-    stopVm: (name: string): PlannedAction[] => [
-      ...(shutdownTimeoutSec > 0 ? [{ action: 'virsh shutdown', detail: cmd.shutdown(layout, name), effect: `ask ${name} to power off (up to ${shutdownTimeoutSec} s)` }] : []),
-      { action: 'virsh destroy', detail: cmd.destroy(layout, name), effect: `force ${name} off if still running` },
-    ],
-    destroyVm: (name: string, opts: DestroyVmOptions = {}): PlannedAction[] => [
-      { action: 'virsh destroy', detail: cmd.destroy(layout, name), effect: `force ${name} off if running` },
-      { action: 'virsh undefine', detail: cmd.undefine(layout, name), effect: `remove the definition of ${name} (data volumes are kept)` },
-      ...(opts.deleteBootDisk === false ? [] : [{ action: 'remove', detail: [vmDir(layout, name)], effect: 'delete the boot disk overlay and the Ignition config' }]),
-    ],
-    attachVolume: (vmName: string, volumeId: string): PlannedAction[] => [
-      { action: 'virsh attach-disk', detail: cmd.attachDisk(layout, vmName, volumeId, '<serial>'), effect: `attach ${volumeId} to stopped ${vmName}` },
-    ],
-    detachVolume: (vmName: string, volumeId: string): PlannedAction[] => [
-      { action: 'virsh detach-disk', detail: cmd.detachDisk(layout, vmName, volumeId), effect: `detach ${volumeId} from stopped ${vmName}` },
-    ],
-  };
+  const { privateDir, stageBaseImage, writeIgnition } = storeFiles(layout, run);
 
   return defineProvider({
     addressing: { kind: 'implicit', describe: 'one MAC for every generation (the same DHCP lease); with --network user, the same forwarded port' },
     name: 'libvirt',
-    // virtio disk with <serial>: /dev/disk/by-id/virtio-<serial>.
-    dataDisk: (volume) => ({ provider: 'libvirt', serial: volume.deviceName }),
     plan,
 
     async findVolume(name) {
@@ -344,8 +198,6 @@ export function createLibvirtProvider(options: LibvirtOptions = {}): Provider {
     },
 
     async createVolume(spec) {
-      const existing = await this.findVolume(spec.name);
-      if (existing) return existing;
       if (!Number.isInteger(spec.sizeGiB) || spec.sizeGiB < 1) throw new ProviderError('invalid', `volume size must be a whole number of GiB ≥ 1, got ${spec.sizeGiB}`);
       if (!/^[A-Za-z0-9_.-]{1,20}$/.test(spec.deviceName)) throw new ProviderError('invalid', `virtio serial ${JSON.stringify(spec.deviceName)} must be 1-20 characters of [A-Za-z0-9_.-]`);
       const path = volumePath(layout, spec.name);
@@ -403,8 +255,7 @@ export function createLibvirtProvider(options: LibvirtOptions = {}): Provider {
     },
 
     async createVm(spec) {
-      const existing = await describe(checkName('VM', spec.name));
-      if (existing) return existing;
+      checkName('VM', spec.name);
       if (!existsSync(spec.image.id)) throw new NotFoundError(`base image ${spec.image.id} does not exist`);
       let dataDisk: { path: string; serial: string } | undefined;
       if (spec.dataVolumeId) {
@@ -447,8 +298,7 @@ export function createLibvirtProvider(options: LibvirtOptions = {}): Provider {
     },
 
     async startVm(name) {
-      const vm = await mustDescribe(checkName('VM', name));
-      if (vm.state === 'running') return vm;
+      await mustDescribe(checkName('VM', name)); // NotFoundError for a missing one
       try {
         await run(cmd.start(layout, name));
       } catch (err) {
@@ -464,8 +314,7 @@ export function createLibvirtProvider(options: LibvirtOptions = {}): Provider {
     },
 
     async stopVm(name) {
-      const vm = await mustDescribe(checkName('VM', name));
-      if (vm.state === 'stopped') return vm;
+      await mustDescribe(checkName('VM', name));
       if (shutdownTimeoutSec > 0) {
         await tryRun(cmd.shutdown(layout, name));
         if (await waitForState(name, 'stopped', shutdownTimeoutSec)) return mustDescribe(name);
@@ -494,8 +343,7 @@ export function createLibvirtProvider(options: LibvirtOptions = {}): Provider {
     async attachVolume(vmName, volumeId) {
       const vm = await mustDescribe(checkName('VM', vmName));
       const name = volumeNameOf(volumeId);
-      if (vm.volumes.some((v) => v.volumeId === volumeId)) return vm;
-      if (vm.state !== 'stopped') throw new WrongStateError(`${vmName} is ${vm.state}: stop it before attaching a volume`);
+      // One data disk per domain: it is always target vdb.
       if (vm.volumes.length > 0) throw new InUseError(`${vmName} already has data volume ${vm.volumes[0]?.volumeId}`);
       await run(cmd.attachDisk(layout, vmName, volumeId, readVolumeMeta(name)?.deviceName ?? name.slice(0, 20)));
       setAttachedHint(name, vmName);
@@ -503,9 +351,7 @@ export function createLibvirtProvider(options: LibvirtOptions = {}): Provider {
     },
 
     async detachVolume(vmName, volumeId) {
-      const vm = await mustDescribe(checkName('VM', vmName));
-      if (!vm.volumes.some((v) => v.volumeId === volumeId)) return vm;
-      if (vm.state !== 'stopped') throw new WrongStateError(`${vmName} is ${vm.state}: stop it before detaching a volume`);
+      await mustDescribe(checkName('VM', vmName));
       await run(cmd.detachDisk(layout, vmName, volumeId));
       setAttachedHint(volumeNameOf(volumeId), null);
       return mustDescribe(vmName);
@@ -533,15 +379,3 @@ export function createLibvirtProvider(options: LibvirtOptions = {}): Provider {
   });
 }
 
-/** virsh's messages → typed errors, the original text kept as the cause. */
-function classify(argv: string[], message: string): ProviderError {
-  const cause = new Error(message);
-  // virsh says "error: Failed to start domain 'x'" first and the reason on the next error line: keep both.
-  const errors = message.split('\n').map((l) => l.replace(/^error:\s*/, '').trim()).filter(Boolean);
-  const what = `${argv.slice(0, 4).join(' ')}…: ${errors.slice(0, 3).join(': ')}`;
-  if (/failed to get domain|Domain not found|no domain with matching name/i.test(message)) return new NotFoundError(what, { cause });
-  if (/permission denied|access denied|authentication/i.test(message)) return new PermissionError(what, { cause });
-  if (/is not running|already active|domain is already running|Requested operation is not valid/i.test(message)) return new WrongStateError(what, { cause });
-  if (/timed out|timeout/i.test(message)) return new TimeoutError(what, { cause });
-  return new ProviderError('failed', what, { cause });
-}

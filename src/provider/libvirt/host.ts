@@ -1,6 +1,7 @@
 // Who qemu runs as under a libvirt connection, and from that the owner and modes cnvm gives the files and
 // directories qemu must read (the Ignition config, the base image) while keeping them from every other user.
 import { readFileSync } from 'node:fs';
+import { dacBaseLabel } from './capabilities.js';
 
 export interface QemuAccess {
   /** Owner for the VM directory and the Ignition config, when cnvm must share them with qemu's group. */
@@ -28,8 +29,7 @@ export function qemuAccess(qemu: { uid: number; gid: number } | undefined): Qemu
 
 /** The DAC label libvirt runs qemu under, from `virsh capabilities` (`<baselabel type='kvm'>+64055:+64055</baselabel>`). */
 export function parseDacBaseLabel(capabilities: string, virtType: string): { uid: number; gid: number } | undefined {
-  const m = new RegExp(`<baselabel type='${virtType}'>\\+?(\\d+):\\+?(\\d+)</baselabel>`).exec(capabilities);
-  return m ? { uid: Number(m[1]), gid: Number(m[2]) } : undefined;
+  return dacBaseLabel(capabilities, virtType);
 }
 
 /** The user and group qemu:///system runs qemu as: qemu.conf's `user`/`group`, else Debian's or Fedora's default. */

@@ -3,8 +3,9 @@ import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { CnvmError } from '../../errors.js';
 import { int, str, type ProviderModule } from '../module.js';
+import { libvirtDisk, type LibvirtDataDisk } from './disk.js';
 
-export const libvirtModule: ProviderModule = {
+export const libvirtModule: ProviderModule<LibvirtDataDisk> = {
   name: 'libvirt',
   summary: 'libvirt/qemu (virsh, qemu-img)',
   settings: [
@@ -15,6 +16,19 @@ export const libvirtModule: ProviderModule = {
     { key: 'virt_type', flag: 'virt-type', type: 'string', help: 'kvm or qemu (TCG); default: what libvirt offers' },
     { key: 'shutdown_timeout', flag: 'shutdown-timeout', type: 'int', transient: true, help: 'seconds to wait for a clean guest power-off before forcing it (default 60)' },
   ],
+  disk: libvirtDisk,
+  exportTargets: [{ id: 'terraform-libvirt', format: 'terraform', title: 'a Terraform file', fileName: (vm) => `${vm}.tf.json`, load: async () => ({ render: (await import('./export-terraform.js')).terraformLibvirt }) }],
+  examples: {
+    provision: ['cnvm provision --provider libvirt --name pmm1 --ssh-key ~/.ssh/id_ed25519.pub'],
+    upgrade: ['cnvm upgrade --provider libvirt --name pmm1 --yes', 'cnvm upgrade --provider libvirt --name pmm1 --pmm-tag 3.1.0 --yes'],
+    status: ['cnvm status --provider libvirt --name pmm1'],
+    destroy: ['cnvm destroy --provider libvirt --name pmm1'],
+    'config show': ['cnvm config show --provider libvirt --name pmm1'],
+    list: ['cnvm list --provider libvirt'],
+    ssh: ['cnvm ssh pmm1 --provider libvirt'],
+    console: ['cnvm console pmm1 --provider libvirt --lines 50'],
+    logs: ['cnvm logs pmm1 --provider libvirt', 'cnvm logs pmm1 --provider libvirt --unit pmm-data-prepare -n 50'],
+  },
   imageHelp: 'a local Fedora CoreOS qcow2 file',
   imagePlaceholder: (stream) => `<FCOS ${stream} qcow2, downloaded and verified>`,
   imageFromFlag(value) {

@@ -3,10 +3,10 @@
 // and the domain as cnvm defines it: q35, virtio disks, the data disk with serial `pmm-data` (the guest sees
 // /dev/disk/by-id/virtio-pmm-data; the 0.8 schema has no serial attribute, so an XSLT adds it), and the MAC cnvm
 // derives for the VM, so every replacement keeps the DHCP lease (the stable address on libvirt).
-import { stableMac } from '../provider/libvirt/commands.js';
-import { CnvmError } from '../errors.js';
-import { describeDesired, DEVICE_NAME, placementString, volumeNameOf, type ExportSubject } from './subject.js';
-import { ignitionTemplate, mergeResources, passwordParts, tfDocument, type Json } from './terraform.js';
+import { stableMac } from './commands.js';
+import { CnvmError } from '../../errors.js';
+import { describeDesired, DEVICE_NAME, placementString, volumeNameOf, type ExportSubject } from '../../export/subject.js';
+import { ignitionTemplate, mergeResources, passwordParts, requiredProviders, tfDocument, type Json } from '../../export/terraform.js';
 
 const GIB = 1024 * 1024 * 1024;
 /** The adapter's defaults (src/provider/libvirt/adapter.ts, libvirt/module.ts). */
@@ -36,7 +36,7 @@ export function terraformLibvirt(s: ExportSubject): Json {
   const nic = network === 'none' ? [] : [{ network_name: '${var.network}', mac: '${var.mac}', wait_for_lease: true }];
 
   return tfDocument({
-    providers: ['libvirt', ...(s.password === 'secret' ? (['random'] as const) : [])],
+    providers: requiredProviders(s, { libvirt: { source: 'dmacvicar/libvirt', version: '~> 0.8.3' } }),
     provider: { libvirt: { uri: '${var.libvirt_uri}' } },
     variable: {
       libvirt_uri: { type: 'string', default: uri, description: 'libvirt connection' },

@@ -1,10 +1,10 @@
 // Terraform JSON for Compute Engine (hashicorp/google): instance with the data disk attached under cnvm's device
 // name (the guest sees /dev/disk/by-id/google-pmm-data), a disk Terraform refuses to destroy, a static external
 // address (the stable address) and a firewall rule for PMM. Values come from the GCE adapter's request builders.
-import { gcpRequests } from '../provider/gcp/adapter.js';
-import { describeDesired, ownTags, DEVICE_NAME, placementList, placementString, volumeNameOf, type ExportSubject } from './subject.js';
-import { CnvmError } from '../errors.js';
-import { ignitionTemplate, mergeResources, passwordParts, tfDocument, type Json } from './terraform.js';
+import { gcpRequests } from './adapter.js';
+import { describeDesired, ownTags, DEVICE_NAME, placementList, placementString, volumeNameOf, type ExportSubject } from '../../export/subject.js';
+import { CnvmError } from '../../errors.js';
+import { ignitionTemplate, mergeResources, passwordParts, requiredProviders, tfDocument, type Json } from '../../export/terraform.js';
 
 /** GCE takes 256 KiB per metadata value. */
 const GCE_METADATA_LIMIT = 256 * 1024;
@@ -32,7 +32,7 @@ export function terraformGcp(s: ExportSubject): Json {
   const labels = { 'cnvm-export': s.name };
 
   return tfDocument({
-    providers: ['google', ...(s.password === 'secret' ? (['random'] as const) : [])],
+    providers: requiredProviders(s, { google: { source: 'hashicorp/google', version: '~> 6.20' } }),
     provider: { google: { project: '${var.project}', zone: '${var.zone}' } },
     variable: {
       project: { type: 'string', ...(project ? { default: project } : {}), description: 'GCP project id' },

@@ -2,12 +2,12 @@
 // the attachment as /dev/sdf (the guest finds it by its NVMe serial, the volume id without the dash), an Elastic
 // IP with its association (the stable address), a security group for 443 and 22. Values come from the EC2
 // adapter's request builders so `cnvm provision --provider aws --dry-run` shows the same VM.
-import { awsRequests, EC2_USER_DATA_LIMIT } from '../provider/aws/adapter.js';
-import { PMM_PORTS } from '../provider/aws/network.js';
-import { CnvmError } from '../errors.js';
-import { fitUserData } from './ignition.js';
-import { describeDesired, ownTags, DEVICE_NAME, placementList, placementString, volumeNameOf, type ExportSubject } from './subject.js';
-import { ignitionTemplate, mergeResources, passwordParts, tfDocument, type Json } from './terraform.js';
+import { awsRequests, EC2_USER_DATA_LIMIT } from './adapter.js';
+import { PMM_PORTS } from './network.js';
+import { CnvmError } from '../../errors.js';
+import { fitUserData } from '../../export/pieces.js';
+import { describeDesired, ownTags, DEVICE_NAME, placementList, placementString, volumeNameOf, type ExportSubject } from '../../export/subject.js';
+import { ignitionTemplate, mergeResources, passwordParts, requiredProviders, tfDocument, type Json } from '../../export/terraform.js';
 
 export function terraformAws(s: ExportSubject): Json {
   const d = s.desired;
@@ -45,7 +45,7 @@ export function terraformAws(s: ExportSubject): Json {
   );
 
   return tfDocument({
-    providers: ['aws', ...(s.password === 'secret' ? (['random'] as const) : [])],
+    providers: requiredProviders(s, { aws: { source: 'hashicorp/aws', version: '~> 5.80' } }),
     provider: { aws: { region: '${var.region}' } },
     variable: {
       region: { type: 'string', ...(region ? { default: region } : {}), description: 'AWS region' },

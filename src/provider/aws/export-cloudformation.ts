@@ -11,11 +11,11 @@
 //   the instance; `AttachDataVolume=false` first detaches the volume, because CloudFormation creates a replacement
 //   before it deletes the old one and EC2 attaches a volume to one instance at a time.
 // - The Elastic IP is the stable address: it is updated in place to the new instance.
-import { awsRequests, EC2_USER_DATA_LIMIT } from '../provider/aws/adapter.js';
-import { networkRequests, PMM_PORTS } from '../provider/aws/network.js';
-import { CnvmError } from '../errors.js';
-import { fitUserData, type IgnitionPiece } from './ignition.js';
-import { describeDesired, ownTags, DEVICE_NAME, placementList, placementString, volumeNameOf, type ExportSubject } from './subject.js';
+import { awsRequests, EC2_USER_DATA_LIMIT } from './adapter.js';
+import { networkRequests, PMM_PORTS } from './network.js';
+import { CnvmError } from '../../errors.js';
+import { fitUserData, type IgnitionPiece } from '../../export/pieces.js';
+import { describeDesired, ownTags, DEVICE_NAME, placementList, placementString, volumeNameOf, type ExportSubject } from '../../export/subject.js';
 
 type Json = Record<string, unknown>;
 const ref = (name: string): Json => ({ Ref: name });
