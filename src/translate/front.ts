@@ -94,7 +94,7 @@ export function contextTreeWarnings(schemaWarnings: readonly ReportEntry[], pars
       (path): ReportEntry => ({
         kind: 'warning',
         path,
-        message: `context tree does not match content tree at ${formatPath(path)}. Line and column reporting may be inconsistent. Unused keys may not be reported.`,
+        message: `context tree does not match content tree at ${formatPath(path)}. Line and column reporting may be inconsistent. Unused keys may not be reported`,
       }),
     ),
   ];
