@@ -11,7 +11,7 @@ export default defineConfig({
     // Tests reach nothing but loopback: the operator-address lookup goes to a closed loopback port unless a test
     // starts its own echo server, GitHub is the stand-in github-stand-in.ts starts (CNVM_GITHUB_API_URL), and
     // neither cloud SDK probes an instance metadata service.
-    env: { CNVM_PUBLIC_IP_URL: 'http://127.0.0.1:9/', AWS_EC2_METADATA_DISABLED: 'true', METADATA_SERVER_DETECTION: 'none' },
+    env: { CNVM_PUBLIC_IP_URL: 'http://127.0.0.1:9/', CNVM_STREAM_BASE_URL: 'http://127.0.0.1:9/streams', AWS_EC2_METADATA_DISABLED: 'true', METADATA_SERVER_DETECTION: 'none' },
     pool: 'forks',
   },
 });

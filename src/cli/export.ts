@@ -2,7 +2,7 @@
 // another engine. Same flags, profiles and checks as provision (an unknown flag, a bad name or size fails the same
 // way, with the same exit code); the desired state is the record's when this machine has one, with this command
 // line's explicit changes, exactly as provision plans it. Writes the template to stdout or, atomically, to -o.
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { StreamName } from '../image/stream.js';
 import type { DesiredState } from '../lifecycle/record.js';
@@ -47,11 +47,14 @@ async function streamDocument(flags: Flags, stream: string): Promise<unknown> {
     const { fetchStream } = await import('../image/stream.js');
     return fetchStream(stream);
   }
+  const { LIMITS, readLimited } = await import('../util/read-limited.js');
   let text: string;
   try {
-    text = readFileSync(file, 'utf8');
+    text = readLimited(file, { limit: LIMITS.stream, what: '--stream-file' });
   } catch (err) {
-    throw new IoError(`cannot read --stream-file ${file}: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (err as Error).message}`);
+    if ((err as { kind?: string }).kind !== 'io') throw err;
+    const cause = (err as { cause?: NodeJS.ErrnoException }).cause;
+    throw new IoError(`cannot read --stream-file ${file}: ${cause?.code === 'ENOENT' ? 'no such file' : (err as Error).message.replace(/^cannot read .*?: /, '')}`);
   }
   try {
     return JSON.parse(text) as unknown;
@@ -97,7 +100,8 @@ export async function runExport(argv: string[]): Promise<number> {
   const resolved = await settingsFrom(flags, providerName, name);
   const inputs = await desiredFrom(resolved, providerName);
   const [{ StateStore }, { defaultStateDir }, { applyOverrides }] = await Promise.all([import('../lifecycle/store.js'), import('../lifecycle/journal.js'), import('../lifecycle/desired.js')]);
-  const record = new StateStore(str(flags, 'state-dir') ?? defaultStateDir()).readRecord(providerName, name);
+  const { stateDirOf } = await import('./checked-flags.js');
+  const record = new StateStore(stateDirOf(flags, defaultStateDir())).readRecord(providerName, name);
   const pinned = inputs.overrides.image ?? record?.desired.image ?? inputs.defaults.image;
   const stream = (typeof resolved.settings.stream === 'string' ? resolved.settings.stream : 'stable') as StreamName;
   // The stream is read when it names the image, or when given as a file (CloudFormation's per-region mapping).
@@ -105,6 +109,13 @@ export async function runExport(argv: string[]): Promise<number> {
   const base: DesiredState = record?.desired ?? { ...inputs.defaults, image: pinned ?? { id: `<FCOS ${stream}>`, ...(images?.release ? { version: images.release } : {}) } };
   const desired = applyOverrides(base, inputs.overrides);
   const keep = flags['keep-password'] === true || flags['allow-default-password'] === true || record?.password.policy === 'default';
+  const secretNames = Object.keys(inputs.secretEnv);
+  if (secretNames.length) {
+    // A template is shared, reviewed and kept in git: a secret setting's value is never written into it.
+    process.stderr.write(
+      `warning: secret PMM settings are not written into the ${target.id} output: ${secretNames.join(', ')}; set them after the first boot in the server's env file on the data volume (docs/pmm-server.md)\n`,
+    );
+  }
   const { document, warnings } = await exportVm(target.id, { name, desired, imagePinned: pinned !== undefined, password: keep ? 'none' : 'secret', ...(images ? { images } : {}) });
   for (const w of warnings) process.stderr.write(`warning: ${w}\n`);
   const text = `${JSON.stringify(document, null, 2)}\n`;

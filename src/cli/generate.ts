@@ -29,13 +29,29 @@ const MODULE_INPUT = /\.(m|c)?(t|j)s$/;
 export async function loadConfigModule(path: string, provider?: string): Promise<object> {
   const { createJiti } = await import('jiti');
   const jiti = createJiti(import.meta.url, { interopDefault: true, moduleCache: false });
+  const { configModuleError } = await import('./module-error.js');
+  const { errnoText, LIMITS, readLimited } = await import('../util/read-limited.js');
+  // A missing or unreadable file is an I/O failure (exit 3); what the module itself throws is its config failing.
+  try {
+    readLimited(path, { limit: LIMITS.stream, what: 'config module' });
+  } catch (err) {
+    const cause = (err as { cause?: unknown }).cause;
+    throw new IoError(`cannot load ${path}: ${cause ? errnoText(cause) : (err as Error).message}`);
+  }
   let exported: unknown;
   try {
     exported = await jiti.import(resolve(path), { default: true });
   } catch (err) {
-    throw new IoError(`cannot load ${path}: ${(err as Error).message}`);
+    throw configModuleError(err, path, 'loading');
   }
-  const value = typeof exported === 'function' ? await (exported as (o: { provider?: string }) => unknown)({ ...(provider ? { provider } : {}) }) : exported;
+  let value: unknown = exported;
+  if (typeof exported === 'function') {
+    try {
+      value = await (exported as (o: { provider?: string }) => unknown)({ ...(provider ? { provider } : {}) });
+    } catch (err) {
+      throw configModuleError(err, path, 'calling');
+    }
+  }
   if (!value || typeof value !== 'object') throw new InvalidConfigError(`${path}: the default export must be a Butane config object`);
   return value;
 }

@@ -1,22 +1,27 @@
 // Reading and checking the user's inputs before anything happens: ssh key files, the password file, sizes and
 // numbers, the stream. Each error names the flag (or profile key) and the file, with the exit code of its kind.
-import { readFileSync, statSync } from 'node:fs';
+import { statSync } from 'node:fs';
+import { LIMITS, readLimited } from '../util/read-limited.js';
 import { homedir } from 'node:os';
 import type { DesiredOverrides } from '../lifecycle/desired.js';
 import type { DesiredState } from '../lifecycle/record.js';
 import { STREAMS } from '../image/stream.js';
 import { providerModule } from '../provider/registry.js';
 import { SSH_KEY } from '../workload/pmm-server.js';
+import { splitPmmEnv } from '../config/secrets.js';
 import { IoError, UsageError } from './errors.js';
 
 type Resolved = { settings: Record<string, unknown>; origins: Record<string, string>; stage?: string };
 
 
-function readText(path: string, what: string): string {
+/** A regular file of at most `limit` bytes (a device, FIFO or huge file is exit 2; a failed read exit 3). */
+function readText(path: string, what: string, limit: number): string {
   try {
-    return readFileSync(path, 'utf8');
+    return readLimited(path, { limit, what });
   } catch (err) {
-    throw new IoError(`cannot read ${what} ${path}: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (err as Error).message}`);
+    if ((err as { kind?: string }).kind !== 'io') throw err;
+    const cause = (err as { cause?: NodeJS.ErrnoException }).cause;
+    throw new IoError(`cannot read ${what} ${path}: ${cause?.code === 'ENOENT' ? 'no such file' : (err as Error).message.replace(/^cannot read .*?: /, '')}`);
   }
 }
 
@@ -26,7 +31,7 @@ export function readSshKeys(entries: unknown, origin: string): string[] {
   return list.flatMap((entry) => {
     if (SSH_KEY.test(entry.trim())) return [entry.trim()];
     const path = entry.replace(/^~(?=\/)/, homedir());
-    const text = readText(path, `ssh key (${origin})`);
+    const text = readText(path, `ssh key (${origin})`, LIMITS.sshKey);
     if (/-----BEGIN [A-Z ]*PRIVATE KEY-----/.test(text)) throw new UsageError(`${origin} ${entry}: this is a PRIVATE key; give its public half (${entry}.pub)`);
     const keys = text.split('\n').map((l) => l.trim()).filter((l) => l && !l.startsWith('#'));
     if (keys.length === 0) throw new UsageError(`${origin} ${entry}: the file holds no ssh public key`);
@@ -39,7 +44,7 @@ export function readSshKeys(entries: unknown, origin: string): string[] {
 
 /** The admin password file: one line, at least 8 characters; warned about when others can read it. */
 export function readPasswordFile(path: string, warn: (line: string) => void): string {
-  const text = readText(path, 'password file (--admin-password-file)');
+  const text = readText(path, 'password file (--admin-password-file)', LIMITS.password);
   const password = text.replace(/\r?\n$/, '');
   if (password.length === 0) throw new UsageError(`--admin-password-file ${path}: the file is empty`);
   if (/[\r\n\0]/.test(password)) throw new UsageError(`--admin-password-file ${path}: the password must be on one line`);
@@ -65,6 +70,8 @@ export interface DesiredInputs {
   defaults: Omit<DesiredState, 'image'> & { image?: DesiredState['image'] };
   /** What this command line gave explicitly. */
   overrides: DesiredOverrides;
+  /** Secret PMM settings (by name, by value or marked in `pmm.secret_env`): for the first boot's config only. */
+  secretEnv: Record<string, string>;
 }
 
 /** The desired state from layered settings, every value checked. */
@@ -80,11 +87,14 @@ export async function desiredFrom(r: Resolved, providerName: string): Promise<De
   if (memoryMiB !== undefined && memoryMiB < 256) throw new UsageError(`${originOf(r, 'memory')}: ${memoryMiB} MiB is too little for PMM (it needs ≥ 2048; the minimum cnvm accepts is 256)`);
   checkStream(typeof s.stream === 'string' ? s.stream : undefined, originOf(r, 'stream'));
   const sshKeys = readSshKeys(s.ssh_keys, originOf(r, 'ssh_keys'));
-  const pmmSettings = (s.pmm ?? {}) as { tag?: string; publish_http?: boolean; env?: Record<string, unknown> };
+  const pmmSettings = (s.pmm ?? {}) as { tag?: string; publish_http?: boolean; env?: Record<string, unknown>; secret_env?: Record<string, unknown> };
+  const strings = (m: Record<string, unknown> | undefined): Record<string, string> | undefined => (m ? Object.fromEntries(Object.entries(m).map(([k, v]) => [k, String(v)])) : undefined);
+  const { env, secret: secretEnv } = splitPmmEnv(strings(pmmSettings.env), strings(pmmSettings.secret_env));
   const pmm = {
     ...(pmmSettings.tag ? { tag: pmmSettings.tag } : {}),
     ...(pmmSettings.publish_http !== undefined ? { publishHttp: pmmSettings.publish_http } : {}),
-    ...(pmmSettings.env ? { env: Object.fromEntries(Object.entries(pmmSettings.env).map(([k, v]) => [k, String(v)])) } : {}),
+    ...(Object.keys(env).length ? { env } : {}),
+    ...(Object.keys(secretEnv).length ? { secretEnv: Object.keys(secretEnv).sort() } : {}),
   };
   const placement: DesiredState['placement'] = {};
   const explicitPlacement: DesiredState['placement'] = {};
@@ -108,5 +118,6 @@ export async function desiredFrom(r: Resolved, providerName: string): Promise<De
   return {
     defaults: { ...(image ? { image } : {}), dataSizeGiB, ...(memoryMiB ? { memoryMiB } : {}), ...(cpus ? { cpus } : {}), sshKeys, pmm, placement, ...(r.stage ? { stage: r.stage } : {}) },
     overrides,
+    secretEnv,
   };
 }

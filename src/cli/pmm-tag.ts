@@ -14,6 +14,7 @@ export async function withConcretePmmTag(inputs: DesiredInputs, origin: string, 
   else if (concrete.tag !== requested) say(`note: ${origin.startsWith("--") ? `${origin} ${requested}` : `${origin}: pmm.tag ${JSON.stringify(requested)}`} is PMM ${concrete.tag} (the newest matching release on GitHub)`);
   const tag = concrete.tag;
   return {
+    ...inputs,
     defaults: { ...inputs.defaults, pmm: { ...inputs.defaults.pmm, tag } },
     overrides: inputs.overrides.pmm?.tag !== undefined ? { ...inputs.overrides, pmm: { ...inputs.overrides.pmm, tag } } : inputs.overrides,
   };

@@ -7,6 +7,7 @@ import type { SettingValues } from '../provider/registry.js';
 import { parseArgs } from './args.js';
 import { commandHelp } from './help.js';
 import { UsageError } from './errors.js';
+import { checkedVmName, checkWritableState } from './checked-flags.js';
 import { desiredFrom, fromFlag, readPasswordFile } from './inputs.js';
 import { withConcretePmmTag } from './pmm-tag.js';
 import { versionSkewLine } from './skew.js';
@@ -44,7 +45,7 @@ export async function runProvision(argv: string[]): Promise<number> {
   const { flags, positionals } = parseArgs(argv, PROVISION_FLAGS);
   if (flags.help) return void process.stdout.write(commandHelp('provision')), 0;
   if (positionals.length) throw new UsageError(`unexpected argument ${positionals[0]}`);
-  const name = required(flags, 'name');
+  const name = checkedVmName(str(flags, 'name'));
   const providerName = required(flags, 'provider');
   const json = flags.json === true;
   const progress = await progressFor('provision', json);
@@ -73,6 +74,7 @@ async function provisionWith(flags: Flags, name: string, providerName: string, j
         ? { kind: 'default' as const }
         : undefined;
   const store = await storeFrom(flags);
+  if (!flags['dry-run']) checkWritableState(store.dir);
   const { provider, module: mod, record } = await providerFor(providerName, resolved, store, name);
   const { planProvision, provision } = await import('../lifecycle/provision.js');
   const healthTimeout = typeof resolved.settings.health_timeout === 'number' ? resolved.settings.health_timeout : undefined;
@@ -87,6 +89,7 @@ async function provisionWith(flags: Flags, name: string, providerName: string, j
     defaults: { ...inputs.defaults, image },
     overrides: inputs.overrides,
     ...(password ? { password } : {}),
+    ...(Object.keys(inputs.secretEnv).length ? { secretEnv: inputs.secretEnv } : {}),
     upgradeCommand: `cnvm upgrade --provider ${providerName}`,
     skipHealthCheck: flags['skip-health-check'] === true,
     ...(healthTimeout ? { healthTimeoutSec: healthTimeout } : {}),
@@ -130,7 +133,7 @@ export async function runUpgrade(argv: string[]): Promise<number> {
   if (flags.help) return void process.stdout.write(commandHelp('upgrade')), 0;
   if (positionals.length) throw new UsageError(`unexpected argument ${positionals[0]}`);
   if (flags.all || flags.select !== undefined) return (await import('./fleet.js')).runFleetUpgrade(flags);
-  const name = required(flags, 'name');
+  const name = checkedVmName(str(flags, 'name'));
   const providerName = required(flags, 'provider');
   const json = flags.json === true;
   const progress = await progressFor('upgrade', json);
@@ -150,11 +153,18 @@ async function upgradeWith(flags: Flags, name: string, providerName: string, jso
   const inputs = parsed.overrides.pmm?.tag !== undefined ? await withConcretePmmTag(parsed, resolved.origins['pmm.tag'] ?? '--pmm-tag', log) : parsed;
   const timeout = typeof resolved.settings.health_timeout === 'number' ? resolved.settings.health_timeout : undefined;
   const store = await storeFrom(flags);
+  // A read-only or full state directory is found now, not after the old VM stopped (the journal is written each step).
+  if (!flags['dry-run']) checkWritableState(store.dir);
   const { provider, module: mod } = await providerFor(providerName, resolved, store, name);
   const { planUpgrade, upgrade } = await import('../lifecycle/upgrade.js');
   const { Journal } = await import('../lifecycle/journal.js');
   const pending = Journal.for(store.dir, provider.name, name).read();
   const resuming = pending?.phase === 'forward' || pending?.phase === 'rollback';
+  // Nothing to resume: say so at once, before anything (the image's stream metadata) is fetched.
+  if (flags.resume === true && !resuming) {
+    const { CnvmError } = await import('../errors.js');
+    throw new CnvmError('not-found', `no interrupted upgrade of ${name} to resume (${Journal.for(store.dir, provider.name, name).path})`);
+  }
   // Only --image/--stream on this command line pick the new image; a profile's `image` is the provisioning default.
   const stream = fromFlag(resolved, 'stream') && typeof resolved.settings.stream === 'string' ? resolved.settings.stream : 'stable';
   const flagImage = fromFlag(resolved, 'image') ? inputs.overrides.image : undefined;
@@ -201,6 +211,8 @@ async function upgradeWith(flags: Flags, name: string, providerName: string, jso
     for (const c of result.changes) log(`changed: ${formatChange(c)}`);
     process.stdout.write(`${name}: upgraded ${result.oldVm} → ${result.newVm} (${result.vm.state}); downtime ${(result.downtimeMs / 1000).toFixed(1)} s\n`);
     process.stdout.write(`PMM: ${result.url ?? `(${result.urlMissing ?? 'no address yet'})`}\n`);
+    if (result.resumed) process.stdout.write(`resumed: done before the interruption: ${result.completed.before.join(', ') || '(none)'}; done now: ${result.completed.now.join(', ') || '(none)'}\n`);
+    for (const f of result.forcedStops) log(`forced stop of ${f.vm} (${f.step}): ${f.detail}`);
   }
   return 0;
 }
@@ -209,7 +221,7 @@ export async function runStatus(argv: string[]): Promise<number> {
   const { flags } = parseArgs(argv, STATUS_FLAGS);
   if (flags.help) return void process.stdout.write(commandHelp('status')), 0;
   if (flags.all) return (await import('./status-all.js')).runStatusAll(flags);
-  const name = required(flags, 'name');
+  const name = checkedVmName(str(flags, 'name'));
   const providerName = required(flags, 'provider');
   const resolved = await settingsFrom(flags, providerName, name);
   const store = await storeFrom(flags);
@@ -230,7 +242,7 @@ export async function runStatus(argv: string[]): Promise<number> {
 export async function runDestroy(argv: string[]): Promise<number> {
   const { flags } = parseArgs(argv, DESTROY_FLAGS);
   if (flags.help) return void process.stdout.write(commandHelp('destroy')), 0;
-  const name = required(flags, 'name');
+  const name = checkedVmName(str(flags, 'name'));
   const providerName = required(flags, 'provider');
   const deleteData = flags['delete-data'] === true;
   if (deleteData && flags.yes !== true && flags['dry-run'] !== true) {
@@ -238,6 +250,7 @@ export async function runDestroy(argv: string[]): Promise<number> {
   }
   const resolved = await settingsFrom(flags, providerName, name);
   const store = await storeFrom(flags);
+  if (!flags['dry-run']) checkWritableState(store.dir);
   const { provider } = await providerFor(providerName, resolved, store, name);
   const { destroy, planDestroy } = await import('../lifecycle/destroy.js');
   if (flags['dry-run']) {

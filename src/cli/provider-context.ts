@@ -5,6 +5,7 @@ import type { StateStore } from '../lifecycle/store.js';
 import type { ImageRef } from '../provider/types.js';
 import type { ProviderModule, SettingValues } from '../provider/registry.js';
 import { UsageError } from './errors.js';
+import { checkedVmName, checkStage, stateDirOf } from './checked-flags.js';
 import { fromFlag } from './inputs.js';
 import { FLAG_SETTINGS, NUMERIC_SETTINGS } from './lifecycle-flags.js';
 import type { Progress } from './progress.js';
@@ -23,6 +24,8 @@ export function required(flags: Flags, name: string): string {
 export async function settingsFrom(flags: Flags, provider: string, name?: string) {
   const { providerModule } = await import('../provider/registry.js');
   providerModule(provider); // an unknown --provider is a usage error before any file is read
+  if (name !== undefined) checkedVmName(name);
+  checkStage(flags);
   const { resolveSettings } = await import('../config/layers.js');
   const values: Record<string, unknown> = {};
   const origins: Record<string, string> = {};
@@ -39,14 +42,21 @@ export async function settingsFrom(flags: Flags, provider: string, name?: string
   }
   const stage = str(flags, 'stage');
   const configDir = str(flags, 'config-dir');
-  return resolveSettings({ provider, ...(name ? { name } : {}), ...(stage ? { stage } : {}), ...(configDir ? { configDir } : {}), flags: { values, origins } });
+  const resolved = resolveSettings({ provider, ...(name ? { name } : {}), ...(stage ? { stage } : {}), ...(configDir ? { configDir } : {}), flags: { values, origins } });
+  // Path settings (a storage directory) are absolute from here on: recorded, compared and used the same from any cwd.
+  const { resolve } = await import('node:path');
+  for (const decl of providerModule(provider).settings) {
+    const v = resolved.settings[decl.key];
+    if (decl.path && typeof v === 'string' && v !== '') resolved.settings[decl.key] = resolve(v);
+  }
+  return resolved;
 }
 
 type Resolved = Awaited<ReturnType<typeof settingsFrom>>;
 
 export async function storeFrom(flags: Flags): Promise<StateStore> {
   const [{ StateStore }, { defaultStateDir }] = await Promise.all([import('../lifecycle/store.js'), import('../lifecycle/journal.js')]);
-  return new StateStore(str(flags, 'state-dir') ?? defaultStateDir());
+  return new StateStore(stateDirOf(flags, defaultStateDir()));
 }
 
 /**

@@ -1,6 +1,5 @@
 // `cnvm list | ssh | console | logs`: seeing one's VMs and reaching them. Each finds the VM the way status does
 // (cnvm's record, else the copy the VM carries), so no location flag is repeated on the machine that provisioned it.
-import { join } from 'node:path';
 import type { Provider, VmInfo } from '../provider/types.js';
 import { parseArgs } from './args.js';
 import { CnvmError } from '../errors.js';
@@ -8,6 +7,8 @@ import { UsageError } from './errors.js';
 import { commandHelp } from './help.js';
 import { CONSOLE_FLAGS, LIST_FLAGS, LOGS_FLAGS, SSH_FLAGS } from './lifecycle-flags.js';
 import { jsonOut } from './output.js';
+import { checkedVmName } from './checked-flags.js';
+import { pathUnder } from '../util/safe-path.js';
 import { providerFor, settingsFrom, storeFrom, type Flags } from './provider-commands.js';
 import { ignitionLines, journalCommand, sshArgv, type SshOptions } from './ssh-command.js';
 
@@ -28,10 +29,10 @@ async function providerOf(flags: Flags, name?: string) {
 /** NAME as the first argument (cnvm ssh pmm1) or --name; what follows `--` is the remote command. */
 function vmName(flags: Flags, positionals: string[], command: string): { name: string; rest: string[] } {
   const byFlag = str(flags, 'name');
-  if (byFlag) return { name: byFlag, rest: positionals };
+  if (byFlag) return { name: checkedVmName(byFlag), rest: positionals };
   const [name, ...rest] = positionals;
   if (!name) throw new UsageError(`Usage: cnvm ${command} NAME --provider P (see cnvm help ${command})`);
-  return { name, rest };
+  return { name: checkedVmName(name, 'NAME'), rest };
 }
 
 /** The VM holding NAME's data volume now (its current generation). */
@@ -119,7 +120,7 @@ function sshOptions(flags: Flags): SshOptions {
 async function sshTarget(flags: Flags, name: string) {
   const { provider, store } = await providerOf(flags, name);
   const vm = await currentVm(provider, store, name);
-  return { vm, target: { vmName: vm.name, address: vm.addresses[0] ?? '', knownHostsFile: join(store.dir, 'known_hosts', `${provider.name}-${vm.name}`) } };
+  return { vm, target: { vmName: vm.name, address: vm.addresses[0] ?? '', knownHostsFile: pathUnder(store.dir, 'known_hosts', `${provider.name}-${vm.name}`) } };
 }
 
 /** Runs ssh with the terminal handed over; its exit status is the command's (the remote command's, or 255). */

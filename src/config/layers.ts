@@ -2,8 +2,11 @@
 // (providers/stages/<stage>.yaml) → a host file (providers/hosts/<name>.yaml) → command-line flags. Later layers
 // win; maps merge key by key; lists are replaced. Every value remembers where it came from, and any key the
 // schema does not know is an error naming the file, line and column.
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join, relative } from 'node:path';
+import { parseDocument } from 'yaml';
+import { LIMITS, readLimitedIfExists } from '../util/read-limited.js';
+import { pathUnder } from '../util/safe-path.js';
 import { parseYaml, positionOf } from '../core/yaml.js';
 import { CnvmError } from '../errors.js';
 import { allProviderSettings } from '../provider/registry.js';
@@ -20,7 +23,7 @@ const COMMON_SETTINGS: Record<string, FieldType> = {
   image: 'string',
   ssh_keys: 'strings',
   health_timeout: 'int',
-  pmm: { fields: { tag: 'string', publish_http: 'bool', env: 'stringMap' } },
+  pmm: { fields: { tag: 'string', publish_http: 'bool', env: 'stringMap', secret_env: 'stringMap' } },
 };
 
 /** The settings schema: everything a profile may say (the common keys, and each provider module's). */
@@ -73,11 +76,27 @@ function check(value: unknown, type: FieldType, path: ConfigPath, problems: { pa
   if (!ok) problems.push({ path, message: `expected ${words[type]}` });
 }
 
+/** Settings are small: more than a hundred alias expansions is an alias bomb, refused before anything is expanded. */
+const MAX_ALIAS_COUNT = 100;
+
+function aliasBound(text: string, source: string): void {
+  const doc = parseDocument(text, { schema: 'failsafe', uniqueKeys: false, merge: true });
+  if (doc.errors.length > 0) return; // parseYaml reports syntax errors with butane's positions
+  try {
+    doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT });
+  } catch (err) {
+    // Other reference errors (an unknown anchor) are parseYaml's to report, with their position.
+    if (!(err instanceof ReferenceError) || !/Excessive alias/.test(err.message)) return;
+    throw new SettingsError([{ kind: 'error', path: [], message: `too many alias expansions (more than ${MAX_ALIAS_COUNT}): ${err.message}`, file: source, position: { line: 1, column: 1 } }]);
+  }
+}
+
 /** Reads one YAML layer; a file that does not exist is no layer. */
 export function readLayer(path: string, cwd = process.cwd()): Layer | undefined {
-  if (!existsSync(path)) return undefined;
+  const text = readLimitedIfExists(path, { limit: LIMITS.profile, what: 'profile' });
+  if (text === undefined) return undefined;
   const source = relative(cwd, path) || path;
-  const text = readFileSync(path, 'utf8');
+  aliasBound(text, source);
   const parsed = parseYaml(text);
   if (parsed.errors.length > 0) {
     throw new SettingsError(parsed.errors.map((e) => ({ kind: 'error', path: [], message: e.message, position: e.position, file: source })));
@@ -146,12 +165,12 @@ export const DEFAULTS: Settings = { data_size: '20G', stream: 'stable', memory: 
 export function resolveSettings(req: LayerRequest, cwd = process.cwd()): Resolved {
   const dir = req.configDir ?? join(cwd, 'providers');
   const files = [
-    ...(req.provider ? [join(dir, `${req.provider}.yaml`)] : []),
-    ...(req.stage ? [join(dir, 'stages', `${req.stage}.yaml`)] : []),
-    ...(req.name ? [join(dir, 'hosts', `${req.name}.yaml`)] : []),
+    ...(req.provider ? [pathUnder(dir, `${req.provider}.yaml`)] : []),
+    ...(req.stage ? [pathUnder(dir, 'stages', `${req.stage}.yaml`)] : []),
+    ...(req.name ? [pathUnder(dir, 'hosts', `${req.name}.yaml`)] : []),
   ];
-  if (req.stage && !existsSync(join(dir, 'stages', `${req.stage}.yaml`))) {
-    throw new SettingsError([{ kind: 'error', path: [], message: `stage file ${join(dir, 'stages', `${req.stage}.yaml`)} does not exist` }]);
+  if (req.stage && !existsSync(pathUnder(dir, 'stages', `${req.stage}.yaml`))) {
+    throw new SettingsError([{ kind: 'error', path: [], message: `stage file ${pathUnder(dir, 'stages', `${req.stage}.yaml`)} does not exist` }]);
   }
   const layers = files.map((f) => readLayer(f, cwd)).filter((l): l is Layer => l !== undefined);
   if (req.flags && Object.keys(req.flags.values).length > 0) {

@@ -113,6 +113,11 @@ export function parseYaml(text: string): ParsedYaml {
   try {
     out.value = new Converter(text, doc, out, toPos).convert(doc.contents, [], undefined, undefined);
   } catch (err) {
+    if (err instanceof ExcessiveAliasing) {
+      out.errors.push({ message: 'document contains excessive aliasing', position: err.position });
+      out.value = undefined;
+      return out;
+    }
     if (!(err instanceof TagMismatch)) throw err;
     out.errors.push({ message: err.message, position: { line: 1, column: 1 } });
     out.value = undefined;
@@ -120,8 +125,25 @@ export function parseYaml(text: string): ParsedYaml {
   return out;
 }
 
+/** An alias bomb (a few lines expanding to billions of nodes): refused the way go-yaml refuses it. */
+class ExcessiveAliasing extends Error {
+  constructor(readonly position: SourcePosition) {
+    super('document contains excessive aliasing');
+  }
+}
+
+/** go-yaml's bound: the share of decoded nodes reached through aliases, allowed less as the document grows. */
+function allowedAliasRatio(decoded: number): number {
+  if (decoded <= 400_000) return 0.99;
+  if (decoded >= 4_000_000) return 0.1;
+  return 0.99 - 0.89 * ((decoded - 400_000) / 3_600_000);
+}
+
 class Converter {
   private readonly active = new Set<Node>();
+  private decoded = 0;
+  private viaAlias = 0;
+  private aliasDepth = 0;
   constructor(
     private readonly text: string,
     private readonly doc: Document.Parsed,
@@ -142,6 +164,11 @@ class Converter {
    */
   convert(node: unknown, path: ConfigPath, keyPos: SourcePosition | undefined, standIn: SourcePosition | undefined): unknown {
     const nodes = this.out.nodes;
+    this.decoded++;
+    if (this.aliasDepth > 0) this.viaAlias++;
+    if (this.viaAlias > 100 && this.decoded > 1000 && this.viaAlias / this.decoded > allowedAliasRatio(this.decoded)) {
+      throw new ExcessiveAliasing(standIn ?? keyPos ?? { line: 1, column: 1 });
+    }
     if (node === null || node === undefined) {
       nodes.set(pathKey(path), { value: keyPos ?? { line: 1, column: 1 }, ...(keyPos ? { key: keyPos } : {}) });
       return null;
@@ -154,8 +181,14 @@ class Converter {
       }
       if (isMap(target)) this.out.aliasedMaps.push(path);
       this.active.add(target);
-      const value = this.convert(target, path, keyPos, standIn ?? this.pos(node));
-      this.active.delete(target);
+      this.aliasDepth++;
+      let value: unknown;
+      try {
+        value = this.convert(target, path, keyPos, standIn ?? this.pos(node));
+      } finally {
+        this.aliasDepth--;
+        this.active.delete(target);
+      }
       // The alias itself sits where its key is written.
       const info = nodes.get(pathKey(path));
       if (info && keyPos && !standIn) info.key = keyPos;
@@ -227,7 +260,13 @@ class Converter {
         for (const pair of m.items) {
           const key = isScalar(pair.key) ? String(pair.key.value) : String(pair.key ?? '');
           if (Object.prototype.hasOwnProperty.call(out, key)) continue;
-          define(out, key, this.convert(pair.value, [...path, key], this.pos(pair.key as Node), standIn ?? this.pos(n)));
+          // A merged entry is a copy of another node, like an alias: it counts against the aliasing bound.
+          this.aliasDepth++;
+          try {
+            define(out, key, this.convert(pair.value, [...path, key], this.pos(pair.key as Node), standIn ?? this.pos(n)));
+          } finally {
+            this.aliasDepth--;
+          }
         }
       }
     }

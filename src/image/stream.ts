@@ -81,7 +81,8 @@ export interface FetchStreamOptions {
 
 export async function fetchStream(stream: string, options: FetchStreamOptions = {}): Promise<unknown> {
   if (!(STREAMS as readonly string[]).includes(stream)) throw new ImageError(`unknown stream ${JSON.stringify(stream)} (${STREAMS.join(', ')})`);
-  const url = `${options.baseUrl ?? STREAM_BASE_URL}/${stream}.json`;
+  // CNVM_STREAM_BASE_URL: a mirror (or, in tests, a loopback stand-in) instead of builds.coreos.fedoraproject.org.
+  const url = `${options.baseUrl ?? process.env.CNVM_STREAM_BASE_URL ?? STREAM_BASE_URL}/${stream}.json`;
   let response: Response;
   try {
     response = await fetch(url, { signal: AbortSignal.timeout(options.timeoutMs ?? 30_000) });

@@ -17,15 +17,24 @@ export async function renderVmConfig(
   volume: Pick<Volume, 'id' | 'deviceName'>,
   desired: DesiredState,
   adminPassword: string | undefined,
+  secretEnv?: Record<string, string>,
 ): Promise<{ ignition: string; warnings: string[] }> {
-  return renderConfigFor(dataDevicePath(provider.name, volume), desired, adminPassword);
+  return renderConfigFor(dataDevicePath(provider.name, volume), desired, adminPassword, secretEnv);
 }
 
 /** The same, for the data disk's path in the guest (`cnvm export` renders without a provider instance). */
-export async function renderConfigFor(dataDevice: string, desired: DesiredState, adminPassword: string | undefined): Promise<{ ignition: string; warnings: string[] }> {
+export async function renderConfigFor(
+  dataDevice: string,
+  desired: DesiredState,
+  adminPassword: string | undefined,
+  secretEnv?: Record<string, string>,
+): Promise<{ ignition: string; warnings: string[] }> {
+  // Secret settings only on the run that has them (the first boot's config); every later config (scrub, upgrade)
+  // leaves them out: the server reads them from the env file it copied to the data volume on its first start.
+  const env = { ...(desired.pmm.env ?? {}), ...(secretEnv ?? {}) };
   const pmm = pmmServer({
     ...(desired.pmm.tag ? { tag: desired.pmm.tag } : {}),
-    ...(desired.pmm.env ? { env: desired.pmm.env } : {}),
+    ...(Object.keys(env).length ? { env } : {}),
     ...(desired.pmm.publishHttp !== undefined ? { publishHttp: desired.pmm.publishHttp } : {}),
     dataDevice,
     adminPassword: 'later',

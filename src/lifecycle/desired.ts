@@ -63,6 +63,9 @@ export function diffDesired(before: DesiredState, after: DesiredState): Change[]
     else if (a !== undefined && b === undefined) changes.push({ what: `pmm.env.${k}`, op: '-' });
     else if (a !== b) changes.push({ what: `pmm.env.${k}`, op: '~', from: '…', to: '…' });
   }
+  const secretNames = (d: DesiredState): string[] => d.pmm.secretEnv ?? [];
+  for (const k of secretNames(after)) if (!secretNames(before).includes(k)) changes.push({ what: `pmm.secret_env.${k}`, op: '+' });
+  for (const k of secretNames(before)) if (!secretNames(after).includes(k)) changes.push({ what: `pmm.secret_env.${k}`, op: '-' });
   for (const k of after.sshKeys) if (!before.sshKeys.includes(k)) changes.push({ what: 'ssh key', op: '+', to: shortKey(k) });
   for (const k of before.sshKeys) if (!after.sshKeys.includes(k)) changes.push({ what: 'ssh key', op: '-', from: shortKey(k) });
   const placementKeys = new Set([...Object.keys(before.placement), ...Object.keys(after.placement)]);

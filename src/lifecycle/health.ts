@@ -43,8 +43,10 @@ export async function waitHealthy(
     // Always check at least once, however short the timeout.
     const vm = await describe();
     if (vm && (await check(vm, AbortSignal.timeout(10_000)))) return true;
-    if (Date.now() + intervalMs > deadline) return false;
-    await new Promise((r) => setTimeout(r, intervalMs));
+    // The timeout is honoured exactly: one shorter than the interval gets its last check at the deadline.
+    const left = deadline - Date.now();
+    if (left <= 0) return false;
+    await new Promise((r) => setTimeout(r, Math.min(intervalMs, left)));
   }
 }
 

@@ -1,13 +1,15 @@
 // The upgrade journal: one small JSON file per VM in the user's state directory, written atomically before and
 // after every step, so a crash at any point can be resumed (or rolled back) by re-running the command.
-import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, rmSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import type { ImageRef } from '../provider/types.js';
+import type { AccessRule, ImageRef } from '../provider/types.js';
 import { CnvmError } from '../errors.js';
 import type { DesiredState } from './record.js';
 import type { UpgradeStep, UpgradeStepKind } from './upgrade-steps.js';
 import { writeFileAtomic } from '../util/atomic-write.js';
+import { LIMITS, readLimitedIfExists } from '../util/read-limited.js';
+import { pathUnder } from '../util/safe-path.js';
 
 /** The journal's schema version; `read` also takes version 1 (written before the journal stored its step list). */
 export const JOURNAL_VERSION = 2;
@@ -38,10 +40,22 @@ export interface UpgradeJournal {
    * Absent in version 1 journals: their list is computed again from the fields above.
    */
   plan?: JournaledStep[];
-  /** Each step kind's mark: `started` before it runs, `done` after. */
-  steps: Partial<Record<UpgradeStepKind, { status: 'started' | 'done'; at: string }>>;
+  /** Each step kind's mark: `started` before it runs, `done` after (keeping when it started: the downtime's ends). */
+  steps: Partial<Record<UpgradeStepKind, { status: 'started' | 'done'; at: string; startedAt?: string }>>;
+  /** Who could reach the VM before this upgrade changed anything (a rollback puts it back); absent: no cnvm rules. */
+  accessBefore?: AccessRule[];
+  /** The stops the provider forced (a guest that ignored the graceful stop, or a generation never booted with its disk). */
+  forcedStops?: ForcedStop[];
   startedAt: string;
   error?: string;
+}
+
+export interface ForcedStop {
+  step: UpgradeStepKind;
+  vm: string;
+  /** What the provider did and why. */
+  detail: string;
+  at: string;
 }
 
 export function defaultStateDir(): string {
@@ -52,14 +66,15 @@ export class Journal {
   constructor(readonly path: string) {}
 
   static for(stateDir: string, provider: string, name: string): Journal {
-    return new Journal(join(stateDir, 'upgrades', `${provider}-${name}.json`));
+    return new Journal(pathUnder(stateDir, 'upgrades', `${provider}-${name}.json`));
   }
 
   read(): UpgradeJournal | undefined {
-    if (!existsSync(this.path)) return undefined;
+    const text = readLimitedIfExists(this.path, { limit: LIMITS.state, what: 'the upgrade journal' });
+    if (text === undefined) return undefined;
     let j: UpgradeJournal;
     try {
-      j = JSON.parse(readFileSync(this.path, 'utf8')) as UpgradeJournal;
+      j = JSON.parse(text) as UpgradeJournal;
     } catch (err) {
       throw new CnvmError('io', `${this.path}: the upgrade journal is not valid JSON (${(err as Error).message}); check what the interrupted upgrade left, then move the file away`);
     }
@@ -76,7 +91,9 @@ export class Journal {
   }
 
   mark(j: UpgradeJournal, step: UpgradeStepKind, status: 'started' | 'done'): void {
-    j.steps[step] = { status, at: new Date().toISOString() };
+    const previous = j.steps[step];
+    const at = new Date().toISOString();
+    j.steps[step] = { status, at, ...(status === 'done' && previous?.status === 'started' ? { startedAt: previous.at } : {}) };
     this.write(j);
   }
 

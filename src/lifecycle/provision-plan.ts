@@ -38,6 +38,8 @@ export interface ProvisionInput {
   /** What this command line gave explicitly: compared with an existing record. */
   overrides: DesiredOverrides;
   password?: PasswordChoice;
+  /** Secret PMM settings for the first boot's config (never in the record); their names are in desired.pmm.secretEnv. */
+  secretEnv?: Record<string, string>;
   /** The command that changes an existing VM, for the conflict message (`cnvm upgrade --provider libvirt`). */
   upgradeCommand?: string;
   /** Don't wait for PMM; the password stays in the stored config and cnvm's copy until a gate passes. */
@@ -159,7 +161,7 @@ export async function planProvision(provider: Provider, store: StateStore, input
   // shape, and a stand-in volume id for providers that name the disk by it).
   const placeholderVolume = volume ?? { id: 'vol-0123456789abcdef0', deviceName: DATA_DEVICE_NAME };
   const passwordForCheck = action === 'set-from-file' && input.password?.kind === 'file' ? input.password.value : action === 'none' ? undefined : randomPassword();
-  const rendered = await renderVmConfig(provider, placeholderVolume, desired, passwordForCheck);
+  const rendered = await renderVmConfig(provider, placeholderVolume, desired, passwordForCheck, input.secretEnv);
   warnings.push(...rendered.warnings);
   if (!vm) await provider.preflight({ name: vmName, image: desired.image, ignition: rendered.ignition, dataVolumeId: placeholderVolume.id });
 

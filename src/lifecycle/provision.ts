@@ -117,10 +117,10 @@ async function applyProvision(provider: Provider, store: StateStore, plan: Provi
   let warnings = plan.warnings;
   if (!vm) {
     onEvent({ step: 'config', status: 'start' });
-    const rendered = await renderVmConfig(provider, volume, record.desired, password);
+    const rendered = await renderVmConfig(provider, volume, record.desired, password, input.secretEnv);
     onEvent({ step: 'config', status: 'done' });
     onEvent({ step: 'vm', status: 'start', detail: gen.vm });
-    if (password !== undefined) {
+    if (password !== undefined || Object.keys(input.secretEnv ?? {}).length) {
       // Recorded before the VM exists: a crash right after createVm still knows which stored config to clean.
       record.password = { ...record.password, inConfigOf: [...new Set([...(record.password.inConfigOf ?? []), gen.vm])] };
       store.writeRecord(record);

@@ -6,13 +6,20 @@
 //   EC2 tags or GCE metadata, so another operator or machine finds the same desired state (`recordFromVm`).
 // The admin password never enters the record: it is kept beside it in <stateDir>/secrets/ (0600).
 import type { ImageRef } from '../provider/types.js';
+import { withoutSecretValues } from '../workload/pmm-secrets.js';
 
 export const RECORD_VERSION = 1;
 
 export interface PmmDesired {
   /** The percona/pmm-server tag pinned at provision; upgrade keeps it unless --pmm-tag is given. */
   tag?: string;
+  /** PMM settings that are not secrets (secret ones never enter the record: see `secretEnv`). */
   env?: Record<string, string>;
+  /**
+   * The names of the secret PMM settings the VM was given at provision. Their values went only into the first
+   * boot's config (a root-only file the server copies to the data volume) and are kept nowhere by cnvm.
+   */
+  secretEnv?: string[];
   publishHttp?: boolean;
 }
 
@@ -90,15 +97,24 @@ export interface VmRecord {
 export const currentGeneration = (r: VmRecord): Generation | undefined => r.generations.find((g) => g.generation === r.current);
 export const nextGenerationNumber = (r: VmRecord): number => Math.max(0, ...r.generations.map((g) => g.generation)) + 1;
 
-/** The record as it travels with a VM: no local-only fields, nothing secret (there is nothing secret in it). */
-export const recordForVm = (r: VmRecord): string => JSON.stringify(r);
+/**
+ * A record with no secret PMM setting values: the record never takes them, but a record written by an older cnvm
+ * may hold them; they are dropped (kept by name) wherever a record is read or written.
+ */
+export const withoutSecrets = (r: VmRecord): VmRecord => {
+  const pmm = withoutSecretValues(r.desired.pmm);
+  return pmm === r.desired.pmm ? r : { ...r, desired: { ...r.desired, pmm } };
+};
+
+/** The record as it travels with a VM: no local-only fields, nothing secret. */
+export const recordForVm = (r: VmRecord): string => JSON.stringify(withoutSecrets(r));
 
 /** A record read back from a VM's metadata; undefined when absent or not one of ours. */
 export function recordFromVm(text: string | undefined): VmRecord | undefined {
   if (!text) return undefined;
   try {
     const r = JSON.parse(text) as VmRecord;
-    return r && r.version === RECORD_VERSION && typeof r.name === 'string' && r.desired ? r : undefined;
+    return r && r.version === RECORD_VERSION && typeof r.name === 'string' && r.desired ? withoutSecrets(r) : undefined;
   } catch {
     return undefined;
   }

@@ -2,12 +2,15 @@
 //   <stateDir>/records/<provider>-<name>.json   the VM record (record.ts)
 //   <stateDir>/secrets/<provider>-<name>.password   the PMM admin password until it is known to be applied
 //   <stateDir>/locks/<provider>-<name>.lock      held by the one run working on the VM
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, statSync, writeSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync, rmSync, statSync, writeSync } from 'node:fs';
 import { hostname } from 'node:os';
-import { join } from 'node:path';
+import { resolve } from 'node:path';
 import { CnvmError } from '../errors.js';
 import { writeFileAtomic } from '../util/atomic-write.js';
-import { RECORD_VERSION, type VmRecord } from './record.js';
+import { errnoText, LIMITS, readLimitedIfExists } from '../util/read-limited.js';
+import { pathUnder } from '../util/safe-path.js';
+import { checkStateDirWritable } from './state-check.js';
+import { RECORD_VERSION, withoutSecrets, type VmRecord } from './record.js';
 
 export class BusyError extends CnvmError {
   constructor(message: string) {
@@ -38,38 +41,48 @@ function alive(pid: number): boolean {
 }
 
 export class StateStore {
-  constructor(readonly dir: string) {}
+  readonly dir: string;
+
+  /** A relative directory is taken from the working directory once, so every path under it is absolute. */
+  constructor(dir: string) {
+    this.dir = resolve(dir);
+  }
 
   private key(provider: string, name: string): string {
     return `${provider}-${name}`;
   }
 
   private ensure(sub: string): string {
-    const path = join(this.dir, sub);
-    mkdirSync(path, { recursive: true, mode: 0o700 });
+    const path = pathUnder(this.dir, sub);
+    try {
+      mkdirSync(path, { recursive: true, mode: 0o700 });
+    } catch (err) {
+      throw new CnvmError('io', `cannot create ${path}: ${errnoText(err)}`, { cause: err });
+    }
     return path;
   }
 
   recordPath(provider: string, name: string): string {
-    return join(this.dir, 'records', `${this.key(provider, name)}.json`);
+    return pathUnder(this.dir, 'records', `${this.key(provider, name)}.json`);
   }
 
   readRecord(provider: string, name: string): VmRecord | undefined {
     const path = this.recordPath(provider, name);
-    if (!existsSync(path)) return undefined;
+    const text = readLimitedIfExists(path, { limit: LIMITS.state, what: 'the VM record' });
+    if (text === undefined) return undefined;
     let r: VmRecord;
     try {
-      r = JSON.parse(readFileSync(path, 'utf8')) as VmRecord;
+      r = JSON.parse(text) as VmRecord;
     } catch (err) {
       throw new CnvmError('io', `cannot read the VM record ${path}: ${(err as Error).message}; move it away to start over from the provider's metadata`);
     }
     if (r.version !== RECORD_VERSION) throw new CnvmError('io', `the VM record ${path} has version ${String(r.version)}; this cnvm reads version ${RECORD_VERSION}`);
-    return r;
+    return withoutSecrets(r);
   }
 
   writeRecord(r: VmRecord): void {
     this.ensure('records');
-    writeFileAtomic(this.recordPath(r.provider, r.name), `${JSON.stringify({ ...r, updatedAt: new Date().toISOString() }, null, 2)}\n`, 0o600);
+    writeFileAtomic(this.recordPath(r.provider, r.name), `${JSON.stringify({ ...withoutSecrets(r), updatedAt: new Date().toISOString() }, null, 2)}\n`, 0o600);
   }
 
   removeRecord(provider: string, name: string): void {
@@ -77,12 +90,12 @@ export class StateStore {
   }
 
   secretPath(provider: string, name: string): string {
-    return join(this.dir, 'secrets', `${this.key(provider, name)}.password`);
+    return pathUnder(this.dir, 'secrets', `${this.key(provider, name)}.password`);
   }
 
   readSecret(provider: string, name: string): string | undefined {
     const path = this.secretPath(provider, name);
-    return existsSync(path) ? readFileSync(path, 'utf8') : undefined;
+    return readLimitedIfExists(path, { limit: LIMITS.password, what: 'the stored PMM admin password' });
   }
 
   writeSecret(provider: string, name: string, secret: string): void {
@@ -99,13 +112,22 @@ export class StateStore {
    * over; one held by a live process, or by another host, is reported with who holds it.
    */
   lock(provider: string, name: string, command: string): Lock {
-    const path = join(this.ensure('locks'), `${this.key(provider, name)}.lock`);
+    // Before anything is changed: a state directory that cannot take a record or a journal is exit 3 now.
+    checkStateDirWritable(this.dir);
+    const path = pathUnder(this.ensure('locks'), `${this.key(provider, name)}.lock`);
     const me: LockOwner = { pid: process.pid, host: hostname(), command, since: new Date().toISOString() };
     for (let attempt = 0; attempt < 3; attempt++) {
       try {
         const fd = openSync(path, 'wx', 0o600);
-        writeSync(fd, JSON.stringify(me));
-        closeSync(fd);
+        try {
+          writeSync(fd, JSON.stringify(me));
+        } catch (err) {
+          // A full disk: no empty lock may stay behind to block the next run.
+          rmSync(path, { force: true });
+          throw new CnvmError('io', `cannot write the lock ${path}: ${errnoText(err)}`, { cause: err });
+        } finally {
+          closeSync(fd);
+        }
         return {
           path,
           release: () => {
@@ -114,7 +136,8 @@ export class StateStore {
           },
         };
       } catch (err) {
-        if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+        if (err instanceof CnvmError) throw err;
+        if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw new CnvmError('io', `cannot create the lock ${path}: ${errnoText(err)}`, { cause: err });
       }
       const owner = readOwner(path);
       const stale = owner ? owner.host === me.host && !alive(owner.pid) : Date.now() - safeMtime(path) > 10_000;
@@ -130,7 +153,7 @@ export class StateStore {
 
 function readOwner(path: string): LockOwner | undefined {
   try {
-    return JSON.parse(readFileSync(path, 'utf8')) as LockOwner;
+    return JSON.parse(readLimitedIfExists(path, { limit: LIMITS.state, what: 'the lock' }) ?? '') as LockOwner;
   } catch {
     return undefined;
   }

@@ -9,14 +9,15 @@
 // --skip-health-check the window closes when the start finished), with --keep-old replace the kept VM's stored
 // config if it still holds the admin password, delete the old VM (unless --keep-old). If the start or the gate
 // fails, the rollback steps run: stop the new VM, detach, reattach to the old one, move the address back, replace
-// the old VM's stored config while it is stopped, start it, delete the new one.
+// the old VM's stored config while it is stopped, put back who may reach the VM (firewall/group rules), start it,
+// delete the new one.
 import type { ImageRef, Provider } from '../provider/types.js';
 import { PMM_HEALTH_PATH } from '../workload/pmm-server.js';
 import { addressName } from './names.js';
 import { notNeeded, type Step } from './steps/step.js';
 
 export const FORWARD_STEPS = ['reserve-address', 'create-new', 'stop-old', 'detach-old', 'attach-new', 'move-address', 'start-new', 'health', 'scrub-kept-old', 'destroy-old'] as const;
-export const ROLLBACK_STEPS = ['stop-new', 'detach-new', 'attach-old', 'address-back', 'scrub-old', 'start-old', 'destroy-new'] as const;
+export const ROLLBACK_STEPS = ['stop-new', 'detach-new', 'attach-old', 'address-back', 'access-back', 'scrub-old', 'start-old', 'destroy-new'] as const;
 export type UpgradeStepKind = (typeof FORWARD_STEPS)[number] | (typeof ROLLBACK_STEPS)[number];
 
 export interface UpgradeStep extends Step<UpgradeStepKind> {
@@ -60,7 +61,7 @@ function forwardSteps(provider: Provider, f: UpgradeFacts): UpgradeStep[] {
   return [
     // A VM provisioned before cnvm reserved addresses gets one now, while the old VM still serves.
     !reserved ? notNeeded(reserve) : f.address ? { ...reserve, silent: true } : reserve,
-    switching('create-new', `create ${f.newVm} (generation ${f.newGeneration}) on ${f.image.version ?? f.image.id} (old VM still serving)`, provider.plan.createVm({ name: f.newVm, image: f.image, ignition: '<rendered>' })),
+    switching('create-new', `create ${f.newVm} (generation ${f.newGeneration}) on ${f.image.version ?? f.image.id} (old VM still serving)`, provider.plan.createVm({ name: f.newVm, image: f.image, ignition: '<rendered>', owner: { name: f.name, generation: f.newGeneration } })),
     { ...switching('stop-old', `stop ${f.oldVm} — downtime starts`, provider.plan.stopVm(f.oldVm)), downtime: 'opens' },
     switching('detach-old', `detach ${f.volumeName} from ${f.oldVm}`, provider.plan.detachVolume(f.oldVm, f.volumeId)),
     switching('attach-new', `attach ${f.volumeName} to ${f.newVm}`, provider.plan.attachVolume(f.newVm, f.volumeId)),
@@ -98,12 +99,15 @@ function scrubKeptOldStep(f: UpgradeFacts): UpgradeStep {
 
 function rollbackSteps(provider: Provider, f: UpgradeFacts): UpgradeStep[] {
   const step = (kind: UpgradeStepKind, title: string, actions: UpgradeStep['actions'] = []): UpgradeStep => ({ kind, title, actions, stage: 'rollback' });
+  const access = step('access-back', `restore who may reach ${f.name} (the rules before the upgrade)`);
   const back = step('address-back', `move the address back to ${f.oldVm}`, provider.plan.assignAddress?.(f.address?.id ?? `<${addressName(f.name)}>`, f.oldVm) ?? []);
   return [
     step('stop-new', `stop ${f.newVm}`, provider.plan.stopVm(f.newVm)),
     step('detach-new', `detach ${f.volumeName} from ${f.newVm}`, provider.plan.detachVolume(f.newVm, f.volumeId)),
     step('attach-old', `attach ${f.volumeName} to ${f.oldVm}`, provider.plan.attachVolume(f.oldVm, f.volumeId)),
     provider.addressing.kind === 'reserved' ? back : notNeeded(back),
+    // The new generation's creation made the rules what this upgrade's flags say (--allow-from): the old ones return.
+    provider.restoreAccess ? access : notNeeded(access),
     // The old VM is stopped here: the one moment a provider that replaces user data only while stopped can.
     step('scrub-old', `replace ${f.oldVm}'s stored config if it still holds the admin password`),
     step('start-old', `start ${f.oldVm}`, provider.plan.startVm(f.oldVm)),

@@ -7,11 +7,12 @@
 // the address follows the volume before any VM starts.
 import { CnvmError } from '../errors.js';
 import { NotFoundError } from '../provider/errors.js';
-import type { Provider, VmInfo } from '../provider/types.js';
+import type { AccessRule, Provider, VmInfo } from '../provider/types.js';
 import { renderVmConfig } from './config.js';
 import { applyOverrides, diffDesired, type Change, type DesiredOverrides } from './desired.js';
 import { gateFailure, waitHealthy, pmmReadyz, type HealthCheck } from './health.js';
-import { Journal, JOURNAL_VERSION, type UpgradeJournal } from './journal.js';
+import { Journal, JOURNAL_VERSION, type ForcedStop, type UpgradeJournal } from './journal.js';
+import { completedSteps, doneKinds, downtimeMs, forcedStopNotice, type StepsCompleted } from './upgrade-report.js';
 import { loadRecord } from './lookup.js';
 import { addressName, dataVolumeName, generationName } from './names.js';
 import type { PlanStep } from './plan.js';
@@ -62,6 +63,10 @@ export interface UpgradeResult {
   url?: string;
   /** Why there is no URL, when there is none. */
   urlMissing?: string;
+  /** The steps an interrupted run had done and the ones this run did. */
+  completed: StepsCompleted;
+  /** Stops the provider forced (journaled too). */
+  forcedStops: ForcedStop[];
 }
 
 export class UpgradeError extends CnvmError {
@@ -92,6 +97,8 @@ interface Prepared {
   ignition: string;
   /** The stable address, when the provider reserves one and the VM has one already. */
   address?: RecordedAddress;
+  /** Who may reach the VM now, before the new generation's creation changes it. */
+  access?: AccessRule[];
 }
 
 /** Everything checked before the first side effect: the record, the old VM, the volume, the new config. */
@@ -121,7 +128,8 @@ async function prepare(provider: Provider, store: StateStore, req: Pick<UpgradeR
   await provider.preflight({ name: newVm, image: desired.image, ignition });
   const found = provider.addressing.kind === 'reserved' ? (record.address ?? (await provider.findAddress?.(addressName(req.name)))) : undefined;
   const address = found ? { id: found.id, name: found.name, ip: found.ip } : undefined;
-  return { record, old, volumeId: volume.id, volumeName: volume.name, desired, changes, newGeneration, newVm, ignition, ...(address ? { address } : {}) };
+  const access = await provider.accessRules?.(req.name);
+  return { record, old, volumeId: volume.id, volumeName: volume.name, desired, changes, newGeneration, newVm, ignition, ...(address ? { address } : {}), ...(access ? { access } : {}) };
 }
 
 /** What the step list of a planned upgrade is computed from. */
@@ -223,6 +231,7 @@ async function runUpgrade(provider: Provider, store: StateStore, req: UpgradeReq
       desired: p.desired,
       previousDesired: p.record.desired,
       ...(p.address ? { addressId: p.address.id } : {}),
+      ...(p.access ? { accessBefore: p.access } : {}),
       keepOld: req.keepOld === true,
       skipHealthCheck: req.skipHealthCheck === true,
       phase: 'forward',
@@ -233,6 +242,9 @@ async function runUpgrade(provider: Provider, store: StateStore, req: UpgradeReq
     journal.write(j);
   }
   const state: UpgradeJournal = j as UpgradeJournal;
+  const doneAtStart = resumed ? doneKinds(state) : new Set<UpgradeStepKind>();
+  const forced = (step: UpgradeStepKind, vm: string) => forcedStopNotice(journal, state, step, vm);
+  const accessBack = async (): Promise<void> => void (state.accessBefore && provider.restoreAccess ? await provider.restoreAccess(state.name, state.accessBefore) : undefined);
   let downtimeStart: number | undefined;
   let downtimeEnd: number | undefined;
 
@@ -275,9 +287,9 @@ async function runUpgrade(provider: Provider, store: StateStore, req: UpgradeReq
         ...(state.desired.cpus ? { cpus: state.desired.cpus } : {}),
         owner: { name: state.name, generation: state.newGeneration },
         record: recordForVm(await recordAfter()),
-      });
+      }, forced('create-new', state.newVm));
     },
-    'stop-old': async () => void (await provider.stopVm(state.oldVm)),
+    'stop-old': async () => void (await provider.stopVm(state.oldVm, forced('stop-old', state.oldVm))),
     'detach-old': async () => void (await provider.detachVolume(state.oldVm, state.volumeId)),
     'attach-new': async () => void (await provider.attachVolume(state.newVm, state.volumeId)),
     'move-address': () => moveAddress(state.newVm),
@@ -290,10 +302,11 @@ async function runUpgrade(provider: Provider, store: StateStore, req: UpgradeReq
     },
     'scrub-kept-old': () => scrubOld(),
     'destroy-old': async () => void (await provider.destroyVm(state.oldVm)),
-    'stop-new': async () => void ((await provider.findVm(state.newVm)) ? await provider.stopVm(state.newVm) : undefined),
+    'stop-new': async () => void ((await provider.findVm(state.newVm)) ? await provider.stopVm(state.newVm, forced('stop-new', state.newVm)) : undefined),
     'detach-new': async () => void ((await provider.findVm(state.newVm)) ? await provider.detachVolume(state.newVm, state.volumeId) : undefined),
     'attach-old': async () => void (await provider.attachVolume(state.oldVm, state.volumeId)),
     'address-back': () => moveAddress(state.oldVm),
+    'access-back': () => accessBack(),
     'scrub-old': () => scrubOld(),
     'start-old': async () => void (await provider.startVm(state.oldVm)),
     'destroy-new': async () => void (await provider.destroyVm(state.newVm)),
@@ -301,6 +314,7 @@ async function runUpgrade(provider: Provider, store: StateStore, req: UpgradeReq
 
   const steps = journaledSteps(provider, state);
   const stage = (name: UpgradeStep['stage']): UpgradeStep[] => steps.filter((s) => s.stage === name);
+  const reported = () => ({ completed: completedSteps(steps, doneAtStart, state), forcedStops: state.forcedStops ?? [] });
   const run = (list: UpgradeStep[]): Promise<void> =>
     runSteps(list, executors, {
       emit: (e) => emit(e.step as UpgradeStepKind, e.status, e.detail),
@@ -319,7 +333,7 @@ async function runUpgrade(provider: Provider, store: StateStore, req: UpgradeReq
     } catch (err) {
       // Before the new VM ever starts, a failure leaves the old VM able to serve: put it back and stop there.
       if (isInjected(err)) throw err;
-      await restoreOld(state, provider, moveAddress);
+      await restoreOld(state, provider, moveAddress, accessBack);
       state.phase = 'rolled-back';
       state.error = (err as Error).message;
       journal.write(state);
@@ -341,7 +355,7 @@ async function runUpgrade(provider: Provider, store: StateStore, req: UpgradeReq
     journal.write(state);
     const vm = await provider.findVm(state.oldVm);
     const url = pmmUrl(vm, await addressOf());
-    const result: UpgradeResult = { outcome: 'rolled-back', oldVm: state.oldVm, newVm: state.newVm, vm: vm as VmInfo, downtimeMs: 0, resumed, changes, ...(url ? { url } : { urlMissing: noUrlReason(vm) }) };
+    const result: UpgradeResult = { outcome: 'rolled-back', oldVm: state.oldVm, newVm: state.newVm, vm: vm as VmInfo, downtimeMs: 0, resumed, changes, ...(url ? { url } : { urlMissing: noUrlReason(vm) }), ...reported() };
     throw new UpgradeRolledBackError(`the new VM ${state.newVm} failed (${state.error ?? 'unknown'}); rolled back: ${state.oldVm} runs with the data volume again (PMM: ${url ?? noUrlReason(vm)})`, result);
   }
   if (state.phase === 'forward') {
@@ -362,26 +376,25 @@ async function runUpgrade(provider: Provider, store: StateStore, req: UpgradeReq
     journal.write(state);
   }
   const vm = await provider.findVm(state.newVm);
-  const downtimeMs = downtimeStart !== undefined && downtimeEnd !== undefined ? downtimeEnd - downtimeStart : 0;
+  const downtime = downtimeMs(steps, state, { ...(downtimeStart !== undefined ? { start: downtimeStart } : {}), ...(downtimeEnd !== undefined ? { end: downtimeEnd } : {}) });
   const url = pmmUrl(vm, await addressOf());
-  return { outcome: 'upgraded', oldVm: state.oldVm, newVm: state.newVm, vm: vm as VmInfo, downtimeMs, resumed, changes, ...(url ? { url } : { urlMissing: noUrlReason(vm) }) };
+  return { outcome: 'upgraded', oldVm: state.oldVm, newVm: state.newVm, vm: vm as VmInfo, downtimeMs: downtime, resumed, changes, ...(url ? { url } : { urlMissing: noUrlReason(vm) }), ...reported() };
 }
 
 /** Test hook: crashes injected by test doubles must propagate untouched, like a killed process. */
-function isInjected(err: unknown): boolean {
-  return err instanceof Error && err.name === 'InjectedCrash';
-}
+const isInjected = (err: unknown): boolean => err instanceof Error && err.name === 'InjectedCrash';
 
 /**
- * Early failure (before the new VM started): the volume and the address go back to the old VM, which is started
- * again.
+ * Early failure (before the new VM started): the volume, the address and who may reach it go back to the old VM,
+ * which is started again.
  */
-async function restoreOld(state: UpgradeJournal, provider: Provider, moveAddress: (vmName: string) => Promise<unknown>): Promise<void> {
+async function restoreOld(state: UpgradeJournal, provider: Provider, moveAddress: (vmName: string) => Promise<unknown>, accessBack: () => Promise<void>): Promise<void> {
   const next = await provider.findVm(state.newVm);
   if (next?.volumes.some((v) => v.volumeId === state.volumeId)) await provider.detachVolume(state.newVm, state.volumeId);
   const old = await provider.findVm(state.oldVm);
   if (old && !old.volumes.some((v) => v.volumeId === state.volumeId)) await provider.attachVolume(state.oldVm, state.volumeId);
   await moveAddress(state.oldVm);
+  await accessBack();
   await provider.startVm(state.oldVm);
   await provider.destroyVm(state.newVm);
 }

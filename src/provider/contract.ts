@@ -11,14 +11,17 @@
 //   changes nothing;
 // - startVm / stopVm on a VM already in that state change nothing;
 // - a stable address is reserved once per name, and assigning it to the VM that already holds it changes nothing;
-//   an address is never released while a VM holds it.
+//   an address is never released while a VM holds it;
+// - the first stop of a VM that has never booted with its data volume is forced: the clouds start what they
+//   create, so such a VM sits in Ignition's wait for the volume (in the initramfs, which ignores a graceful stop),
+//   and nothing on it can be lost.
 import { InUseError, ProviderError, WrongStateError } from './errors.js';
 import type { AddressPrimitives, ProviderPrimitives } from './primitives.js';
-import type { Provider, StableAddress, VmInfo, VmSpec } from './types.js';
+import type { Provider, StableAddress, StopNotice, VmInfo, VmSpec } from './types.js';
 
 export function defineProvider(p: ProviderPrimitives): Provider {
-  async function stopped(vm: VmInfo): Promise<VmInfo> {
-    return vm.state === 'stopped' ? vm : p.stopVm(vm.name);
+  async function stopped(vm: VmInfo, how?: { force?: boolean; notice?: StopNotice }): Promise<VmInfo> {
+    return vm.state === 'stopped' ? vm : p.stopVm(vm.name, how);
   }
 
   async function volumeHolder(volumeId: string, vmName: string): Promise<string | undefined> {
@@ -27,8 +30,9 @@ export function defineProvider(p: ProviderPrimitives): Provider {
   }
 
   /** Stopped, with the data volume: what createVm promises, for a VM just made or one an interrupted run left. */
-  async function readied(vm: VmInfo, spec: VmSpec): Promise<VmInfo> {
-    let ready = await stopped(vm);
+  async function readied(vm: VmInfo, spec: VmSpec, notice?: StopNotice): Promise<VmInfo> {
+    // No data volume on it yet: it never booted with it (cnvm attaches the volume only to a stopped VM).
+    let ready = await stopped(vm, { force: vm.volumes.length === 0, ...(notice ? { notice } : {}) });
     if (spec.dataVolumeId && !ready.volumes.some((v) => v.volumeId === spec.dataVolumeId)) ready = await provider.attachVolume(ready.name, spec.dataVolumeId);
     return ready;
   }
@@ -46,12 +50,13 @@ export function defineProvider(p: ProviderPrimitives): Provider {
     ...(p.consoleOutput ? { consoleOutput: p.consoleOutput.bind(p) } : {}),
     ...(p.replaceIgnition ? { replaceIgnition: p.replaceIgnition.bind(p) } : {}),
     ...addressOperations(p),
+    ...(p.access ? { accessRules: p.access.rules.bind(p.access), restoreAccess: p.access.restore.bind(p.access) } : {}),
 
     async createVolume(spec) {
       return (await p.findVolume(spec.name)) ?? p.createVolume(spec);
     },
 
-    async createVm(spec: VmSpec) {
+    async createVm(spec: VmSpec, notice?: StopNotice) {
       const existing = await p.findVm(spec.name);
       if (existing) {
         if (spec.owner && (existing.owner?.name !== spec.owner.name || existing.owner.generation !== spec.owner.generation)) {
@@ -59,13 +64,13 @@ export function defineProvider(p: ProviderPrimitives): Provider {
           throw new InUseError(`a VM named ${spec.name} already exists (${holder}); refusing to take it over`);
         }
         // Left by an interrupted run: bring it to the state the contract promises.
-        return readied(existing, spec);
+        return readied(existing, spec, notice);
       }
       if (spec.dataVolumeId) {
         const holder = await volumeHolder(spec.dataVolumeId, spec.name);
         if (holder) throw new InUseError(`volume ${spec.dataVolumeId} is attached to ${holder}; a volume is attached to one VM at a time`);
       }
-      return readied(await p.createVm(spec), spec);
+      return readied(await p.createVm(spec), spec, notice);
     },
 
     async startVm(name) {
@@ -75,10 +80,11 @@ export function defineProvider(p: ProviderPrimitives): Provider {
       return vm.state === 'running' ? vm : p.startVm(name);
     },
 
-    async stopVm(name) {
+    async stopVm(name, notice) {
       const vm = await p.findVm(name);
-      if (!vm) return p.stopVm(name);
-      return stopped(vm);
+      const how = notice ? { notice } : {};
+      if (!vm) return p.stopVm(name, how);
+      return stopped(vm, how);
     },
 
     async attachVolume(vmName, volumeId) {

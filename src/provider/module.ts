@@ -17,6 +17,8 @@ export interface ProviderSettingDecl {
   location?: boolean;
   /** Not part of the VM's desired state (how long to wait, …): never recorded, never a change. */
   transient?: boolean;
+  /** A local path: a relative one is taken from the working directory (made absolute before it is recorded). */
+  path?: boolean;
 }
 
 export type SettingValues = Record<string, string | number | string[]>;

@@ -3,7 +3,7 @@
 // (that a resource is missing before creating it, the VM's state, who holds a volume or an address). What an
 // adapter still checks is its platform's own rules (an EBS volume attaches only in its zone, a virtio serial is at
 // most 20 bytes, …).
-import type { AddressingInfo, DestroyVmOptions, ListResult, OperationPlans, StableAddress, VmInfo, VmSpec, Volume, VolumeSpec } from './types.js';
+import type { AccessRule, AddressingInfo, DestroyVmOptions, ListResult, OperationPlans, StableAddress, StopNotice, VmInfo, VmSpec, Volume, VolumeSpec } from './types.js';
 
 export interface ProviderPrimitives {
   readonly name: string;
@@ -29,8 +29,12 @@ export interface ProviderPrimitives {
   createVm(spec: VmSpec): Promise<VmInfo>;
   /** Called for a VM that is not running; a missing VM throws NotFoundError. */
   startVm(name: string): Promise<VmInfo>;
-  /** Called for a VM that is not stopped; a missing VM throws NotFoundError. */
-  stopVm(name: string): Promise<VmInfo>;
+  /**
+   * Called for a VM that is not stopped; a missing VM throws NotFoundError. `force`: power it off at once (a VM that
+   * never booted with its data volume). Otherwise graceful, forced once the guest has not stopped within the
+   * adapter's bound; `notice` hears of a forced stop.
+   */
+  stopVm(name: string, how?: { force?: boolean; notice?: StopNotice }): Promise<VmInfo>;
   /** Removes the VM (a missing one is not an error) and, unless told otherwise, its boot disk; data volumes stay. */
   destroyVm(name: string, options?: DestroyVmOptions): Promise<void>;
   /** Called for a stopped VM without this volume, while no other VM holds it; a missing VM throws NotFoundError. */
@@ -41,6 +45,12 @@ export interface ProviderPrimitives {
 
   consoleOutput?(name: string): Promise<string | undefined>;
   replaceIgnition?(vmName: string, ignition: string): Promise<'replaced' | 'deferred'>;
+
+  /** Who may reach the owner's VMs (its security group's or firewall rule's 443/22 rules); see Provider. */
+  access?: {
+    rules(owner: string): Promise<AccessRule[] | undefined>;
+    restore(owner: string, rules: AccessRule[]): Promise<void>;
+  };
 
   /** Present exactly when `addressing.kind` is `reserved`. */
   address?: AddressPrimitives;

@@ -5,6 +5,7 @@
 // switches on a provider's name. Adding a provider: its folder and one line in PROVIDER_MODULES (README.md here).
 // Nothing here imports an adapter or a cloud SDK: factories import them lazily.
 import { awsModule } from './aws/module.js';
+import { digitaloceanModule } from './digitalocean/module.js';
 import { gcpModule } from './gcp/module.js';
 import { libvirtModule } from './libvirt/module.js';
 import type { DataDiskRef, ExportTargetDecl, ProviderModule } from './module.js';
@@ -13,7 +14,7 @@ import { CnvmError } from '../errors.js';
 export type { DataDiskRef, DiskNaming, ExportTargetDecl, ImageLog, ProviderModule, ProviderSettingDecl, SettingValues } from './module.js';
 export { DataDiskError } from './module.js';
 
-export const PROVIDER_MODULES = [libvirtModule, awsModule, gcpModule] as const;
+export const PROVIDER_MODULES = [libvirtModule, awsModule, gcpModule, digitaloceanModule] as const;
 
 /** A data disk as one of the registered providers names it, e.g. `{ provider: 'gcp', deviceName: 'pmm-data' }`. */
 export type DataDisk = (typeof PROVIDER_MODULES)[number]['disk']['sample'];

@@ -96,6 +96,18 @@ export interface StableAddress {
   assignedTo?: string;
 }
 
+/** One rule of who may reach a VM: a source CIDR allowed to a TCP port (a security group's, a firewall's). */
+export interface AccessRule {
+  port: number;
+  cidr: string;
+}
+
+/** How a stop ended: `forced` when the guest ignored the graceful stop and the provider powered it off. */
+export interface StopNotice {
+  /** Called once when the stop was forced, with why (for the journal and the report). */
+  onForced?(detail: string): void;
+}
+
 /** How a provider keeps a VM's address the same across generations (shown in every plan). */
 export interface AddressingInfo {
   /**
@@ -142,9 +154,21 @@ export interface Provider {
 
   findVm(name: string): Promise<VmInfo | undefined>;
   /** Creates (does not start) a VM with the image, the Ignition config and the data volume attached. */
-  createVm(spec: VmSpec): Promise<VmInfo>;
+  /**
+   * The first stop of a VM that never booted with its data volume is forced (nothing on it can be lost: Ignition
+   * waits for the volume and writes nothing); `notice` hears of it.
+   */
+  createVm(spec: VmSpec, notice?: StopNotice): Promise<VmInfo>;
   startVm(name: string): Promise<VmInfo>;
-  stopVm(name: string): Promise<VmInfo>;
+  /** A graceful stop; one the guest does not finish within the provider's bound is forced, and `notice` hears of it. */
+  stopVm(name: string, notice?: StopNotice): Promise<VmInfo>;
+  /**
+   * Who may reach the cnvm VM `owner` (every generation shares them): undefined when cnvm keeps no rules for it.
+   * Read before an upgrade changes them, so a rollback can put them back.
+   */
+  accessRules?(owner: string): Promise<AccessRule[] | undefined>;
+  /** Makes the owner's rules exactly `rules` (a rollback's restore); a repeat changes nothing. */
+  restoreAccess?(owner: string, rules: AccessRule[]): Promise<void>;
   /** Removes the VM and (unless told otherwise) its boot disk; attached data volumes are detached and kept. */
   destroyVm(name: string, options?: DestroyVmOptions): Promise<void>;
   /** Attaches while the VM is stopped; refuses a volume attached elsewhere (InUseError). */

@@ -2,7 +2,7 @@
 // final mode and owner, so a secret is never briefly world-readable), fsync, then rename over the target.
 // writeFileThrough is the user-facing variant (`generate -o`): like butane, it writes into whatever the path already
 // is (a FIFO, a device, a symlink's target) and keeps an existing file's mode and owner.
-import { closeSync, fchmodSync, fchownSync, fsyncSync, lstatSync, openSync, realpathSync, renameSync, rmSync, statSync, writeFileSync, writeSync, type Stats } from 'node:fs';
+import { closeSync, constants, fchmodSync, fchownSync, fsyncSync, lstatSync, openSync, realpathSync, renameSync, rmSync, statSync, writeFileSync, writeSync, type Stats } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { CnvmError } from '../errors.js';
 
@@ -16,12 +16,16 @@ export class AtomicWriteError extends CnvmError {
 export function writeFileAtomic(path: string, data: string | Uint8Array, mode = 0o644, owner?: { uid: number; gid: number }): void {
   const tmp = join(dirname(path), `.${basename(path)}.${process.pid}.${Date.now().toString(36)}.tmp`);
   try {
-    const fd = openSync(tmp, 'wx', mode & 0o600);
+    // 0600 until every byte is on disk: a kill mid-write leaves a partial copy only its owner can read (the next
+    // run sweeps it, util/temp-sweep); the final owner and mode are set just before the rename.
+    const fd = openSync(tmp, 'wx', 0o600);
     try {
+      // writeSync may write less than asked (a file-size limit, a signal): go on until all is written or it fails.
+      const bytes = typeof data === 'string' ? Buffer.from(data, 'utf8') : data;
+      for (let off = 0; off < bytes.length; ) off += writeSync(fd, bytes, off, bytes.length - off);
+      fsyncSync(fd);
       if (owner) fchownSync(fd, owner.uid, owner.gid);
       fchmodSync(fd, mode);
-      writeSync(fd, typeof data === 'string' ? Buffer.from(data, 'utf8') : data);
-      fsyncSync(fd);
     } finally {
       closeSync(fd);
     }
@@ -50,6 +54,47 @@ function writeInPlace(path: string, data: string | Uint8Array, createMode: numbe
   }
 }
 
+/** How long output to a FIFO waits for a process to open it for reading (a shell's `cat fifo &` may lag). */
+const FIFO_READER_WAIT_MS = 5_000;
+
+function sleepSync(ms: number): void {
+  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
+}
+
+/**
+ * A FIFO is written through a non-blocking descriptor: opening one that no process reads would otherwise block
+ * this process forever. It waits a few seconds for a reader, then fails naming the FIFO; a full pipe is waited out.
+ */
+function writeFifo(path: string, data: string | Uint8Array): void {
+  const fail = (err: unknown, why?: string): never => {
+    throw new AtomicWriteError(`cannot write ${path}: ${why ?? (err as Error).message}`, { cause: err });
+  };
+  const deadline = Date.now() + FIFO_READER_WAIT_MS;
+  let fd: number | undefined;
+  while (fd === undefined) {
+    try {
+      fd = openSync(path, constants.O_WRONLY | constants.O_NONBLOCK);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ENXIO') fail(err);
+      if (Date.now() > deadline) fail(err, `it is a FIFO that no process opened for reading within ${FIFO_READER_WAIT_MS / 1000} s`);
+      sleepSync(10);
+    }
+  }
+  const bytes = typeof data === 'string' ? Buffer.from(data) : data;
+  try {
+    for (let done = 0; done < bytes.length; ) {
+      try {
+        done += writeSync(fd, bytes, done);
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== 'EAGAIN') fail(err);
+        sleepSync(2);
+      }
+    }
+  } finally {
+    closeSync(fd);
+  }
+}
+
 /**
  * Output to a path the user named. A symlink is followed (its target is written, the link stays); a FIFO, a
  * character or block device is opened and written, never replaced; an existing regular file is replaced atomically
@@ -73,6 +118,10 @@ export function writeFileThrough(path: string, data: string | Uint8Array, newFil
     return;
   }
   if (st.isDirectory()) throw new AtomicWriteError(`cannot write ${path}: it is a directory`);
+  if (st.isFIFO()) {
+    writeFifo(target, data);
+    return;
+  }
   if (!st.isFile()) {
     writeInPlace(target, data, newFileMode);
     return;

@@ -44,7 +44,7 @@ describe('layered settings', () => {
     })();
     expect(err).toBeInstanceOf(SettingsError);
     expect((err as Error).message.split('\n')).toEqual([
-      'providers/hosts/typo.yaml: error at $.pmm.tags, line 3 col 3: unknown key tags (known: tag, publish_http, env)',
+      'providers/hosts/typo.yaml: error at $.pmm.tags, line 3 col 3: unknown key tags (known: tag, publish_http, env, secret_env)',
       'providers/hosts/typo.yaml: error at $.cpus, line 4 col 7: expected a whole number',
     ]);
   });

@@ -40,6 +40,7 @@ describe('cloudformation template', () => {
         'placed.json',
         { ...base, desired: { ...desired({ region: 'eu-west-1', zone: 'eu-west-1b', subnet: 'subnet-0abc1234', key_name: 'ops', machine_type: 'm6i.large', security_group: 'sg-0abc1234def567890', allow_from: ['203.0.113.7/32', '198.51.100.0/24'] }), memoryMiB: 8192 } },
       ],
+      ['ephemeral.json', { ...base, desired: desired({ region: 'eu-west-1', allow_from: ['203.0.113.7/32'], address: 'ephemeral' }) }],
     ];
     for (const [file, input] of variants) {
       const { path } = await template(input, file);
@@ -57,6 +58,9 @@ describe('cloudformation template', () => {
     const text = JSON.stringify(doc);
     expect(doc.Resources.DataVolume).toMatchObject({ Type: 'AWS::EC2::Volume', DeletionPolicy: 'Retain', UpdateReplacePolicy: 'Retain', Properties: { VolumeType: 'gp3', Encrypted: true } });
     expect(doc.Resources.DataAttachment?.Properties.Device).toBe('/dev/sdf');
+    // IMDSv2 only (IMDSv1's plain GET refused), hop limit 1: what provision's RunInstances asks; cfn-lint checks it
+    // against the registry schema of AWS::EC2::Instance in the test above.
+    expect(doc.Resources.Instance?.Properties.MetadataOptions).toEqual({ HttpEndpoint: 'enabled', HttpTokens: 'required', HttpPutResponseHopLimit: 1 });
     expect(doc.Mappings.FcosAmi).toEqual({ 'eu-west-1': { Ami: 'ami-0a1b2c3d4e5f60718' }, 'us-east-1': { Ami: 'ami-0123456789abcdef0' }, 'us-west-2': { Ami: 'ami-0fedcba9876543210' } });
     expect(text).not.toContain(PASSWORD_SENTINEL);
     expect(text).not.toMatch(/cnvm:managed/);
@@ -65,6 +69,14 @@ describe('cloudformation template', () => {
     // The profile's PMM settings and the ssh key are in the config, as provision renders them.
     expect(text).toContain('PMM_DATA_RETENTION');
     expect(text).toContain(SSH_KEY.split(' ')[1]);
+  });
+
+  it('--address ephemeral: no Elastic IP; the URL is the instance\'s own public IP', async () => {
+    const { doc } = await template({ ...base, desired: desired({ region: 'eu-west-1', allow_from: ['203.0.113.7/32'], address: 'ephemeral' }) }, 'ephemeral-shape.json');
+    expect(Object.values(doc.Resources).map((r) => r.Type)).not.toContain('AWS::EC2::EIP');
+    const outputs = (doc as unknown as { Outputs: Record<string, { Value: unknown }> }).Outputs;
+    expect(outputs.PublicIp?.Value).toEqual({ 'Fn::GetAtt': ['Instance', 'PublicIp'] });
+    expect(outputs.PmmUrl?.Value).toEqual({ 'Fn::Join': ['', ['https://', { 'Fn::GetAtt': ['Instance', 'PublicIp'] }, '/']] });
   });
 
   it('16 KB rule: a large config goes into a compressed inner config, the deploy-time values stay outside', async () => {

@@ -112,7 +112,7 @@ export function checkTerraform(doc: Record<string, unknown>, schemas: Record<str
       for (const r of expr.matchAll(/\bvar\.([a-z_][a-z0-9_]*)/g)) if (!vars.has(r[1] as string)) errors.push(`undeclared var.${r[1]}`);
       for (const r of expr.matchAll(/\blocal\.([a-z_][a-z0-9_]*)/g)) if (!locals.has(r[1] as string)) errors.push(`undeclared local.${r[1]}`);
       for (const r of expr.matchAll(/\bdata\.([a-z_0-9]+)\.([a-z_0-9]+)/g)) if (!data[r[1] as string]?.[r[2] as string]) errors.push(`undeclared data.${r[1]}.${r[2]}`);
-      for (const r of expr.matchAll(/(?<![.\w])((?:aws|google|libvirt|random)_[a-z_0-9]+)\.([a-z_0-9]+)/g)) if (!resources[r[1] as string]?.[r[2] as string]) errors.push(`undeclared resource ${r[1]}.${r[2]}`);
+      for (const r of expr.matchAll(/(?<![.\w])((?:aws|google|libvirt|digitalocean|random)_[a-z_0-9]+)\.([a-z_0-9]+)/g)) if (!resources[r[1] as string]?.[r[2] as string]) errors.push(`undeclared resource ${r[1]}.${r[2]}`);
     }
   }
   return errors;

@@ -14,6 +14,7 @@ import type { StateStore } from '../../src/lifecycle/store.js';
 import { upgrade, UpgradeError, UpgradeRolledBackError } from '../../src/lifecycle/upgrade.js';
 import type { ImageRef, Provider } from '../../src/provider/types.js';
 import { ec2Harness, gceHarness } from '../support/cloud-peers.js';
+import { doPeerHarness } from '../support/do-peer.js';
 import { faulty } from '../support/faulty.js';
 import { provisionVm, tempStore } from '../support/lifecycle.js';
 import type { LostReplyHarness } from './lost-reply-matrix.js';
@@ -102,3 +103,4 @@ function faultMatrix(label: string, makeHarness: () => Promise<LostReplyHarness>
 
 describe('rollback after a failed call (aws on the EC2 fake)', () => faultMatrix('aws-fake', () => ec2Harness('fake'), 2));
 describe('rollback after a failed call (gcp on the Compute fake)', () => faultMatrix('gcp', gceHarness, 1));
+describe('rollback after a failed call (digitalocean on the API v2 fake)', () => faultMatrix('digitalocean', doPeerHarness, 1));

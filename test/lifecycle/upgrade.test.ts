@@ -110,7 +110,7 @@ describe('the upgrade journal', () => {
       await expect(upgrade(p, store, { name: 'pmm', overrides: { image: B }, skipHealthCheck: true })).rejects.toThrow(/injected crash/);
       const written = journal.read();
       expect(written?.version).toBe(2);
-      expect(written?.plan?.map((s) => s.kind)).toEqual(['reserve-address', 'create-new', 'stop-old', 'detach-old', 'attach-new', 'move-address', 'start-new', 'health', 'scrub-kept-old', 'destroy-old', 'stop-new', 'detach-new', 'attach-old', 'address-back', 'scrub-old', 'start-old', 'destroy-new']);
+      expect(written?.plan?.map((s) => s.kind)).toEqual(['reserve-address', 'create-new', 'stop-old', 'detach-old', 'attach-new', 'move-address', 'start-new', 'health', 'scrub-kept-old', 'destroy-old', 'stop-new', 'detach-new', 'attach-old', 'address-back', 'access-back', 'scrub-old', 'start-old', 'destroy-new']);
       expect(written?.plan?.find((s) => s.kind === 'health')?.skip).toBe('not checked: --skip-health-check');
       // the same journal as the previous cnvm wrote it
       const { plan: _list, ...v1 } = written as NonNullable<typeof written>;

@@ -7,7 +7,7 @@ import type { AddressInfo } from 'node:net';
 import { afterAll } from 'vitest';
 import { createAwsProvider, type AwsOptions } from '../../src/provider/aws/adapter.js';
 import type { ImageRef } from '../../src/provider/types.js';
-import { startFakeEc2, type FakeEc2 } from './fake-ec2.js';
+import { startFakeEc2, type FakeEc2, type FakeEc2Options } from './fake-ec2.js';
 import { startMoto, TEST_CREDENTIALS, type MotoServer } from './moto.js';
 
 export type Ec2PeerKind = 'fake' | 'moto';
@@ -116,7 +116,7 @@ export async function awsAgainst(kind: Ec2PeerKind, options: Partial<AwsOptions>
 }
 
 /** The fake, with the fake's own handle for checks only it can make. */
-export async function awsAgainstFake(options: { maxPage?: number } = {}): Promise<{ fake: FakeEc2; provider: ReturnType<typeof createAwsProvider> }> {
+export async function awsAgainstFake(options: FakeEc2Options = {}, adapter: Partial<AwsOptions> = {}): Promise<{ fake: FakeEc2; provider: ReturnType<typeof createAwsProvider> }> {
   await usePublicIpEcho();
   const fake = await startFakeEc2(REGION, options);
   const provider = createAwsProvider({
@@ -124,6 +124,7 @@ export async function awsAgainstFake(options: { maxPage?: number } = {}): Promis
     clientConfig: { endpoint: fake.endpoint, credentials: TEST_CREDENTIALS },
     waitDelaySec: 0.01,
     waitMaxSec: 30,
+    ...adapter,
   });
   return { fake, provider };
 }

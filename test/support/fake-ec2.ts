@@ -8,6 +8,9 @@
 // (ModifyInstanceAttribute) only while stopped; states take a few describes (pending→running, stopping→stopped,
 // creating→available, attaching→attached); ClientToken makes RunInstances idempotent; Describe* page with
 // MaxResults/NextToken. Elastic IPs and security groups are in fake-ec2-network.ts. Answers are EC2's XML.
+// With `initramfsIgnoresStop`, a guest that booted without a data volume ignores a graceful StopInstances and
+// stays `stopping` (Fedora CoreOS in Ignition's wait for the volume: ../shared/notes/diskless-boot-facts.md) until
+// StopInstances with Force, which EC2 accepts for an instance already stopping.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { networkActions, publicIpOf, type Handler } from './fake-ec2-network.js';
@@ -42,6 +45,8 @@ export interface FakeInstance {
   userData: string;
   tags: Tag[];
   clientToken?: string;
+  /** This boot began without a data volume (a fresh launch, or a start with none attached). */
+  diskless?: boolean;
 }
 
 export interface FakeGroup {
@@ -86,6 +91,10 @@ export interface FakeEc2 extends Ec2State {
   consoles: Map<string, string>;
   /** Actions called, in order. */
   log: string[];
+  /** Instances whose guest ignores a graceful StopInstances (hung in shutdown): only Force stops them. */
+  hangOnStop: Set<string>;
+  /** The instances StopInstances stopped with Force, in order. */
+  forced: string[];
   /** Answer the next N calls of this action with RequestLimitExceeded (to exercise throttling retries). */
   throttle(action: string, times: number): void;
   /**
@@ -101,7 +110,15 @@ const USER_DATA_LIMIT = 16 * 1024;
 /** The public AMIs every fake account knows (tests may add more). */
 export const FAKE_AMIS = ['ami-0aaaaaaaaaaaaaaaa', 'ami-0bbbbbbbbbbbbbbbb', 'ami-0abc1234def567890'];
 
-export async function startFakeEc2(region: string, options: { maxPage?: number; images?: string[] } = {}): Promise<FakeEc2> {
+export interface FakeEc2Options {
+  maxPage?: number;
+  images?: string[];
+  initramfsIgnoresStop?: boolean;
+  /** The ephemeral public IPs it hands out (default TEST-NET-2 addresses); a test may give a loopback one. */
+  ephemeralIp?: () => string;
+}
+
+export async function startFakeEc2(region: string, options: FakeEc2Options = {}): Promise<FakeEc2> {
   let seq = 0;
   const zones = ['a', 'b', 'c'].map((z) => `${region}${z}`);
   const s: Ec2State = {
@@ -127,9 +144,11 @@ export async function startFakeEc2(region: string, options: { maxPage?: number; 
   const defaultGroup: FakeGroup = { id: 'sg-0def0000000000001', name: 'default', description: 'default VPC security group', vpcId: s.vpcId, ingress: [], tags: [] };
   s.groups.set(defaultGroup.id, defaultGroup);
   let ephemeral = 0;
-  const ephemeralIp = (): string => `198.51.100.${(ephemeral++ % 250) + 1}`;
+  const ephemeralIp = options.ephemeralIp ?? ((): string => `198.51.100.${(ephemeral++ % 250) + 1}`);
   const consoles = new Map<string, string>();
   const log: string[] = [];
+  const hangOnStop = new Set<string>();
+  const forced: string[] = [];
   const throttled = new Map<string, number>();
   const failures = new Map<string, Failure[]>();
   const { volumes, instances } = s;
@@ -222,6 +241,7 @@ export async function startFakeEc2(region: string, options: { maxPage?: number; 
       rootVolumeId: root.id,
       privateIp: `172.31.${zones.indexOf(subnet.az) * 16}.${(instances.size % 250) + 4}`,
       state: 'pending',
+      diskless: true,
       pending: { to: 'running', after: 2 },
       userData,
       tags: tagSpecs(p, 'instance'),
@@ -239,10 +259,14 @@ export async function startFakeEc2(region: string, options: { maxPage?: number; 
       const previous = i.state;
       if (action === 'StartInstances') {
         if (i.state === 'stopping') return fault('IncorrectInstanceState', `The instance '${id}' is not in a state from which it can be started.`);
-        if (i.state === 'stopped') Object.assign(i, { state: 'pending', pending: { to: 'running', after: 2 } });
+        if (i.state === 'stopped') Object.assign(i, { state: 'pending', pending: { to: 'running', after: 2 }, diskless: ![...volumes.values()].some((v) => v.attachment?.instanceId === id && v.id !== i.rootVolumeId) });
       } else if (action === 'StopInstances') {
         if (i.state === 'pending') return fault('IncorrectInstanceState', `The instance '${id}' is not in a state from which it can be stopped.`);
-        if (i.state === 'running') Object.assign(i, { state: 'stopping', pending: { to: 'stopped', after: 2 } });
+        const force = p.get('Force') === 'true';
+        const ignored = !force && ((options.initramfsIgnoresStop === true && i.diskless === true) || hangOnStop.has(id));
+        if (force && (i.state === 'running' || i.state === 'stopping')) forced.push(id);
+        if (i.state === 'running') Object.assign(i, { state: 'stopping', ...(ignored ? {} : { pending: { to: 'stopped', after: force ? 1 : 2 } }) });
+        else if (i.state === 'stopping' && force) i.pending = { to: 'stopped', after: 1 };
       } else if (i.state !== 'shutting-down') {
         Object.assign(i, { state: 'shutting-down', pending: { to: 'terminated', after: 2 } });
         // Volumes with DeleteOnTermination false (cnvm's data volume) are detached and kept.
@@ -388,6 +412,8 @@ export async function startFakeEc2(region: string, options: { maxPage?: number; 
     endpoint: `http://127.0.0.1:${port}`,
     consoles,
     log,
+    hangOnStop,
+    forced,
     throttle: (action: string, times: number) => void throttled.set(action, times),
     failNext: (action: string, faults: Failure[]) => void failures.set(action, [...faults]),
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),

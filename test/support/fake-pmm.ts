@@ -75,7 +75,8 @@ function selfSigned(): { key: string; cert: string } {
 /** Grafana's service-account token shape: glsa_ + 32 random characters + _ + 8 hex. */
 const newKey = (): string => `glsa_${randomBytes(24).toString('base64url').slice(0, 32)}_${randomBytes(4).toString('hex')}`;
 
-export async function startFakePmm(options: { password?: string } = {}): Promise<FakePmm> {
+/** `host`/`port`: where it listens (default 127.0.0.1, a free port); a VM's address on 443 for tests that reach it as cnvm does. */
+export async function startFakePmm(options: { password?: string; host?: string; port?: number } = {}): Promise<FakePmm> {
   const password = options.password ?? 'admin-pw-fake';
   let tls = selfSigned();
   let nextId = 1;
@@ -180,9 +181,13 @@ export async function startFakePmm(options: { password?: string } = {}): Promise
   };
 
   const server: Server = createServer({ key: tls.key, cert: tls.cert }, onRequest);
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const host = options.host ?? '127.0.0.1';
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port ?? 0, host, resolve);
+  });
   const port = (server.address() as { port: number }).port;
-  const url = `https://127.0.0.1:${port}`;
+  const url = port === 443 ? `https://${host}` : `https://${host}:${port}`;
   const fake: FakePmm = {
     url,
     port,

@@ -44,13 +44,18 @@ function dataUrl(source: string, compression?: string): string {
 
 /** The PMM admin password in a rendered Ignition config (the root-only file), if there is one. */
 export function passwordInConfig(ignition: string): string | undefined {
+  return fileInConfig(ignition, '/etc/cnvm/pmm-admin-password');
+}
+
+/** The contents of the file at `path` in a rendered Ignition config, if it writes one. */
+export function fileInConfig(ignition: string, path: string): string | undefined {
   const config = JSON.parse(ignition) as {
     ignition?: { config?: { replace?: { source?: string; compression?: string } } };
     storage?: { files?: { path: string; contents?: { source?: string; compression?: string } }[] };
   };
   // The cloud wrapper for configs over the metadata limit carries the real one, compressed.
   const replaced = config.ignition?.config?.replace;
-  if (replaced?.source) return passwordInConfig(dataUrl(replaced.source, replaced.compression));
-  const file = config.storage?.files?.find((f) => f.path === '/etc/cnvm/pmm-admin-password');
+  if (replaced?.source) return fileInConfig(dataUrl(replaced.source, replaced.compression), path);
+  const file = config.storage?.files?.find((f) => f.path === path);
   return file?.contents?.source ? dataUrl(file.contents.source, file.contents.compression) : undefined;
 }

@@ -10,13 +10,14 @@ import { operatorCidr } from '../operator-address.js';
 import { ec2Session } from './client.js';
 import { awsNetwork, MANAGED, planGroup, networkRequests } from './network.js';
 import { createOnce, settle } from './repeat-safe.js';
+import { stopInstance } from './stop.js';
 import { defineProvider } from '../contract.js';
 import { InUseError, NotFoundError, ProviderError } from '../errors.js';
 import { fitIgnition } from '../ignition-size.js';
 import { recordFromTags } from '../record-tags.js';
 import { addressingOf, awsRequests, cnvmGroup, DATA_DEVICE, RECORD_TAG_PREFIX, type AwsOptions } from './requests.js';
 import type { ProviderPrimitives } from '../primitives.js';
-import type { ListResult, PlannedAction, Provider, VmInfo, VmSpec, VmState, Volume } from '../types.js';
+import type { AccessRule, ListResult, PlannedAction, Provider, VmInfo, VmSpec, VmState, Volume } from '../types.js';
 
 export { awsRequests, DATA_DEVICE, type AwsOptions };
 
@@ -320,12 +321,9 @@ export function createAwsProvider(options: AwsOptions): Provider {
       return vmOf(await mustInstance(name));
     },
 
-    async stopVm(name) {
+    async stopVm(name, how = {}) {
       const i = await mustInstance(name);
-      const { ec2 } = await load();
-      if (i.State?.Name === 'pending') await wait(`instance ${name} running`, ec2.waitUntilInstanceRunning as never, { InstanceIds: [i.InstanceId] });
-      if (i.State?.Name !== 'stopping') await send(`StopInstances ${name}`, new ec2.StopInstancesCommand({ InstanceIds: [i.InstanceId ?? ''] }));
-      await wait(`instance ${name} stopped`, ec2.waitUntilInstanceStopped as never, { InstanceIds: [i.InstanceId] });
+      await stopInstance(session, { id: i.InstanceId ?? '', name, state: i.State?.Name }, { ...how, ...(options.stopGraceSec !== undefined ? { graceSec: options.stopGraceSec } : {}) });
       return vmOf(await mustInstance(name));
     },
 
@@ -361,6 +359,8 @@ export function createAwsProvider(options: AwsOptions): Provider {
       await wait(`volume ${volumeId} available`, ec2.waitUntilVolumeAvailable as never, { VolumeIds: [volumeId] });
       return vmOf(await mustInstance(vmName));
     },
+
+    ...(cnvmGroup(options) ? { access: { rules: async (owner: string) => net.accessRules(owner, (await placed()).vpcId), restore: async (owner: string, rules: AccessRule[]) => net.setRules(owner, (await placed()).vpcId, rules) } } : {}),
 
     async list(): Promise<ListResult> {
       const found = await instances('DescribeInstances', [managed, live]);

@@ -98,13 +98,16 @@ export function ec2Session(options: Ec2ClientOptions) {
     return out;
   }
 
-  async function wait(what: string, waiter: Waiter, input: object): Promise<void> {
+  /** Waits up to `maxSec` (default: the session's bound) for the waiter's state; TimeoutError after that. */
+  async function wait(what: string, waiter: Waiter, input: object, maxSec = waitMax): Promise<void> {
     const { client } = await load();
     try {
-      await waiter({ client, maxWaitTime: waitMax, minDelay: waitDelay, maxDelay: Math.max(waitDelay, Math.min(30, waitDelay * 16)) }, input);
+      // The SDK wants minDelay ≤ maxDelay < maxWaitTime: a short bound polls more often.
+      const minDelay = Math.min(waitDelay, maxSec / 4);
+      await waiter({ client, maxWaitTime: maxSec, minDelay, maxDelay: Math.max(minDelay, Math.min(30, waitDelay * 16, maxSec / 2)) }, input);
     } catch (err) {
       const e = err as { name?: string; message?: string };
-      if (e.name === 'TimeoutError' || /timed out|exceeded/i.test(e.message ?? '')) throw new TimeoutError(`${what}: not done after ${waitMax} s`, { cause: err });
+      if (e.name === 'TimeoutError' || /timed out|exceeded/i.test(e.message ?? '')) throw new TimeoutError(`${what}: not done after ${maxSec} s`, { cause: err });
       throw classify(what, err);
     }
   }

@@ -10,7 +10,8 @@
 // - The AMI is a parameter; empty means the stream's AMI for the stack's region (a mapping). A new AMI replaces
 //   the instance; `AttachDataVolume=false` first detaches the volume, because CloudFormation creates a replacement
 //   before it deletes the old one and EC2 attaches a volume to one instance at a time.
-// - The Elastic IP is the stable address: it is updated in place to the new instance.
+// - The Elastic IP is the stable address: it is updated in place to the new instance. With `--address ephemeral`
+//   there is none, and the URL is the instance's own public IP (it changes when the instance is replaced).
 import { awsRequests, EC2_USER_DATA_LIMIT } from './adapter.js';
 import { networkRequests, PMM_PORTS } from './network.js';
 import { CnvmError } from '../../errors.js';
@@ -40,6 +41,7 @@ export function cloudFormationTemplate(s: ExportSubject): Json {
   const zone = placementString(d, 'zone');
   const keyName = placementString(d, 'key_name');
   const cidrs = placementList(d, 'allow_from');
+  const ephemeral = placementString(d, 'address') === 'ephemeral';
   // The adapter's request builders: the same instance type default, volume type, encryption and device.
   const req = awsRequests({ region: '<region>', ...(instanceType ? { instanceType } : {}), ...(cidrs.length ? { allowCidrs: cidrs } : {}) });
   const run = req.runInstances({ name: s.name, image: d.image, ignition: '' }, '');
@@ -149,6 +151,8 @@ export function cloudFormationTemplate(s: ExportSubject): Json {
         SecurityGroupIds: [ref('SecurityGroup'), ...placementList(d, 'security_group')],
         KeyName: { 'Fn::If': ['HasKeyName', ref('KeyName'), ref('AWS::NoValue')] },
         UserData: { 'Fn::Base64': { 'Fn::Join': ['', userDataPieces(userData)] } },
+        // IMDSv2 only, hop limit 1: what provision's RunInstances asks (requests.ts).
+        MetadataOptions: { ...run.MetadataOptions },
         Tags: tags({ Name: s.name }),
       },
     },
@@ -157,16 +161,21 @@ export function cloudFormationTemplate(s: ExportSubject): Json {
       Condition: 'AttachData',
       Properties: { Device: attach.Device, InstanceId: ref('Instance'), VolumeId: ref('DataVolume') },
     },
-    ElasticIp: {
-      Type: 'AWS::EC2::EIP',
-      // The stable address: an AMI change updates InstanceId in place, so the IP moves to the new instance.
-      Properties: { Domain: 'vpc', InstanceId: ref('Instance'), Tags: tags({ Name: `${s.name}-address` }) },
-    },
+    ...(ephemeral
+      ? {}
+      : {
+          ElasticIp: {
+            Type: 'AWS::EC2::EIP',
+            // The stable address: an AMI change updates InstanceId in place, so the IP moves to the new instance.
+            Properties: { Domain: 'vpc', InstanceId: ref('Instance'), Tags: tags({ Name: `${s.name}-address` }) },
+          },
+        }),
   };
+  const ip = ephemeral ? { 'Fn::GetAtt': ['Instance', 'PublicIp'] } : ref('ElasticIp');
 
   const outputs: Json = {
-    PmmUrl: { Description: 'PMM web UI and API', Value: { 'Fn::Join': ['', ['https://', ref('ElasticIp'), '/']] } },
-    PublicIp: { Description: 'The Elastic IP (stable across instance replacements)', Value: ref('ElasticIp') },
+    PmmUrl: { Description: 'PMM web UI and API', Value: { 'Fn::Join': ['', ['https://', ip, '/']] } },
+    PublicIp: { Description: ephemeral ? "The instance's own public IP (--address ephemeral: it changes when the instance is replaced)" : 'The Elastic IP (stable across instance replacements)', Value: ip },
     InstanceId: { Value: ref('Instance') },
     DataVolumeId: { Description: 'The retained PMM data volume', Value: ref('DataVolume') },
     ...(s.password === 'secret'

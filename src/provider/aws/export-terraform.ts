@@ -1,7 +1,8 @@
 // Terraform JSON for EC2 (hashicorp/aws): instance, encrypted gp3 data volume that Terraform refuses to destroy,
 // the attachment as /dev/sdf (the guest finds it by its NVMe serial, the volume id without the dash), an Elastic
 // IP with its association (the stable address), a security group for 443 and 22. Values come from the EC2
-// adapter's request builders so `cnvm provision --provider aws --dry-run` shows the same VM.
+// adapter's request builders so `cnvm provision --provider aws --dry-run` shows the same VM. With `--address
+// ephemeral` there is no Elastic IP: the URL is the instance's own public IP, which changes on replacement.
 import { awsRequests, EC2_USER_DATA_LIMIT } from './adapter.js';
 import { PMM_PORTS } from './network.js';
 import { CnvmError } from '../../errors.js';
@@ -13,6 +14,8 @@ export function terraformAws(s: ExportSubject): Json {
   const d = s.desired;
   const instanceType = placementString(d, 'machine_type');
   const cidrs = placementList(d, 'allow_from');
+  const ephemeral = placementString(d, 'address') === 'ephemeral';
+  const ip = ephemeral ? '${aws_instance.pmm.public_ip}' : '${aws_eip.pmm.public_ip}';
   const req = awsRequests({ region: '<region>', ...(instanceType ? { instanceType } : {}), ...(cidrs.length ? { allowCidrs: cidrs } : {}) });
   const run = req.runInstances({ name: s.name, image: d.image, ignition: '' }, '');
   const volume = req.createVolume({ name: volumeNameOf(s), sizeGiB: d.dataSizeGiB, deviceName: DEVICE_NAME, vmName: s.name });
@@ -91,7 +94,7 @@ export function terraformAws(s: ExportSubject): Json {
             vpc_security_group_ids: ['${aws_security_group.pmm.id}', ...placementList(d, 'security_group')],
             key_name: '${var.key_name}',
             user_data: ignitionTemplate(userData, 'replace(aws_ebs_volume.data.id, "-", "")'),
-            metadata_options: { http_tokens: run.MetadataOptions.HttpTokens },
+            metadata_options: { http_endpoint: run.MetadataOptions.HttpEndpoint, http_tokens: run.MetadataOptions.HttpTokens, http_put_response_hop_limit: run.MetadataOptions.HttpPutResponseHopLimit },
             tags: tags({ Name: s.name }),
           },
         },
@@ -104,14 +107,18 @@ export function terraformAws(s: ExportSubject): Json {
             stop_instance_before_detaching: true,
           },
         },
-        aws_eip: { pmm: { domain: 'vpc', tags: tags({ Name: `${s.name}-address` }) } },
-        aws_eip_association: { pmm: { allocation_id: '${aws_eip.pmm.id}', instance_id: '${aws_instance.pmm.id}' } },
+        ...(ephemeral
+          ? {}
+          : {
+              aws_eip: { pmm: { domain: 'vpc', tags: tags({ Name: `${s.name}-address` }) } },
+              aws_eip_association: { pmm: { allocation_id: '${aws_eip.pmm.id}', instance_id: '${aws_instance.pmm.id}' } },
+            }),
       },
       pw.resource,
     ),
     output: {
-      pmm_url: { value: 'https://${aws_eip.pmm.public_ip}/', description: 'PMM web UI and API (the Elastic IP: stable across instance replacements)' },
-      public_ip: { value: '${aws_eip.pmm.public_ip}' },
+      pmm_url: { value: `https://${ip}/`, description: ephemeral ? "PMM web UI and API (the instance's own public IP: it changes when the instance is replaced)" : 'PMM web UI and API (the Elastic IP: stable across instance replacements)' },
+      public_ip: { value: ip },
       instance_id: { value: '${aws_instance.pmm.id}' },
       data_volume_id: { value: '${aws_ebs_volume.data.id}', description: 'The PMM data volume' },
       ...pw.output,

@@ -84,28 +84,17 @@ export function awsNetwork(session: Ec2Session, region: string) {
   const rulesOf = (group: Group): Ec2Rule[] =>
     (group.IpPermissions ?? []).flatMap((p) => (p.IpProtocol === 'tcp' && p.FromPort === p.ToPort ? (p.IpRanges ?? []).map((r) => ({ port: p.FromPort ?? 0, cidr: r.CidrIp ?? '' })) : []));
 
-  /** Finds or creates the owner's group and brings its rules to the wanted CIDRs; returns its id. */
-  async function ensureGroup(owner: string, vpcId: string, wantedCidrs: string[], exact: boolean): Promise<string> {
+  /**
+   * Authorizes and revokes what `changes` says the group's rules need. A retried Authorize whose first attempt
+   * landed is "duplicate", a retried Revoke "not found": the rules are read again, and the call succeeded when
+   * nothing is left to do (else the rest is sent once more).
+   */
+  async function converge(owner: string, vpcId: string, groupId: string, current: Ec2Rule[], changes: (current: Ec2Rule[]) => { authorize: Ec2Rule[]; revoke: Ec2Rule[] }): Promise<void> {
     const { ec2 } = await load();
-    // A lost CreateSecurityGroup reply: the group is there (EC2 says "duplicate" to a second create) and is ours
-    // when it carries the owner tag it was created with.
-    const ours = async (): Promise<Group | undefined> => {
-      const g = await findGroup(owner, vpcId);
-      return g && tagOf(g.Tags, 'cnvm:owner') === owner ? g : undefined;
-    };
-    const group =
-      (await findGroup(owner, vpcId)) ??
-      (await createOnce(async () => {
-        const created = await sendOnce<{ GroupId?: string }>(`CreateSecurityGroup ${groupName(owner)}`, new ec2.CreateSecurityGroupCommand(networkRequests.createGroup(owner, vpcId) as never));
-        return { GroupId: created.GroupId ?? '', IpPermissions: [] } as Group;
-      }, ours));
-    const groupId = group.GroupId ?? '';
-    const { authorize, revoke } = ruleChanges(rulesOf(group), wantedCidrs, exact);
-    // A retried Authorize whose first attempt landed is "duplicate", a retried Revoke "not found": read the rules
-    // again, and the call succeeded when nothing is left to do (else the rest is sent once more).
+    const { authorize, revoke } = changes(current);
     const pending = async (): Promise<{ authorize: Ec2Rule[]; revoke: Ec2Rule[] }> => {
       const now = await findGroup(owner, vpcId);
-      return ruleChanges(now ? rulesOf(now) : [], wantedCidrs, exact);
+      return changes(now ? rulesOf(now) : []);
     };
     const authorizeNow = (rules: Ec2Rule[]) => send(`AuthorizeSecurityGroupIngress ${groupName(owner)}`, new ec2.AuthorizeSecurityGroupIngressCommand(networkRequests.ingress(groupId, rules) as never));
     const revokeNow = (rules: Ec2Rule[]) => send(`RevokeSecurityGroupIngress ${groupName(owner)}`, new ec2.RevokeSecurityGroupIngressCommand(networkRequests.ingress(groupId, rules) as never));
@@ -129,6 +118,42 @@ export function awsNetwork(session: Ec2Session, region: string) {
           return true;
         },
       );
+  }
+
+  /** The owner's group's 443/22 rules; undefined when cnvm has no group for it. */
+  async function accessRules(owner: string, vpcId: string): Promise<Ec2Rule[] | undefined> {
+    const group = await findGroup(owner, vpcId);
+    return group && tagOf(group.Tags, 'cnvm:owner') === owner ? rulesOf(group).filter((r) => PMM_PORTS.includes(r.port)) : undefined;
+  }
+
+  /** Makes the owner's group's 443/22 rules exactly `rules` (a rollback's restore); no group: nothing to restore. */
+  async function setRules(owner: string, vpcId: string, rules: Ec2Rule[]): Promise<void> {
+    const group = await findGroup(owner, vpcId);
+    if (!group?.GroupId || tagOf(group.Tags, 'cnvm:owner') !== owner) return;
+    const same = (a: Ec2Rule, b: Ec2Rule): boolean => a.port === b.port && a.cidr === b.cidr;
+    await converge(owner, vpcId, group.GroupId, rulesOf(group), (current) => ({
+      authorize: rules.filter((r) => !current.some((c) => same(c, r))),
+      revoke: current.filter((c) => PMM_PORTS.includes(c.port) && !rules.some((r) => same(c, r))),
+    }));
+  }
+
+  /** Finds or creates the owner's group and brings its rules to the wanted CIDRs; returns its id. */
+  async function ensureGroup(owner: string, vpcId: string, wantedCidrs: string[], exact: boolean): Promise<string> {
+    const { ec2 } = await load();
+    // A lost CreateSecurityGroup reply: the group is there (EC2 says "duplicate" to a second create) and is ours
+    // when it carries the owner tag it was created with.
+    const ours = async (): Promise<Group | undefined> => {
+      const g = await findGroup(owner, vpcId);
+      return g && tagOf(g.Tags, 'cnvm:owner') === owner ? g : undefined;
+    };
+    const group =
+      (await findGroup(owner, vpcId)) ??
+      (await createOnce(async () => {
+        const created = await sendOnce<{ GroupId?: string }>(`CreateSecurityGroup ${groupName(owner)}`, new ec2.CreateSecurityGroupCommand(networkRequests.createGroup(owner, vpcId) as never));
+        return { GroupId: created.GroupId ?? '', IpPermissions: [] } as Group;
+      }, ours));
+    const groupId = group.GroupId ?? '';
+    await converge(owner, vpcId, groupId, rulesOf(group), (current) => ruleChanges(current, wantedCidrs, exact));
     return groupId;
   }
 
@@ -182,6 +207,8 @@ export function awsNetwork(session: Ec2Session, region: string) {
 
   return {
     ensureGroup,
+    accessRules,
+    setRules,
     dropGroupIfUnused,
     async addressOf(instanceId: string): Promise<string | undefined> {
       const { ec2 } = await load();

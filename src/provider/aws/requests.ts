@@ -4,6 +4,12 @@ import { recordToTags } from '../record-tags.js';
 import type { AddressingInfo, VmSpec, VolumeSpec } from '../types.js';
 
 export const DATA_DEVICE = '/dev/sdf';
+/**
+ * The instance metadata service: session tokens required (IMDSv2; IMDSv1's plain GET is refused) and a PUT response
+ * hop limit of 1, so a token never reaches past the host (a container on a bridged network is one hop more). Fedora
+ * CoreOS's Afterburn and Ignition use IMDSv2. The launch request and both exports use this one value.
+ */
+export const IMDS_V2_ONLY = { HttpEndpoint: 'enabled', HttpTokens: 'required', HttpPutResponseHopLimit: 1 } as const;
 export const RECORD_TAG_PREFIX = 'cnvm:record:';
 
 export interface AwsOptions {
@@ -25,6 +31,8 @@ export interface AwsOptions {
   /** Extra EC2Client configuration (tests: endpoint and static credentials). */
   clientConfig?: Record<string, unknown>;
   maxAttempts?: number;
+  /** How long a guest gets to shut down before its stop is forced (stop.ts). */
+  stopGraceSec?: number;
   /** Waiter bounds, seconds. */
   waitMaxSec?: number;
   waitDelaySec?: number;
@@ -65,7 +73,7 @@ export function awsRequests(o: AwsOptions, resolved: { az?: string; securityGrou
         ...(spec.owner ? { 'cnvm:owner': spec.owner.name, 'cnvm:generation': String(spec.owner.generation) } : {}),
         ...(spec.record ? recordToTags(RECORD_TAG_PREFIX, spec.record) : {}),
       }),
-      MetadataOptions: { HttpTokens: 'required' },
+      MetadataOptions: IMDS_V2_ONLY,
     }),
     attachVolume: (instanceId: string, volumeId: string) => ({ InstanceId: instanceId, VolumeId: volumeId, Device: DATA_DEVICE }),
     detachVolume: (instanceId: string, volumeId: string) => ({ InstanceId: instanceId, VolumeId: volumeId }),

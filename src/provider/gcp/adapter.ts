@@ -10,7 +10,7 @@ import { GCE_NAME, gcpRequests, MANAGED_LABEL, regionOf, type GcpPlacement } fro
 import { InUseError, NotFoundError, ProviderError } from '../errors.js';
 import { fitIgnition } from '../ignition-size.js';
 import type { ProviderPrimitives } from '../primitives.js';
-import type { ListResult, PlannedAction, Provider, VmInfo, VmState, Volume } from '../types.js';
+import type { AccessRule, ListResult, PlannedAction, Provider, VmInfo, VmState, Volume } from '../types.js';
 
 export { firewallName, gcpRequests, vmTag } from './requests.js';
 
@@ -265,6 +265,8 @@ export function createGcpProvider(options: GcpOptions): Provider {
       await api.mutate(`instances.detachDisk ${vmName}`, (c, r) => c.instances.detachDisk!(r), req.detachDisk(vmName, attached.deviceName));
       return mustVm(vmName);
     },
+
+    access: { rules: (owner: string) => net.accessRules(owner), restore: (owner: string, rules: AccessRule[]) => net.restoreAccess(owner, rules) },
 
     async list(): Promise<ListResult> {
       const filter = `labels.${MANAGED_LABEL} = "true"`;

@@ -18,6 +18,9 @@ export function terraformGcp(s: ExportSubject): Json {
   const network = placementString(d, 'network');
   const subnet = placementString(d, 'subnet');
   const cidrs = placementList(d, 'allow_from');
+  // --address ephemeral: no static address; the instance's access config gets an ephemeral external IP.
+  const ephemeral = placementString(d, 'address') === 'ephemeral';
+  const ip = ephemeral ? '${google_compute_instance.pmm.network_interface[0].access_config[0].nat_ip}' : '${google_compute_address.pmm.address}';
   const req = gcpRequests({ project: '<project>', zone: '<zone>', ...(machineType ? { machineType } : {}) });
   const insert = req.instanceInsert({ name: s.name, image: d.image, ignition: '' }, '', { name: volumeNameOf(s), deviceName: DEVICE_NAME }) as {
     instanceResource: { machineType: string; tags: { items: string[] }; disks: { initializeParams?: { diskSizeGb: string }; deviceName?: string; mode?: string }[] };
@@ -66,7 +69,7 @@ export function terraformGcp(s: ExportSubject): Json {
             lifecycle: { prevent_destroy: true },
           },
         },
-        google_compute_address: { pmm: { name: `${s.name}-address`, region: '${local.region}', address_type: 'EXTERNAL', description: `The stable address of ${s.name}'s PMM (exported by cnvm)` } },
+        ...(ephemeral ? {} : { google_compute_address: { pmm: { name: `${s.name}-address`, region: '${local.region}', address_type: 'EXTERNAL', description: `The stable address of ${s.name}'s PMM (exported by cnvm)` } } }),
         google_compute_firewall: {
           pmm: {
             name: `${s.name}-pmm`,
@@ -87,7 +90,7 @@ export function terraformGcp(s: ExportSubject): Json {
             labels,
             boot_disk: { auto_delete: true, initialize_params: { image: '${var.image}', size: bootSize } },
             attached_disk: [{ source: '${google_compute_disk.data.self_link}', device_name: dataAttach.deviceName, mode: dataAttach.mode }],
-            network_interface: [{ network: '${var.network}', subnetwork: '${var.subnetwork}', access_config: [{ nat_ip: '${google_compute_address.pmm.address}' }] }],
+            network_interface: [{ network: '${var.network}', subnetwork: '${var.subnetwork}', access_config: [ephemeral ? {} : { nat_ip: '${google_compute_address.pmm.address}' }] }],
             metadata: { 'user-data': ignitionTemplate(s.ignition.pieces) },
             allow_stopping_for_update: true,
           },
@@ -96,8 +99,8 @@ export function terraformGcp(s: ExportSubject): Json {
       pw.resource,
     ),
     output: {
-      pmm_url: { value: 'https://${google_compute_address.pmm.address}/', description: 'PMM web UI and API (the static address: stable across instance replacements)' },
-      public_ip: { value: '${google_compute_address.pmm.address}' },
+      pmm_url: { value: `https://${ip}/`, description: ephemeral ? 'PMM web UI and API (an ephemeral external IP: it changes when the instance is replaced)' : 'PMM web UI and API (the static address: stable across instance replacements)' },
+      public_ip: { value: ip },
       data_disk: { value: '${google_compute_disk.data.self_link}', description: 'The PMM data disk' },
       ...pw.output,
     },

@@ -6,7 +6,7 @@ import type { GceApi } from './api.js';
 import { EXTERNAL_NAT, NIC0, type GcpRequests } from './requests.js';
 import { ProviderError } from '../errors.js';
 import { operatorCidr } from '../operator-address.js';
-import type { StableAddress } from '../types.js';
+import type { AccessRule, StableAddress } from '../types.js';
 
 type Json = Record<string, unknown>;
 const lastSegment = (url: unknown): string => (typeof url === 'string' ? url.slice(url.lastIndexOf('/') + 1) : '');
@@ -57,6 +57,25 @@ export function gcpNetwork(api: GceApi, req: GcpRequests, o: GcpNetworkOptions &
         return;
       }
       const current = Array.isArray(existing.sourceRanges) ? (existing.sourceRanges as string[]) : [];
+      if (!sameRanges(current, ranges)) await api.mutate(`firewalls.patch for ${vm}`, (c, r) => c.firewalls.patch!(r), req.firewallPatch(vm, ranges), 'global');
+    },
+
+    /** The rule's sources × its tcp ports; undefined when the VM has no rule of cnvm's. */
+    async accessRules(vm: string): Promise<AccessRule[] | undefined> {
+      const rule = await api.get<Json>(`firewalls.get for ${vm}`, (c) => c.firewalls.get!(req.firewall(vm)));
+      if (!rule) return undefined;
+      const ranges = Array.isArray(rule.sourceRanges) ? (rule.sourceRanges as string[]) : [];
+      const ports = ((rule.allowed as Json[] | undefined) ?? []).filter((a) => a.IPProtocol === 'tcp').flatMap((a) => (Array.isArray(a.ports) ? (a.ports as unknown[]).map(Number) : []));
+      return ports.flatMap((port) => ranges.map((cidr) => ({ port, cidr })));
+    },
+
+    /** Puts the rule's sources back (a rollback's restore); its ports are cnvm's fixed pair, so the sources say it all. */
+    async restoreAccess(vm: string, rules: AccessRule[]): Promise<void> {
+      const ranges = [...new Set(rules.map((r) => r.cidr))];
+      const rule = await api.get<Json>(`firewalls.get for ${vm}`, (c) => c.firewalls.get!(req.firewall(vm)));
+      // No rule to restore, or nothing to restore it to (GCE refuses an ingress rule without sources).
+      if (!rule || !ranges.length) return;
+      const current = Array.isArray(rule.sourceRanges) ? (rule.sourceRanges as string[]) : [];
       if (!sameRanges(current, ranges)) await api.mutate(`firewalls.patch for ${vm}`, (c, r) => c.firewalls.patch!(r), req.firewallPatch(vm, ranges), 'global');
     },
 

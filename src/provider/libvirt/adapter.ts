@@ -313,12 +313,14 @@ export function createLibvirtProvider(options: LibvirtOptions = {}): Provider {
       return mustDescribe(name);
     },
 
-    async stopVm(name) {
+    async stopVm(name, how = {}) {
       await mustDescribe(checkName('VM', name));
-      if (shutdownTimeoutSec > 0) {
+      if (shutdownTimeoutSec > 0 && !how.force) {
         await tryRun(cmd.shutdown(layout, name));
         if (await waitForState(name, 'stopped', shutdownTimeoutSec)) return mustDescribe(name);
+        how.notice?.onForced?.(`virsh destroy: the guest had not shut down ${shutdownTimeoutSec} s after virsh shutdown`);
       }
+      if (how.force) how.notice?.onForced?.(`virsh destroy: ${name} has never booted with its data volume`);
       try {
         await run(cmd.destroy(layout, name));
       } catch (err) {

@@ -2,6 +2,7 @@
 // XML is domain-xml.ts). Nothing here touches the system, so --dry-run prints exactly what the adapter would run.
 import { createHash } from 'node:crypto';
 import { basename, join } from 'node:path';
+import { CnvmError } from '../../errors.js';
 
 export { CNVM_XMLNS, DATA_TARGET, domainXml, FW_CFG_NAME, parseDomainXml, type DomainSettings, type ParsedDomain } from './domain-xml.js';
 import { DATA_TARGET } from './domain-xml.js';
@@ -18,7 +19,7 @@ export interface LibvirtLayout {
 const NAME = /^[a-z0-9][a-z0-9-]{0,62}$/;
 
 export function checkName(kind: string, name: string): string {
-  if (!NAME.test(name)) throw new Error(`invalid ${kind} name ${JSON.stringify(name)}: use 1-63 of a-z, 0-9 and -, starting with a letter or digit`);
+  if (!NAME.test(name)) throw new CnvmError('usage', `invalid ${kind} name ${JSON.stringify(name)}: use 1-63 of a-z, 0-9 and -, starting with a letter or digit`);
   return name;
 }
 

@@ -5,6 +5,7 @@ import { chmodSync, chownSync, constants, existsSync, mkdirSync, realpathSync, r
 import { copyFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { writeFileAtomic } from '../../util/atomic-write.js';
+import { sweepTemporaries } from '../../util/temp-sweep.js';
 import { ProviderError } from '../errors.js';
 import { baseImagePath, ignitionPath, type LibvirtLayout } from './commands.js';
 import type { QemuAccess } from './host.js';
@@ -60,6 +61,8 @@ export function storeFiles(layout: LibvirtLayout, run: (argv: string[]) => Promi
 
   /** The fw_cfg file qemu reads at start, replaced atomically; SELinux hosts need qemu's label on the new inode. */
   async function writeIgnition(name: string, ignition: string, mode: number, owner: { uid: number; gid: number } | undefined): Promise<void> {
+    // A copy an interrupted write left (it may hold the admin password) goes at this VM's next write or scrub.
+    sweepTemporaries(dirname(ignitionPath(layout, name)));
     writeFileAtomic(ignitionPath(layout, name), ignition, mode, owner);
     // On an SELinux host qemu may read only files labelled for it (Fedora CoreOS docs: svirt_home_t).
     if (existsSync('/sys/fs/selinux/enforce')) await run(['chcon', '--type', 'svirt_home_t', ignitionPath(layout, name)]);

@@ -10,7 +10,7 @@ export const libvirtModule: ProviderModule<LibvirtDataDisk> = {
   summary: 'libvirt/qemu (virsh, qemu-img)',
   settings: [
     { key: 'connect', flag: 'connect', type: 'string', location: true, help: 'libvirt URI (default qemu:///system; qemu:///session, qemu+ssh://host/system)' },
-    { key: 'storage_dir', flag: 'storage-dir', type: 'string', location: true, help: 'where cnvm keeps volumes and VM files (default /var/lib/cnvm/libvirt)' },
+    { key: 'storage_dir', flag: 'storage-dir', type: 'string', location: true, path: true, help: 'where cnvm keeps volumes and VM files (default /var/lib/cnvm/libvirt)' },
     { key: 'network', flag: 'network', type: 'string', help: "libvirt network for new VMs (default 'default'; 'none' for no NIC; 'user' for qemu user-mode networking with PMM forwarded to 127.0.0.1)" },
     { key: 'forward_port', flag: 'forward-port', type: 'int', help: "with --network user: the 127.0.0.1 port forwarded to PMM's 443, kept across upgrades (default: a free one)" },
     { key: 'virt_type', flag: 'virt-type', type: 'string', help: 'kvm or qemu (TCG); default: what libvirt offers' },
