@@ -2,7 +2,7 @@
 // changes, exactly as `cnvm provision` plans it), the Ignition cut at its deploy-time holes, and the stream's images.
 import { DATA_DEVICE_NAME, dataVolumeName } from '../lifecycle/names.js';
 import type { DesiredState } from '../lifecycle/record.js';
-import type { ExportIgnition } from './ignition.js';
+import type { ExportIgnition } from './pieces.js';
 import type { StreamImages } from './images.js';
 
 export interface ExportSubject {
