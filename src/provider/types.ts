@@ -28,12 +28,8 @@ export interface Volume {
   attachedTo?: string;
 }
 
-export interface ImageRef {
-  /** libvirt: path of a local qcow2; AWS: AMI id; GCP: image self-link or project/family. */
-  id: string;
-  /** Human-readable version, e.g. the FCOS build `41.20241027.3.0`. */
-  version?: string;
-}
+import type { ImageRef } from '../core/vm-model.js';
+export type { ImageRef };
 
 export interface VmSpec {
   name: string;
