@@ -1,7 +1,7 @@
 // An exported VM's Ignition config cut at its deploy-time holes (the data volume's id, the admin password), and
 // the rules for fitting it into a platform's user-data limit. Pure: no rendering, no lifecycle, no provider.
 import { gzipSync } from 'node:zlib';
-import { CnvmError } from '../../errors.js';
+import { CnvmError } from '../errors.js';
 
 /** A well-formed EBS volume id that no real volume has (17 hex digits); its NVMe serial is the id without the dash. */
 export const VOLUME_ID_SENTINEL = 'vol-0feedface0cafe000';

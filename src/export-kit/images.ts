@@ -1,7 +1,7 @@
 // The Fedora CoreOS images an exported template boots, from stream metadata (the same document `cnvm provision`
 // resolves its image from): every region's AMI for CloudFormation's mapping and Terraform's lookup table, the GCE
 // image, and the QEMU image's URL for libvirt users.
-import { awsImage, gcpImage, qemuArtifact, type StreamName } from '../../image/stream.js';
+import { awsImage, gcpImage, qemuArtifact, type StreamName } from '../image/stream.js';
 
 export interface StreamImages {
   stream: StreamName;

@@ -2,7 +2,7 @@
 // Each provider's file has the same shape: the data volume with `lifecycle.prevent_destroy`, the instance/domain
 // with the rendered Ignition, the volume attached under cnvm's device naming, the stable address, the firewall,
 // variables (defaults from the VM's desired state) and outputs (PMM URL). A new image replaces the instance only.
-import { CnvmError } from '../../errors.js';
+import { CnvmError } from '../errors.js';
 import type { IgnitionPiece } from './pieces.js';
 import type { ExportSubject } from './subject.js';
 
