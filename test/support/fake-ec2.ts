@@ -132,7 +132,8 @@ export async function startFakeEc2(region: string, options: FakeEc2Options = {})
     groups: new Map(),
     addresses: new Map(),
     maxPage: options.maxPage ?? 1000,
-    hex: (n) => `0${(++seq * 16 + n).toString(16).padStart(16, 'a')}`,
+    // Unique ids: an `a`, then the counter zero-padded (padding with `a` made 0xad1 and 0xd1 the same id).
+    hex: (n) => `0a${(++seq * 16 + n).toString(16).padStart(15, '0')}`,
     unassociate(a) {
       const inst = a.instanceId ? s.instances.get(a.instanceId) : undefined;
       // Without its Elastic IP a running instance gets a new ephemeral public IP; a stopped one has none.

@@ -6,8 +6,8 @@
 // Removing a stale lease must not remove a newer one that another run created in between: removals (a takeover,
 // a release) first take `<vm>.lock.remove`, also O_EXCL, re-read the lease under it and unlink it only if its token
 // is still the one they read. A remover that died holding that file leaves it; one older than 30 s is cleared.
-import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, rmSync, statSync, writeSync } from 'node:fs';
-import { join } from 'node:path';
+import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, rmdirSync, rmSync, statSync, writeSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { writeFileAtomic } from '../../util/atomic-write.js';
 import type { LeaseHolder, LeasePrimitives, StoredLease } from '../types.js';
 
@@ -15,6 +15,7 @@ const REMOVER_STALE_MS = 30_000;
 
 export function fileLeases(storageDir: string): LeasePrimitives {
   const dir = join(storageDir, 'locks');
+  let created: string | undefined;
   const pathOf = (key: string): string => join(dir, `${key}.lock`);
 
   function readAt(path: string): StoredLease | undefined {
@@ -72,7 +73,9 @@ export function fileLeases(storageDir: string): LeasePrimitives {
     where: (key) => pathOf(key),
     read: async (key) => readAt(pathOf(key)),
     async create(key, lease) {
-      mkdirSync(dir, { recursive: true, mode: 0o700 });
+      // The first directory mkdir made (the storage dir itself, on a first provision): removed again on release
+      // if still empty, so a run that fails before creating anything leaves the host as it was.
+      created ??= mkdirSync(dir, { recursive: true, mode: 0o700 });
       return createExclusive(pathOf(key), `${JSON.stringify(lease)}\n`);
     },
     async renew(key, current, lease) {
@@ -88,8 +91,21 @@ export function fileLeases(storageDir: string): LeasePrimitives {
       underRemover(key, () => {
         if (readAt(pathOf(key))?.version === current.version) rmSync(pathOf(key), { force: true });
       });
+      if (created) removeEmptyUpTo(dir, created);
     },
   };
+}
+
+/** Removes `from` and its parents up to and including `top` while they are empty (never a non-empty one). */
+function removeEmptyUpTo(from: string, top: string): void {
+  for (let d = from; d.length >= top.length; d = dirname(d)) {
+    try {
+      rmdirSync(d);
+    } catch {
+      return;
+    }
+    if (d === top) return;
+  }
 }
 
 function safeMtime(path: string): number {
