@@ -73,6 +73,43 @@ const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
 const count = rounds * inputs.length;
 console.log(`in-process: ${count} translations of ${inputs.length} corpus configs in ${seconds.toFixed(2)} s = ${(count / seconds).toFixed(0)} configs/s`);
 
+// Bulk: 1,000 corpus configs rendered by one `cnvm generate --out-dir` run, against one process per file (butane when
+// it is on PATH, as users run it today; cnvm's own per-file cost from a sample of 50 runs, scaled).
+{
+  const { mkdtempSync, mkdirSync, writeFileSync } = await import('node:fs');
+  const work = mkdtempSync(join(tmpdir(), 'cnvm-bench-bulk-'));
+  const src = join(work, 'in');
+  mkdirSync(src);
+  const texts = [];
+  for (const f of readdirSync(join(conformance, 'butane-docs'))) if (f.endsWith('.bu')) texts.push(readFileSync(join(conformance, 'butane-docs', f), 'utf8'));
+  const total = Number(process.env.BENCH_BULK ?? 1000);
+  const files = [];
+  for (let i = 0; i < total; i++) {
+    const path = join(src, `c${String(i).padStart(4, '0')}.bu`);
+    writeFileSync(path, texts[i % texts.length]);
+    files.push(path);
+  }
+  const time = (fn) => {
+    const t = process.hrtime.bigint();
+    fn();
+    return Number(process.hrtime.bigint() - t) / 1e6;
+  };
+  const bulkMs = Math.min(...[0, 1, 2].map(() => time(() => spawnSync(process.execPath, [cli, 'generate', '--files-dir', filesDir, '--out-dir', join(work, 'out'), src], { encoding: 'utf8' }))));
+  const sample = files.slice(0, 50);
+  const perFileCnvm = (time(() => { for (const f of sample) spawnSync(process.execPath, [cli, 'generate', '--files-dir', filesDir, f], { encoding: 'utf8' }); }) / sample.length) * total;
+  console.log(`bulk: ${total} corpus configs, one cnvm generate --out-dir run: ${bulkMs.toFixed(0)} ms (${((total / bulkMs) * 1000).toFixed(0)} configs/s)`);
+  console.log(`  cnvm spawned per file (50 sampled, scaled to ${total}): ${perFileCnvm.toFixed(0)} ms = ${(perFileCnvm / bulkMs).toFixed(1)}x the bulk run`);
+  const which = spawnSync('sh', ['-c', 'command -v butane'], { encoding: 'utf8' });
+  if (which.status === 0) {
+    const butane = which.stdout.trim();
+    const butaneMs = time(() => { for (const f of files) spawnSync(butane, ['--files-dir', filesDir, f], { encoding: 'utf8' }); });
+    console.log(`  butane spawned per file (${butane}, all ${total}): ${butaneMs.toFixed(0)} ms = ${(butaneMs / bulkMs).toFixed(1)}x the bulk run (goal >= 30x)`);
+  } else {
+    console.log('  butane spawned per file: no `butane` on PATH; put one there (e.g. the oracle build) to compare');
+  }
+  rmSync(work, { recursive: true, force: true });
+}
+
 // Upgrade downtime on a provider with injected latencies (the in-memory provider of the tests, which enforces the
 // same rules as the real adapters), against the floor stop + detach + attach + start, and the naive order that
 // stops the old VM before creating the new one; then with a reserved stable address (as EC2 and GCE), whose move

@@ -14,6 +14,7 @@ const GENERATE_FLAGS: FlagSpec[] = [
   { name: 'pretty', short: 'p', help: 'output formatted JSON' },
   { name: 'files-dir', short: 'd', value: true, help: 'allow embedding local files from this directory' },
   { name: 'output', short: 'o', value: true, help: 'write to FILE instead of stdout (atomically)' },
+  { name: 'out-dir', value: true, help: 'render every INPUT (files, or directories of them) in one run, each to DIR/NAME.ign' },
   { name: 'check', short: 'c', help: 'check the config only; write nothing' },
   { name: 'raw', short: 'r', help: 'never wrap in a MachineConfig (accepted for butane compatibility; no effect here)' },
   { name: 'provider', value: true, help: `passed to a TypeScript config module (${providerNames().join(', ')})` },
@@ -56,10 +57,11 @@ function printEntries(entries: readonly ReportEntry[]): void {
 async function runGenerate(argv: string[]): Promise<number> {
   const { flags, positionals } = parseArgs(argv, GENERATE_FLAGS);
   if (flags.help) {
-    process.stdout.write(`Usage: cnvm generate [flags] [INPUT]\n\n${flagHelp(GENERATE_FLAGS)}\n`);
+    process.stdout.write(`Usage: cnvm generate [flags] [INPUT]\n       cnvm generate [flags] --out-dir DIR INPUT…\n\n${flagHelp(GENERATE_FLAGS)}\n`);
     return 0;
   }
-  if (positionals.length > 1) throw new UsageError('at most one INPUT file');
+  if (typeof flags['out-dir'] === 'string') return runGenerateMany(flags, positionals, flags['out-dir']);
+  if (positionals.length > 1) throw new UsageError('at most one INPUT file (give --out-dir DIR to render many in one run)');
   const { generate } = await import('./generate.js');
   const outcome = await generate({
     ...(positionals[0] ? { input: positionals[0] } : {}),
@@ -88,6 +90,37 @@ async function runGenerate(argv: string[]): Promise<number> {
     );
   }
   if (!flags.check && typeof flags.output !== 'string' && outcome.text) process.stdout.write(outcome.text);
+  return 0;
+}
+
+async function runGenerateMany(flags: Record<string, string | boolean | string[] | undefined>, inputs: string[], outDir: string): Promise<number> {
+  if (typeof flags.output === 'string') throw new UsageError('give either --output FILE (one INPUT) or --out-dir DIR (many), not both');
+  if (!inputs.length) throw new UsageError('--out-dir needs at least one INPUT file or directory');
+  if (!outDir) throw new UsageError('--out-dir needs a directory');
+  const { generateMany } = await import('./generate-many.js');
+  const files = await generateMany({
+    inputs,
+    outDir,
+    ...(typeof flags['files-dir'] === 'string' ? { filesDir: flags['files-dir'] } : {}),
+    ...(typeof flags.provider === 'string' ? { provider: flags.provider } : {}),
+    strict: flags.strict === true,
+    pretty: flags.pretty === true,
+    check: flags.check === true,
+  });
+  const failed = files.filter((f) => !f.ok);
+  const summary = `${failed.length} of ${files.length} configs are invalid`;
+  if (flags.json) {
+    (await import('./output.js')).jsonResult('generate', failed.length === 0, {
+      files,
+      ...(failed.length ? { error: { kind: 'invalid-config', message: summary, exitCode: EXIT_CODES['invalid-config'] } } : {}),
+    });
+    return failed.length ? EXIT_CODES['invalid-config'] : 0;
+  }
+  for (const f of files) {
+    printEntries(f.entries);
+    if (!f.ok) process.stderr.write(`Error translating config: ${f.input}: ${f.entries.some((e) => e.kind === 'error') ? 'config is invalid' : 'config produced warnings and --strict was specified'}\n`);
+  }
+  if (failed.length) throw new InvalidConfigError(summary);
   return 0;
 }
 

@@ -158,8 +158,10 @@ async function upgradeWith(flags: Flags, name: string, providerName: string, jso
   const { provider, module: mod } = await providerFor(providerName, resolved, store, name);
   const { planUpgrade, upgrade } = await import('../lifecycle/upgrade.js');
   const { Journal } = await import('../lifecycle/journal.js');
-  const pending = Journal.for(store.dir, provider.name, name).read();
-  const resuming = pending?.phase === 'forward' || pending?.phase === 'rollback';
+  const { pendingUpgrade, retiredNote } = await import('../lifecycle/journal-binding.js');
+  const pending = await pendingUpgrade(provider, store, name, { dryRun: flags['dry-run'] === true });
+  if (pending.retired) log(`note: ${retiredNote(name, pending.retired, flags['dry-run'] === true)}`);
+  const resuming = pending.journal !== undefined;
   // Nothing to resume: say so at once, before anything (the image's stream metadata) is fetched.
   if (flags.resume === true && !resuming) {
     const { CnvmError } = await import('../errors.js');
@@ -180,7 +182,7 @@ async function upgradeWith(flags: Flags, name: string, providerName: string, jso
     throw new UsageError('not confirmed: pass --yes to upgrade without a terminal');
   }
   // Everything slow happens before the old VM stops: the image is resolved and downloaded first.
-  const image = resuming && pending ? pending.image : (flagImage ?? (await resolveImage(mod, stream, resolved.settings as SettingValues, progress)));
+  const image = resuming && pending.journal ? pending.journal.image : (flagImage ?? (await resolveImage(mod, stream, resolved.settings as SettingValues, progress)));
   // A resumed upgrade already passed the check when it started; its image is the journal's.
   if (!resuming) await versionSkewLine(image, str(flags, 'image-release'), log);
   const events: UpgradeEvent[] = [];

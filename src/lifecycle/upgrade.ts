@@ -11,6 +11,7 @@ import type { AccessRule, Provider, VmInfo } from '../provider/types.js';
 import { renderVmConfig } from './config.js';
 import { applyOverrides, diffDesired, type Change, type DesiredOverrides } from './desired.js';
 import { gateFailure, waitHealthy, pmmReadyz, type HealthCheck } from './health.js';
+import { pendingUpgrade, retiredNote } from './journal-binding.js';
 import { Journal, JOURNAL_VERSION, type ForcedStop, type UpgradeJournal } from './journal.js';
 import { completedSteps, doneKinds, downtimeMs, forcedStopNotice, type StepsCompleted } from './upgrade-report.js';
 import { loadRecord } from './lookup.js';
@@ -207,7 +208,9 @@ async function runUpgrade(provider: Provider, store: StateStore, req: UpgradeReq
   const emit = (step: UpgradeEvent['step'], status: UpgradeEvent['status'], detail?: string): void =>
     onEvent({ step, status, at: Date.now() - t0, ...(detail ? { detail } : {}) });
   const journal = Journal.for(store.dir, provider.name, req.name);
-  let j = journal.read();
+  const pending = await pendingUpgrade(provider, store, req.name);
+  if (pending.retired) emit('resume', 'skip', retiredNote(req.name, pending.retired));
+  let j = pending.journal ?? journal.read();
   const resumed = !!j && (j.phase === 'forward' || j.phase === 'rollback');
   let changes: Change[] = [];
   let ignition: string | undefined;

@@ -57,7 +57,7 @@ const flag = fc.oneof(
   fc.tuple(fc.constant('--name'), names),
   fc.tuple(fc.constantFrom('--state-dir', '--storage-dir', '--files-dir'), paths),
   // Output to a FIFO waits seconds for a reader (test/cli/hostile-input.test.ts): not among the outputs here.
-  fc.tuple(fc.constantFrom('--output', '-o', '-d'), fc.constantFrom(S('out.ign'), S('dir'), S('file'), '/dev/null', S('missing/deep'), S('ro'), '')),
+  fc.tuple(fc.constantFrom('--output', '-o', '-d', '--out-dir'), fc.constantFrom(S('out.ign'), S('dir'), S('file'), '/dev/null', S('missing/deep'), S('ro'), '')),
   fc.tuple(fc.constantFrom('--image', '--ssh-key', '--admin-password-file', '--stream-file', '--config'), files),
   fc.tuple(fc.constantFrom('--memory', '--cpus', '--data-size', '--pmm-tag', '--stream', '--stage', '--network', '--health-timeout', '--limit', '--zone', '--region', '--allow-from', '--vm'), values),
   fc.tuple(fc.constantFrom('--json', '--dry-run', '--all', '--strict', '--pretty', '--keep-password', '--allow-default-password', '--skip-health-check', '--yes', '--delete-volume', '--help', '--zzz', '-x')),

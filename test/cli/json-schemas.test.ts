@@ -89,6 +89,15 @@ describe('real output validates', () => {
     await checked('validate', ['validate', file]);
     writeFileSync(file, '{"ignition":{"version":"3.3.0"},"storage":{"files":[{"path":"rel"}]}}');
     await checked('validate', ['validate', file], 1);
+    // generate --out-dir: one document for the run, one item per file.
+    const many = join(dir, 'many');
+    mkdirSync(many, { recursive: true });
+    writeFileSync(join(many, 'a.bu'), 'variant: fcos\nversion: 1.4.0\n');
+    writeFileSync(join(many, 'b.bu'), 'variant: fcos\nversion: 1.4.0\nstorage:\n  files:\n    - path: relative\n');
+    const both = await checked('generate', ['generate', '--out-dir', join(dir, 'out'), many], 1);
+    expect((both.files as { ok: boolean }[]).map((f) => f.ok)).toEqual([true, false]);
+    rmSync(join(many, 'b.bu'));
+    await checked('generate', ['generate', '--out-dir', join(dir, 'out'), many]);
   });
 
   it('provision (dry run, applied), status, list, console, logs, ssh, upgrade (dry run, applied), config show, destroy', async () => {

@@ -1,4 +1,5 @@
 // Upgrade against the stateful in-memory provider: order of operations, downtime, plan, and the full fault matrix.
+import { dirname } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { destroy, planDestroy } from '../../src/lifecycle/destroy.js';
 import { Journal } from '../../src/lifecycle/journal.js';
@@ -99,6 +100,31 @@ describe('upgrade (in-memory provider)', () => {
 });
 
 describe('the upgrade journal', () => {
+  it('a journal about another data volume (the VM destroyed with its data and made again) is set aside, never resumed', async () => {
+    const p = createFakeProvider();
+    const store = tempStore();
+    try {
+      await provisionVm(p, store, 'pmm', A);
+      const journal = Journal.for(store.dir, p.name, 'pmm');
+      p.crashAt(2, 'after');
+      await expect(upgrade(p, store, { name: 'pmm', overrides: { image: B }, skipHealthCheck: true })).rejects.toThrow(/injected crash/);
+      const stale = journal.read();
+      expect(stale?.phase).toBe('forward');
+      // As if the VM had been destroyed with its data elsewhere and provisioned again: a new volume, the old journal.
+      journal.write({ ...(stale as NonNullable<typeof stale>), volumeId: 'vol-of-the-dead-vm' });
+      const events: string[] = [];
+      const r = await upgrade(p, store, { name: 'pmm', overrides: { image: B }, skipHealthCheck: true }, (e) => events.push(`${e.step}:${e.status}:${e.detail ?? ''}`));
+      expect(r.resumed).toBeFalsy();
+      expect(events.find((e) => e.startsWith('resume:skip:'))).toMatch(/about another data volume .* set aside as .*\.stale-/);
+      expect(events.some((e) => e.startsWith('resume:start'))).toBe(false);
+      const { readdirSync } = await import('node:fs');
+      expect(readdirSync(dirname(journal.path)).some((f) => f.includes('.stale-'))).toBe(true);
+      expect(p.maxAttachments).toBe(1);
+    } finally {
+      store.cleanup();
+    }
+  });
+
   it('stores the step list it runs; a version 1 journal (no list) still resumes; an unknown version is refused', async () => {
     const p = createFakeProvider({ addressing: 'reserved' });
     const store = tempStore();
