@@ -141,6 +141,6 @@ describe('cnvm provision / status / destroy (libvirt)', () => {
   it('explains unknown providers', () => {
     const r = cnvm(['status', '--provider', 'azure', '--name', 'x']);
     expect(r.code).toBe(2);
-    expect(r.stderr).toMatch(/unknown provider "azure" \(libvirt, aws, gcp\)/);
+    expect(r.stderr).toMatch(/unknown provider "azure" \(libvirt, aws, gcp, digitalocean\)/);
   });
 });
