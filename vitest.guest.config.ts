@@ -5,7 +5,7 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   test: {
     include: ['test/guest/**/*.test.ts'],
-    globalSetup: ['test/support/build-dist.ts'],
+    globalSetup: ['test/support/build-dist.ts', 'test/support/sandbox-root.ts'],
     testTimeout: 25 * 60_000,
     hookTimeout: 25 * 60_000,
     pool: 'forks',

@@ -160,7 +160,7 @@ async function emit(name, schema, dir) {
 
 /** The registry the code reads every version from, so that a new spec is the model plus its vectors. */
 function registry() {
-  const lines = [`// ${BANNER}`, `import type { ButaneSpecEntry, IgnitionSpecEntry } from '../butane/spec-types.js';`, ''];
+  const lines = [`// ${BANNER}`, `import type { ButaneSpecEntry, IgnitionSpecEntry } from '../core/spec-types.js';`, ''];
   lines.push('export const BUTANE_SPECS: readonly ButaneSpecEntry[] = [');
   for (const [variant, version, generation, ignition] of butaneSpecs) {
     const module = `./validators/butane-${variant}-${id(version)}.js`;

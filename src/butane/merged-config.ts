@@ -6,8 +6,8 @@ import type { ConfigPath, ReportEntry } from '../report.js';
 import { validateDups } from '../ignition/dups.js';
 import { isObj, obj } from '../ignition/go-values.js';
 import { validateRules } from '../ignition/rules.js';
-import { schemaEntries } from './schema-check.js';
-import type { CompiledValidator, IgnitionSpecEntry } from './spec-types.js';
+import { schemaEntries } from '../core/schema-entries.js';
+import type { CompiledValidator, IgnitionSpecEntry } from '../core/spec-types.js';
 
 export const ERR_UNKNOWN_MERGED_VERSION = 'skipping validation for the merge/replace ignition config due to an unkown version';
 

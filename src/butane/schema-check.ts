@@ -3,14 +3,13 @@
 // butane ("unused key NAME"); a value of the wrong type is an error worded like go-yaml's decode error, since that
 // is what butane prints for it.
 import type { ConfigPath, ReportEntry } from '../report.js';
-import { pathKey, type NodeInfo } from './yaml.js';
-import type { CompiledValidator } from './spec-types.js';
+import { pathKey, type NodeInfo } from '../core/yaml.js';
+import { schemaEntries, shorten, yamlTag } from '../core/schema-entries.js';
 import { findSpec, type Variant } from './versions.js';
 
-export type { CompiledValidator, SchemaError } from './spec-types.js';
+export type { CompiledValidator, SchemaError } from '../core/spec-types.js';
 
-/** Butane ≥ 0.24 (Ignition ≥ 2.23) spells the warning in lower case. */
-export const UNUSED_KEY = 'unused key';
+export { UNUSED_KEY } from '../core/schema-entries.js';
 
 export async function checkButaneSchema(
   doc: Record<string, unknown>,
@@ -31,33 +30,6 @@ export async function checkButaneSchema(
     return yamlTag(value);
   };
   return schemaEntries(validate, doc, (type, path) => goTypeName(type, path, spec.base, spec.id, spec.experimental), undefined, describe);
-}
-
-/** Runs a compiled validator and words its findings; shared by the Butane and Ignition checks. */
-export function schemaEntries(
-  validate: CompiledValidator,
-  doc: unknown,
-  typeName: (schemaType: string, path: ConfigPath) => string,
-  unknownKey: (name: string) => string = (name) => `${UNUSED_KEY} ${name}`,
-  describe: (value: unknown, path: ConfigPath) => string = yamlTag,
-): ReportEntry[] {
-  if (validate(doc)) return [];
-  const entries: ReportEntry[] = [];
-  for (const error of validate.errors ?? []) {
-    const path = parsePointer(error.instancePath);
-    if (error.keyword === 'additionalProperties') {
-      const name = String(error.params.additionalProperty);
-      entries.push({ kind: 'warning', path: [...path, name], message: unknownKey(name) });
-    } else if (error.keyword === 'type') {
-      const value = valueAt(doc, path);
-      entries.push({ kind: 'error', path, message: `cannot unmarshal ${describe(value, path)} into ${typeName(String(error.params.type), path)}` });
-    } else if (error.keyword === 'required') {
-      entries.push({ kind: 'error', path: [...path, String(error.params.missingProperty)], message: 'field is required' });
-    } else {
-      entries.push({ kind: 'error', path, message: `invalid value (${error.keyword})` });
-    }
-  }
-  return entries;
 }
 
 /** Element types of Butane's list fields, by field name (Go struct names in butane's base/v0_N and config/fcos/v1_N). */
@@ -121,37 +93,6 @@ function goTypeName(schemaType: string, path: ConfigPath, base: number, variantI
     default:
       return schemaType;
   }
-}
-
-/** go-yaml shortens long values in its messages: more than 10 bytes become the first 7 and "...". */
-function shorten(text: string): string {
-  return Buffer.byteLength(text) > 10 ? `${Buffer.from(text).subarray(0, 7).toString()}...` : text;
-}
-
-function yamlTag(value: unknown): string {
-  const shown = shorten;
-  if (Array.isArray(value)) return '!!seq';
-  if (value !== null && typeof value === 'object') return '!!map';
-  if (typeof value === 'boolean') return `!!bool \`${shown(String(value))}\``;
-  if (typeof value === 'number') return `${Number.isInteger(value) ? '!!int' : '!!float'} \`${shown(String(value))}\``;
-  if (value === null) return '!!null';
-  return `!!str \`${shown(String(value))}\``;
-}
-
-/** JSON Pointer (`/storage/files/0`) to a config path; array indexes become numbers. */
-function parsePointer(pointer: string): (string | number)[] {
-  if (pointer === '') return [];
-  return pointer
-    .slice(1)
-    .split('/')
-    .map((part) => part.replace(/~1/g, '/').replace(/~0/g, '~'))
-    .map((part) => (/^(0|[1-9]\d*)$/.test(part) ? Number(part) : part));
-}
-
-function valueAt(doc: unknown, path: ConfigPath): unknown {
-  let node = doc;
-  for (const part of path) node = node !== null && typeof node === 'object' ? (node as Record<string | number, unknown>)[part] : undefined;
-  return node;
 }
 
 /** A YAML `key:` with no value decodes to Go's zero value, i.e. as if the key were absent. */

@@ -13,6 +13,10 @@ export const ERR_MOUNT_UNIT_NO_PATH = 'path is required if with_mount_unit is tr
 export const ERR_MOUNT_UNIT_NO_FORMAT = 'format is required if with_mount_unit is true';
 export const ERR_MOUNT_POINT_FORBIDDEN = 'path must be under /etc or /var if with_mount_unit is true';
 export const ERR_UNKNOWN_LAYOUT = 'layout must be one of: aarch64, ppc64le, s390x-eckd, s390x-virt, s390x-zfcp, x86_64';
+/** fcos 1.3–1.5 accept only these three layouts, and butane ≥ 0.26 says so. */
+export const ERR_UNKNOWN_LAYOUT_LEGACY = 'layout must be one of: aarch64, ppc64le, x86_64';
+export const ERR_MIRROR_REQUIRES_LAYOUT = 'boot_device.layout should be specified when boot_device.mirror is specified';
+export const ERR_NO_LUKS_METHOD = 'no method specified for luks';
 export const ERR_TOO_FEW_MIRROR_DEVICES = 'mirroring requires at least two devices';
 export const ERR_NO_LUKS_BOOT_DEVICE = 'device is required for layouts: s390x-eckd, s390x-zfcp';
 export const ERR_MIRROR_NOT_SUPPORTED = 'mirroring not supported on layouts: s390x-eckd, s390x-zfcp, s390x-virt';
@@ -126,7 +130,7 @@ export function validateButane(doc: Obj, variant: Variant, version: string, opti
   });
 
   if (variant === 'fcos') {
-    validateBootDevice(obj(doc.boot_device), atLeast(spec, '1.6'), error);
+    validateBootDevice(obj(doc.boot_device), { s390x: atLeast(spec, '1.6'), strictLayout: atLeast(spec, '1.7') }, error, warn);
     list(obj(doc.grub).users).forEach((u, i) => {
       const user = obj(u);
       if (!nonEmpty(user.name)) error(['grub', 'users', i, 'name'], ERR_GRUB_USER_NAME);
@@ -136,10 +140,22 @@ export function validateButane(doc: Obj, variant: Variant, version: string, opti
   return entries;
 }
 
-function validateBootDevice(bd: Obj, s390x: boolean, error: (path: ConfigPath, message: string) => void): void {
+interface BootDeviceRules {
+  /** fcos ≥ 1.6: the s390x layouts and CEX. */
+  s390x: boolean;
+  /** fcos ≥ 1.7: a mirror without a layout is an error (a warning before), and a LUKS device needs a method. */
+  strictLayout: boolean;
+}
+
+type Add = (path: ConfigPath, message: string) => void;
+
+// Butane v0.29's BootDevice.Validate, then its walk of the struct's fields (luks, then mirror).
+function validateBootDevice(bd: Obj, rules: BootDeviceRules, error: Add, warn: Add): void {
+  const { s390x } = rules;
   const devices = list(obj(bd.mirror).devices);
   const luks = obj(bd.luks);
   const layout = bd.layout;
+  if (devices.length > 0 && typeof layout !== 'string') (rules.strictLayout ? error : warn)(['boot_device', 'mirror'], ERR_MIRROR_REQUIRES_LAYOUT);
   if (typeof layout === 'string') {
     const device = luks.device;
     // butane reports every layout problem at boot_device.layout
@@ -147,8 +163,7 @@ function validateBootDevice(bd: Obj, s390x: boolean, error: (path: ConfigPath, m
     if (['aarch64', 'ppc64le', 'x86_64'].includes(layout)) {
       // always allowed
     } else if (!s390x) {
-      // Butane up to 0.25 (the fuzz oracles) names every layout here even though fcos < 1.6 accepts only three.
-      error(at, ERR_UNKNOWN_LAYOUT);
+      error(at, ERR_UNKNOWN_LAYOUT_LEGACY);
     } else if (layout === 's390x-eckd' || layout === 's390x-zfcp') {
       const pattern = layout === 's390x-eckd' ? /\/dev\/dasd[a-z]$/ : /\/dev\/sd[a-z]$/;
       if (!nonEmpty(device)) error(at, ERR_NO_LUKS_BOOT_DEVICE);
@@ -163,11 +178,20 @@ function validateBootDevice(bd: Obj, s390x: boolean, error: (path: ConfigPath, m
     else if (!layout.startsWith('s390x')) error(['boot_device', 'layout'], ERR_CEX_ARCHITECTURE);
     if (list(luks.tang).length > 0 || isTrue(luks.tpm2)) error(['boot_device', 'luks'], ERR_CEX_WITH_CLEVIS);
   }
-  // butane checks the mirror both from BootDevice.Validate and on its own walk of the struct: reported twice.
-  if (devices.length === 1) {
-    error(['boot_device', 'mirror', 'devices'], ERR_TOO_FEW_MIRROR_DEVICES);
-    error(['boot_device', 'mirror', 'devices'], ERR_TOO_FEW_MIRROR_DEVICES);
+  // butane checks the mirror both from BootDevice.Validate and on its own walk of the struct: reported twice, with
+  // the LUKS check of that walk in between. The LUKS error's path is the luks object's own, with `luks` appended.
+  const tooFew = (): void => {
+    if (devices.length === 1) error(['boot_device', 'mirror', 'devices'], ERR_TOO_FEW_MIRROR_DEVICES);
+  };
+  tooFew();
+  if (rules.strictLayout && nonEmpty(luks.device)) {
+    // butane compares each tang entry with the zero Tang: url is a plain string (set when non-empty), thumbprint and
+    // advertisement are pointers (set even when "")
+    const set = (v: unknown): boolean => v !== undefined && v !== null;
+    const tang = list(luks.tang).some((t) => isObj(t) && (nonEmpty(t.url) || set(t.thumbprint) || set(t.advertisement)));
+    if (!tang && !isTrue(luks.tpm2) && !isTrue(obj(luks.cex).enabled)) error(['boot_device', 'luks', 'luks'], ERR_NO_LUKS_METHOD);
   }
+  tooFew();
 }
 
 /**

@@ -1,7 +1,7 @@
 // Which Butane variants and versions exist, and what each translates to: read from the generated registry
 // (src/generated/specs.ts), whose only source is the table in schema/model.mjs.
 import { BUTANE_SPECS } from '../generated/specs.js';
-import type { ButaneSpecEntry, Variant } from './spec-types.js';
+import type { ButaneSpecEntry, Variant } from '../core/spec-types.js';
 
 export type { Variant };
 export type ButaneSpec = ButaneSpecEntry;

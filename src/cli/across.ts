@@ -9,7 +9,7 @@ import type { Provider } from '../provider/types.js';
 import type { StateStore } from '../lifecycle/store.js';
 import { EXIT_CODES, INTERNAL_ERROR_EXIT } from './exit-codes.js';
 import { UsageError } from './errors.js';
-import { providerFor, settingsFrom, storeFrom, type Flags } from './provider-commands.js';
+import { providerFor, settingsFrom, storeFrom, type Flags } from './provider-context.js';
 
 const str = (flags: Flags, name: string): string | undefined => (typeof flags[name] === 'string' ? (flags[name] as string) : undefined);
 

@@ -7,7 +7,7 @@ import type { FleetEvent, FleetMember } from '../lifecycle/fleet.js';
 import { EXIT_CODES } from './exit-codes.js';
 import { UsageError } from './errors.js';
 import { jsonResult } from './output.js';
-import { confirm, noteTo, progressFor, providerFor, required, resolveImage, settingsFrom, storeFrom, type Flags } from './provider-commands.js';
+import { confirm, noteTo, progressFor, providerFor, required, resolveImage, settingsFrom, storeFrom, type Flags } from './provider-context.js';
 import { desiredFrom, fromFlag } from './inputs.js';
 import { versionSkewLine } from './skew.js';
 import type { SettingValues } from '../provider/registry.js';

@@ -6,7 +6,7 @@ import type { Provider } from '../provider/types.js';
 import type { StateStore } from '../lifecycle/store.js';
 import { isCnvmError } from '../errors.js';
 import { jsonOut } from './output.js';
-import type { Flags } from './provider-commands.js';
+import type { Flags } from './provider-context.js';
 
 export interface StatusRow {
   name: string;

@@ -7,7 +7,7 @@ import { join, relative } from 'node:path';
 import { parseDocument } from 'yaml';
 import { LIMITS, readLimitedIfExists } from '../util/read-limited.js';
 import { pathUnder } from '../util/safe-path.js';
-import { parseYaml, positionOf } from '../butane/yaml.js';
+import { parseYaml, positionOf } from '../core/yaml.js';
 import { CnvmError } from '../errors.js';
 import { allProviderSettings } from '../provider/registry.js';
 import { formatEntry, type ConfigPath, type ReportEntry } from '../report.js';

@@ -9,10 +9,10 @@ import { renderConfigFor } from '../lifecycle/config.js';
 import { DATA_DEVICE_NAME } from '../lifecycle/names.js';
 import type { DesiredState } from '../lifecycle/record.js';
 import { CnvmError } from '../errors.js';
-import { cutAtHoles, PASSWORD_SENTINEL, VOLUME_ID_SENTINEL, type ExportIgnition } from './pieces.js';
+import { cutAtHoles, PASSWORD_SENTINEL, VOLUME_ID_SENTINEL, type ExportIgnition } from '../export-kit/pieces.js';
 
-export { fillIgnition, fitUserData, holesOf, PASSWORD_SENTINEL, splitForMerge, VOLUME_ID_SENTINEL, VOLUME_SERIAL_SENTINEL } from './pieces.js';
-export type { ExportIgnition, Hole, IgnitionPiece } from './pieces.js';
+export { fillIgnition, fitUserData, holesOf, PASSWORD_SENTINEL, splitForMerge, VOLUME_ID_SENTINEL, VOLUME_SERIAL_SENTINEL } from '../export-kit/pieces.js';
+export type { ExportIgnition, Hole, IgnitionPiece } from '../export-kit/pieces.js';
 
 
 /** The data disk's path in the guest on an export target's platform: its provider module's disk naming. */

@@ -6,8 +6,8 @@ import { CnvmError } from '../errors.js';
 import type { DesiredState } from '../lifecycle/record.js';
 import { dataDevicePath, exportTargets as declaredTargets, providerModule } from '../provider/registry.js';
 import { renderExportIgnition, type GuestDisk } from './ignition.js';
-import type { StreamImages } from './images.js';
-import type { ExportSubject } from './subject.js';
+import type { StreamImages } from '../export-kit/images.js';
+import type { ExportSubject } from '../export-kit/subject.js';
 
 export interface ExportTarget {
   /** `cloudformation`, `terraform-<provider>`, …: declared by the provider's module. */
@@ -74,7 +74,7 @@ export async function exportVm(targetId: string, input: ExportInput): Promise<{ 
   return { document: render(subject), warnings: subject.ignition.warnings, subject };
 }
 
-export type { ExportSubject } from './subject.js';
-export type { StreamImages } from './images.js';
-export { streamImages } from './images.js';
+export type { ExportSubject } from '../export-kit/subject.js';
+export type { StreamImages } from '../export-kit/images.js';
+export { streamImages } from '../export-kit/images.js';
 export { fillIgnition, PASSWORD_SENTINEL, VOLUME_ID_SENTINEL } from './ignition.js';

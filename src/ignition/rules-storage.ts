@@ -82,6 +82,11 @@ function validateDisk(f: Findings, disk: Obj, at: ConfigPath): void {
     if (collide) f.error([...at, 'partitions', collide[1] as number], 'partition numbers collide');
     const overlap = overlapIndex(parts);
     if (overlap !== undefined) f.error([...at, 'partitions', overlap], 'partitions overlap');
+    // Every released Ignition (through v2.26.0) refuses a partition that should not exist beside one given by
+    // label only (number 0): which one is meant would depend on the disk.
+    if (parts.some((p) => p.shouldExist === false) && parts.some((p) => (int(p.number) ?? 0) === 0)) {
+      f.error([...at, 'partitions'], 'shouldExist is false for a partition and other partition(s) has start or size 0');
+    }
     const labels = new Set<string>();
     const dupLabel = parts.findIndex((p) => {
       const label = ptr(p.label);
@@ -130,33 +135,24 @@ function overlapIndex(parts: Obj[]): number | undefined {
 
 const LABEL_LIMITS: Record<string, number> = { ext4: 16, btrfs: 256, xfs: 12, swap: 15, vfat: 11 };
 
-function validateFilesystem(f: Findings, fs: Obj, at: ConfigPath, minor: number, experimental: boolean): void {
+// Released Ignition (through v2.26.0, 3.7.0-experimental included) knows no virtiofs: only its unreleased main does.
+function validateFilesystem(f: Findings, fs: Obj, at: ConfigPath, minor: number): void {
   const format = ptr(fs.format);
   if (notEmpty(fs.path)) f.error([...at, 'path'], pathError(fs.path));
-  const virtiofs = experimental && format === 'virtiofs';
-  if (virtiofs) {
-    const device = str(fs.device);
-    f.error([...at, 'device'], device === '' ? 'device not specified' : Buffer.byteLength(device) > 36 ? 'virtiofs device tag cannot be longer than 36 bytes' : undefined);
-  } else f.error([...at, 'device'], pathError(str(fs.device)));
+  f.error([...at, 'device'], pathError(str(fs.device)));
   if (nilOrEmpty(format)) {
     const others = notEmpty(fs.path) || notEmpty(fs.label) || notEmpty(fs.uuid) || isTrue(fs.wipeFilesystem) || list(fs.mountOptions).length > 0 || list(fs.options).length > 0;
     if (others) f.error([...at, 'format'], 'format cannot be empty when path, label, uuid, wipeFilesystem, options, or mountOptions is specified');
   } else {
-    const formats = ['ext4', 'btrfs', 'xfs', 'swap', 'vfat', ...(minor >= 3 ? ['none'] : []), ...(experimental ? ['virtiofs'] : [])];
+    const formats = ['ext4', 'btrfs', 'xfs', 'swap', 'vfat', ...(minor >= 3 ? ['none'] : [])];
     if (!formats.includes(format as string)) f.error([...at, 'format'], 'invalid filesystem format');
   }
   if (notEmpty(fs.label)) {
     const limit = LABEL_LIMITS[format ?? ''];
     if (nilOrEmpty(format)) f.error([...at, 'label'], 'filesystem must specify format if label is specified');
-    else if (virtiofs) f.error([...at, 'label'], 'filesystem labels cannot be set when using virtiofs');
     else if (limit !== undefined && Buffer.byteLength(fs.label) > limit) {
       f.error([...at, 'label'], `filesystem labels cannot be longer than ${limit} characters when using ${format as string}`);
     }
-  }
-  if (virtiofs) {
-    if (notEmpty(fs.uuid)) f.error([...at, 'uuid'], 'filesystem uuid cannot be set for non-block-device filesystems');
-    if (isTrue(fs.wipeFilesystem)) f.error([...at, 'wipeFilesystem'], 'wipeFilesystem cannot be set for non-block-device filesystems');
-    if (list(fs.options).length > 0) f.error([...at, 'options'], 'filesystem options (mkfs) cannot be set for non-block-device filesystems');
   }
 }
 
@@ -220,7 +216,7 @@ function validateRaid(f: Findings, r: Obj, at: ConfigPath, minor: number): void 
   devices.forEach((d, k) => f.error([...at, 'devices', k], pathError(str(d))));
 }
 
-export function validateStorage(f: Findings, s: Obj, minor: number, experimental: boolean): void {
+export function validateStorage(f: Findings, s: Obj, minor: number, _experimental: boolean): void {
   validateLinksAndNodes(f, s, minor);
   list(s.directories).forEach((d, i) => {
     const at = ['storage', 'directories', i];
@@ -237,7 +233,7 @@ export function validateStorage(f: Findings, s: Obj, minor: number, experimental
     list(file.append).forEach((r, j) => validateResource(f, r, [...at, 'append', j], minor));
     validateResource(f, file.contents, [...at, 'contents'], minor);
   });
-  list(s.filesystems).forEach((x, i) => validateFilesystem(f, obj(x), ['storage', 'filesystems', i], minor, experimental));
+  list(s.filesystems).forEach((x, i) => validateFilesystem(f, obj(x), ['storage', 'filesystems', i], minor));
   list(s.links).forEach((l, i) => {
     validateNode(f, obj(l), ['storage', 'links', i], minor, false);
     validateOwners(f, obj(l), ['storage', 'links', i]);

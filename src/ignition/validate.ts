@@ -1,9 +1,9 @@
 // Ignition's checks on a config: the structural ones from the spec's JSON Schema (precompiled) and the semantic
 // ones Ignition performs in code (rules*.ts, dups.ts). Used on butane's output (then mapped back to the Butane
 // source) and by `cnvm validate` on a .ign file. Messages are Ignition's, word for word.
-import { schemaEntries, UNUSED_KEY } from '../butane/schema-check.js';
-import type { IgnitionSpecEntry } from '../butane/spec-types.js';
-import { parseYaml, positionOf } from '../butane/yaml.js';
+import { schemaEntries, UNUSED_KEY } from '../core/schema-entries.js';
+import type { IgnitionSpecEntry } from '../core/spec-types.js';
+import { parseYaml, positionOf } from '../core/yaml.js';
 import { IGNITION_SPECS } from '../generated/specs.js';
 import type { ConfigPath, ReportEntry, SourcePosition } from '../report.js';
 import { validateDups } from './dups.js';

@@ -14,6 +14,7 @@ import { runSteps, type Executors } from './steps/runner.js';
 import { notNeeded, planView, type Step } from './steps/step.js';
 import { addressingNote } from './url.js';
 import type { VmRecord } from './record.js';
+import { lockVm } from './lease.js';
 import type { StateStore } from './store.js';
 
 export interface DestroyRequest {
@@ -117,7 +118,7 @@ function executors(provider: Provider, store: StateStore, req: DestroyRequest, p
 }
 
 export async function destroy(provider: Provider, store: StateStore, req: DestroyRequest): Promise<DestroyResult> {
-  const lock = store.lock(provider.name, req.name, 'destroy');
+  const lock = await lockVm(provider, store, req.name, 'destroy');
   try {
     const plan = await destroyPlan(provider, store, req);
     // Progress is the provider's own calls (the CLI wraps them); destroy keeps no journal: every run finds what is left from the provider.
@@ -128,6 +129,6 @@ export async function destroy(provider: Provider, store: StateStore, req: Destro
     }
     return { vmRemoved: vms.length > 0, removed: vms, volumeDeleted: false, ...(volume ? { volumeKept: volume.id } : {}), ...(address ? { addressKept: address.ip } : {}) };
   } finally {
-    lock.release();
+    await lock.release();
   }
 }

@@ -4,11 +4,9 @@
 // like another's generation.
 import { CnvmError } from '../errors.js';
 
-export const dataVolumeName = (vm: string): string => `${vm}-data`;
+export { DATA_DEVICE_NAME, dataVolumeName } from '../core/vm-model.js';
 /** The stable address reserved for a VM on providers that reserve one (`<name>-address`, ≤ 61 characters). */
 export const addressName = (vm: string): string => `${vm}-address`;
-/** The name the guest sees the data disk under (virtio serial / GCE deviceName); fixed so configs are reusable. */
-export const DATA_DEVICE_NAME = 'pmm-data';
 
 export const generationName = (name: string, generation: number): string => (generation <= 1 ? name : `${name}-g${generation}`);
 

@@ -20,6 +20,7 @@ import { planProvision, type ProvisionInput, type ProvisionPlan } from './provis
 import { scrubNote, scrubStoredConfig, withoutSecretIn, type ScrubOutcome } from './scrub.js';
 import { noUrlReason, pmmUrl, withStableAddress } from './url.js';
 import { currentGeneration, recordForVm } from './record.js';
+import { lockVm } from './lease.js';
 import type { StateStore } from './store.js';
 
 export type { PlanStep } from './plan.js';
@@ -68,12 +69,12 @@ export interface ProvisionResult {
  */
 export async function provision(provider: Provider, store: StateStore, input: ProvisionInput, onEvent: (e: ProvisionEvent) => void = () => {}): Promise<ProvisionResult> {
   validateVmName(input.name);
-  const lock = store.lock(provider.name, input.name, 'provision');
+  const lock = await lockVm(provider, store, input.name, 'provision');
   try {
     const plan = await planProvision(provider, store, input);
     return await applyProvision(provider, store, plan, input, onEvent);
   } finally {
-    lock.release();
+    await lock.release();
   }
 }
 

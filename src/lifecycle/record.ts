@@ -5,40 +5,12 @@
 // - with the provider's resources: each VM cnvm creates carries the record (no secrets) in its libvirt metadata,
 //   EC2 tags or GCE metadata, so another operator or machine finds the same desired state (`recordFromVm`).
 // The admin password never enters the record: it is kept beside it in <stateDir>/secrets/ (0600).
-import type { ImageRef } from '../provider/types.js';
+import type { DesiredState, ImageRef } from '../core/vm-model.js';
 import { withoutSecretValues } from '../workload/pmm-secrets.js';
 
 export const RECORD_VERSION = 1;
 
-export interface PmmDesired {
-  /** The percona/pmm-server tag pinned at provision; upgrade keeps it unless --pmm-tag is given. */
-  tag?: string;
-  /** PMM settings that are not secrets (secret ones never enter the record: see `secretEnv`). */
-  env?: Record<string, string>;
-  /**
-   * The names of the secret PMM settings the VM was given at provision. Their values went only into the first
-   * boot's config (a root-only file the server copies to the data volume) and are kept nowhere by cnvm.
-   */
-  secretEnv?: string[];
-  publishHttp?: boolean;
-}
-
-/** Everything the user chose for the VM. Provider settings are kept as given (flag/profile names). */
-export interface DesiredState {
-  image: ImageRef;
-  dataSizeGiB: number;
-  memoryMiB?: number;
-  cpus?: number;
-  sshKeys: string[];
-  pmm: PmmDesired;
-  /** The provider's settings this VM was placed with (connect, storage_dir, network, zone, subnet, …). */
-  placement: Record<string, string | number | string[]>;
-  /**
-   * The stage (providers/stages/<stage>.yaml) the VM was provisioned or last upgraded with. It travels with the
-   * VM's record, so `cnvm upgrade --all --stage prod` finds a stage's VMs from the provider alone.
-   */
-  stage?: string;
-}
+export type { DesiredState, PmmDesired } from '../core/vm-model.js';
 
 export type PasswordPolicy =
   /** cnvm generated it; shown once at the end of the first successful provision. */

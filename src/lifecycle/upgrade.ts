@@ -21,6 +21,7 @@ import { planView } from './steps/step.js';
 import { upgradeSteps, type UpgradeFacts, type UpgradeStep, type UpgradeStepKind } from './upgrade-steps.js';
 import { currentGeneration, nextGenerationNumber, recordForVm, type DesiredState, type RecordedAddress, type VmRecord } from './record.js';
 import { scrubIfListed } from './scrub.js';
+import { lockVm } from './lease.js';
 import type { StateStore } from './store.js';
 import { addressingNote, noUrlReason, pmmUrl, withStableAddress } from './url.js';
 
@@ -193,11 +194,11 @@ function journaledSteps(provider: Provider, j: UpgradeJournal): UpgradeStep[] {
 }
 
 export async function upgrade(provider: Provider, store: StateStore, req: UpgradeRequest, onEvent: (e: UpgradeEvent) => void = () => {}): Promise<UpgradeResult> {
-  const lock = store.lock(provider.name, req.name, 'upgrade');
+  const lock = await lockVm(provider, store, req.name, 'upgrade');
   try {
     return await runUpgrade(provider, store, req, onEvent);
   } finally {
-    lock.release();
+    await lock.release();
   }
 }
 

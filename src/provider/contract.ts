@@ -14,7 +14,9 @@
 //   an address is never released while a VM holds it;
 // - the first stop of a VM that has never booted with its data volume is forced: the clouds start what they
 //   create, so such a VM sits in Ignition's wait for the volume (in the initramfs, which ignores a graceful stop),
-//   and nothing on it can be lost.
+//   and nothing on it can be lost;
+// - a VM's lease (lease-rules.ts): created atomically; a dead or expired holder taken over, a live one refused.
+import { acquireLease } from './lease-rules.js';
 import { InUseError, ProviderError, WrongStateError } from './errors.js';
 import type { AddressPrimitives, ProviderPrimitives } from './primitives.js';
 import type { Provider, StableAddress, StopNotice, VmInfo, VmSpec } from './types.js';
@@ -51,6 +53,7 @@ export function defineProvider(p: ProviderPrimitives): Provider {
     ...(p.replaceIgnition ? { replaceIgnition: p.replaceIgnition.bind(p) } : {}),
     ...addressOperations(p),
     ...(p.access ? { accessRules: p.access.rules.bind(p.access), restoreAccess: p.access.restore.bind(p.access) } : {}),
+    ...(p.leases ? { leases: p.leases, acquireLease: (key: string, command: string, ttlSec?: number) => acquireLease(p.leases as NonNullable<Provider['leases']>, key, command, ttlSec) } : {}),
 
     async createVolume(spec) {
       return (await p.findVolume(spec.name)) ?? p.createVolume(spec);

@@ -3,7 +3,7 @@
 // (that a resource is missing before creating it, the VM's state, who holds a volume or an address). What an
 // adapter still checks is its platform's own rules (an EBS volume attaches only in its zone, a virtio serial is at
 // most 20 bytes, …).
-import type { AccessRule, AddressingInfo, DestroyVmOptions, ListResult, OperationPlans, StableAddress, StopNotice, VmInfo, VmSpec, Volume, VolumeSpec } from './types.js';
+import type { AccessRule, AddressingInfo, DestroyVmOptions, LeasePrimitives, ListResult, OperationPlans, StableAddress, StopNotice, VmInfo, VmSpec, Volume, VolumeSpec } from './types.js';
 
 export interface ProviderPrimitives {
   readonly name: string;
@@ -54,6 +54,9 @@ export interface ProviderPrimitives {
 
   /** Present exactly when `addressing.kind` is `reserved`. */
   address?: AddressPrimitives;
+
+  /** The VM's lease, stored where the VM lives; the wrapper applies the rules (lease-rules.ts). */
+  readonly leases?: LeasePrimitives;
 }
 
 export interface AddressPrimitives {

@@ -28,12 +28,8 @@ export interface Volume {
   attachedTo?: string;
 }
 
-export interface ImageRef {
-  /** libvirt: path of a local qcow2; AWS: AMI id; GCP: image self-link or project/family. */
-  id: string;
-  /** Human-readable version, e.g. the FCOS build `41.20241027.3.0`. */
-  version?: string;
-}
+import type { ImageRef } from '../core/vm-model.js';
+export type { ImageRef };
 
 export interface VmSpec {
   name: string;
@@ -193,6 +189,14 @@ export interface Provider {
   /** Releases a reserved address that no VM holds. Lifecycle code calls it only when the user asked explicitly. */
   releaseAddress?(addressId: string): Promise<void>;
 
+  /** The lease primitives (adapters); the wrapper's `acquireLease` applies the rules on them. */
+  readonly leases?: LeasePrimitives;
+  /**
+   * Takes the VM's lease `key` for `command` (wrapper, present when the adapter has lease primitives): a dead or
+   * expired holder is taken over, a live one refused with LeaseHeldError (exit 7).
+   */
+  acquireLease?(key: string, command: string, ttlSec?: number): Promise<HeldLease>;
+
   /** Pure: what each operation would run, with no calls made. */
   readonly plan: OperationPlans;
 }
@@ -210,4 +214,54 @@ export interface OperationPlans {
   reserveAddress?(name: string): PlannedAction[];
   assignAddress?(addressId: string, vmName: string): PlannedAction[];
   releaseAddress?(addressId: string): PlannedAction[];
+}
+
+/**
+ * Who works on a VM: the lease everyone who can change the VM takes first, held where the VM lives (a lock file in
+ * libvirt's storage directory, a uniquely named EC2 resource, a fingerprint-checked GCE metadata item), so two
+ * operators with two state directories, or two machines, never change one VM at once.
+ */
+export interface LeaseHolder {
+  /** The operator (user name). */
+  holder: string;
+  host: string;
+  pid: number;
+  /** The cnvm command holding it (provision, upgrade, destroy). */
+  command: string;
+  acquiredAt: string;
+  /** ISO time after which the lease is void unless renewed (a crashed run on another host is taken over then). */
+  expiresAt: string;
+  /** Unique per acquisition: tells this run's lease from a later one. */
+  token: string;
+}
+
+/** A lease as the provider stores it, with the provider's version of it (what a conditional change checks). */
+export interface StoredLease {
+  lease: LeaseHolder;
+  version: string;
+}
+
+/**
+ * The lease primitives an adapter implements; the contract wrapper adds the rules (take over a dead or expired
+ * holder, refuse a live one) once for all. `create` must be atomic: of two concurrent creates, exactly one wins.
+ */
+export interface LeasePrimitives {
+  /** Where the lease of `key` lives, for messages (a file path, a resource name). */
+  where(key: string): string;
+  read(key: string): Promise<StoredLease | undefined>;
+  /** Creates the lease if none exists; false when one does (another run won). */
+  create(key: string, lease: LeaseHolder): Promise<boolean>;
+  /** Extends our own lease; false when it is no longer the one we hold (taken over). */
+  renew(key: string, current: StoredLease, lease: LeaseHolder): Promise<StoredLease | undefined>;
+  /** Removes exactly `current` (by its version); a lease that changed or is gone is left alone. */
+  remove(key: string, current: StoredLease): Promise<void>;
+}
+
+/** A lease this run holds. */
+export interface HeldLease {
+  readonly lease: LeaseHolder;
+  readonly where: string;
+  /** Pushes the expiry out (called on a timer while the run works). */
+  renew(): Promise<void>;
+  release(): Promise<void>;
 }

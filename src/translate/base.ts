@@ -1,10 +1,8 @@
 // The translation every variant shares (butane's "base" schema): field renaming, resources to data URLs, local
 // files, users' local ssh keys, units' local contents, mount/swap units for `with_mount_unit`, and trees.
-import type { GoShape } from '../butane/spec-types.js';
-import type { ButaneSpec } from '../butane/versions.js';
+import type { GoShape } from '../core/spec-types.js';
 import { ignitionSpec } from '../ignition/validate.js';
 import type { ConfigPath } from '../report.js';
-import { Report } from '../report.js';
 import { makeDataUrl, makePlainDataUrl } from './data-url.js';
 import { ERR_NO_FILES_DIR, LocalFileError, readLocalFile } from './files-dir.js';
 import { mergeConfigs } from './merge.js';
@@ -12,29 +10,12 @@ import { escapeUnitPath } from './systemd-escape.js';
 import { TranslationSet } from './translation-set.js';
 import { processQuadlets } from './quadlets.js';
 import { processTrees } from './trees.js';
+import { isObject, type Json, type JsonObject, type TranslateContext, type Translated } from './types.js';
 
-export type Json = unknown;
-export type JsonObject = Record<string, Json>;
-
-export interface TranslateContext {
-  spec: ButaneSpec;
-  filesDir?: string;
-  /** Problems found while translating, at Butane paths. */
-  report: Report;
-  /** When false, data URLs are never gzipped (butane's NoResourceAutoCompression). */
-  autoCompress: boolean;
-}
-
-export interface Translated {
-  config: JsonObject;
-  ts: TranslationSet;
-}
+export { isObject, type Json, type JsonObject, type TranslateContext, type Translated } from './types.js';
 
 export { ERR_FILE_TYPE, ERR_NODE_EXISTS, ERR_TREE_NOT_DIRECTORY } from './trees.js';
 
-export function isObject(v: Json): v is JsonObject {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
 
 /** `size_mib` → `sizeMiB`, `type_guid` → `typeGuid`, `ssh_authorized_keys` → `sshAuthorizedKeys`. */
 export function ignitionKey(butaneKey: string): string {

@@ -3,7 +3,7 @@
 // the same happens before the schema check. Every Butane field that is not a string is an integer or a boolean,
 // and every list of scalars holds strings, so the field name alone says which type is wanted.
 import type { ButaneSpec } from '../butane/versions.js';
-import { pathKey, type NodeInfo } from '../butane/yaml.js';
+import { pathKey, type NodeInfo } from '../core/yaml.js';
 import type { ConfigPath } from '../report.js';
 
 const INT_FIELDS = new Set([

@@ -3,7 +3,7 @@
 // context tree gives (`<<` keys, aliased mappings).
 import { UNUSED_KEY } from '../butane/schema-check.js';
 import { findSpec, isVariant, parseSemver, type ButaneSpec } from '../butane/versions.js';
-import { parseYaml, pathKey, type NodeInfo, type ParsedYaml } from '../butane/yaml.js';
+import { parseYaml, pathKey, type NodeInfo, type ParsedYaml } from '../core/yaml.js';
 import { formatPath, type ConfigPath, type ReportEntry } from '../report.js';
 import { isObject, type JsonObject } from './base.js';
 
@@ -94,7 +94,7 @@ export function contextTreeWarnings(schemaWarnings: readonly ReportEntry[], pars
       (path): ReportEntry => ({
         kind: 'warning',
         path,
-        message: `context tree does not match content tree at ${formatPath(path)}. Line and column reporting may be inconsistent. Unused keys may not be reported.`,
+        message: `context tree does not match content tree at ${formatPath(path)}. Line and column reporting may be inconsistent. Unused keys may not be reported`,
       }),
     ),
   ];

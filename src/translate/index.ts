@@ -3,7 +3,7 @@
 import { checkButaneSchema, UNUSED_KEY } from '../butane/schema-check.js';
 import { validateButane } from '../butane/validate.js';
 import type { ButaneSpec } from '../butane/versions.js';
-import { positionOf, type NodeInfo, pathKey } from '../butane/yaml.js';
+import { positionOf, type NodeInfo, pathKey } from '../core/yaml.js';
 import { contextTreeWarnings, decodeErrors, pickSpec, readInput } from './front.js';
 import { validateQuadlets } from './quadlets.js';
 import { ignitionSpec, validateIgnitionSemantics } from '../ignition/validate.js';

@@ -2,7 +2,7 @@
 // boot_device partitions/RAID/filesystems, GRUB files): generated entries come first; a user entry with the same
 // key (unit name, file path, disk device, …) is merged into the generated one field by field; the rest follow.
 import type { ConfigPath } from '../report.js';
-import { pathKey } from '../butane/yaml.js';
+import { pathKey } from '../core/yaml.js';
 
 type Json = unknown;
 type KeyFn = (item: Json) => string | undefined;

@@ -4,7 +4,7 @@
 // (`web@.container`); drop-ins go to `NAME.d/`. Like trees, the entries follow the user's files and links.
 import { posix } from 'node:path';
 import type { ConfigPath, ReportEntry } from '../report.js';
-import { isObject, type JsonObject, type TranslateContext, type Translated } from './base.js';
+import { isObject, type JsonObject, type TranslateContext, type Translated } from './types.js';
 import { makeDataUrl } from './data-url.js';
 import { ERR_NODE_EXISTS } from './trees.js';
 

@@ -1,7 +1,7 @@
 // Which Butane path each Ignition output path came from, so that problems Ignition finds in the output are reported
 // at the line and column of the Butane source the user wrote.
 import type { ConfigPath } from '../report.js';
-import { pathKey } from '../butane/yaml.js';
+import { pathKey } from '../core/yaml.js';
 
 export class TranslationSet {
   private readonly entries = new Map<string, { to: ConfigPath; from: ConfigPath }>();

@@ -5,7 +5,7 @@
 import { lstatSync, readdirSync, readlinkSync, statSync } from 'node:fs';
 import { join, posix } from 'node:path';
 import type { ConfigPath } from '../report.js';
-import { isObject, type JsonObject, type TranslateContext, type Translated } from './base.js';
+import { isObject, type JsonObject, type TranslateContext, type Translated } from './types.js';
 import { makeDataUrl } from './data-url.js';
 import { ERR_NO_FILES_DIR, resolveInFilesDir } from './files-dir.js';
 

@@ -2,35 +2,16 @@
 // through CNVM_EC2_ENDPOINT at each EC2 peer (the project's stateful fake, moto's EC2 server) with static test
 // credentials. What the commands created is read back with boto3, a client independent of the one under test.
 // Needs `npm run build`.
-import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { withoutProgress } from './progress-lines.js';
-import { REPO_ROOT } from '../support/conformance.js';
+import { runCli, type CliRun } from '../support/run-cli.js';
 import { EC2_PEERS, OPERATOR_IP, startEc2Peer, useMoto, usePublicIpEcho, type Ec2Peer } from '../support/aws-harness.js';
 import { startFakeEc2 } from '../support/fake-ec2.js';
 import { boto3Json } from '../support/moto.js';
 
-const BIN = join(REPO_ROOT, 'dist/cli/bin.js');
-
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-export function runCnvm(args: string[], env: NodeJS.ProcessEnv): Promise<Run> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [BIN, ...args], { cwd: REPO_ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d));
-    child.stderr.on('data', (d: Buffer) => (stderr += d));
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
 
 useMoto();
 
@@ -58,8 +39,8 @@ for (const kind of EC2_PEERS) {
     const common = ['--provider', 'aws', '--region', 'eu-west-1', '--name', 'pmm1', '--config-dir', configDir, '--state-dir', join(dir, 'state')];
     let peer: Ec2Peer;
     let echoUrl = '';
-    const cnvm = (args: string[]): Promise<Run> =>
-      runCnvm(args, { ...process.env, CNVM_EC2_ENDPOINT: peer.endpoint, CNVM_PUBLIC_IP_URL: echoUrl, AWS_ACCESS_KEY_ID: 'AKIDTEST', AWS_SECRET_ACCESS_KEY: 'test-secret', AWS_EC2_METADATA_DISABLED: 'true' });
+    const cnvm = (args: string[]): Promise<CliRun> =>
+      runCli(args, { env: { CNVM_EC2_ENDPOINT: peer.endpoint, CNVM_PUBLIC_IP_URL: echoUrl, AWS_ACCESS_KEY_ID: 'AKIDTEST', AWS_SECRET_ACCESS_KEY: 'test-secret' } });
     const seen = (): Promise<Seen> => boto3Json<Seen>(peer.endpoint, SEE);
 
     beforeAll(async () => {
@@ -140,12 +121,12 @@ describe('cnvm --provider aws without credentials', () => {
     const fake = await startFakeEc2('eu-west-1');
     const home = mkdtempSync(join(tmpdir(), 'cnvm-nocreds-'));
     try {
-      const env: NodeJS.ProcessEnv = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('AWS_')));
+      const env: Record<string, string | undefined> = Object.fromEntries(Object.keys(process.env).filter((k) => k.startsWith('AWS_')).map((k) => [k, undefined]));
       // HOME has no ~/.aws; the instance-role lookup is off, as tests reach loopback only.
-      Object.assign(env, { HOME: home, CNVM_EC2_ENDPOINT: fake.endpoint, AWS_EC2_METADATA_DISABLED: 'true', CNVM_PUBLIC_IP_URL: await usePublicIpEcho() });
+      Object.assign(env, { CNVM_EC2_ENDPOINT: fake.endpoint, AWS_EC2_METADATA_DISABLED: 'true', CNVM_PUBLIC_IP_URL: await usePublicIpEcho() });
       const args = ['--provider', 'aws', '--region', 'eu-west-1', '--name', 'pmm1', '--config-dir', join(home, 'providers'), '--state-dir', join(home, 'state')];
       for (const command of [['provision', '--skip-health-check', ...args, '--image', 'ami-0aaaaaaaaaaaaaaaa'], ['status', ...args]]) {
-        const r = await runCnvm(command, env);
+        const r = await runCli(command, { env, home });
         expect(r.code, `${command[0]}: ${r.stderr}`).toBe(4);
         expect(r.stderr).toMatch(/no AWS credentials found/);
         for (const way of ['AWS_PROFILE', '--aws-profile', '~/.aws/config', 'AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'aws sso login', 'instance role']) expect(r.stderr).toContain(way);

@@ -1,16 +1,14 @@
 // Progress of the built CLI in its three forms, end to end against the stateful fake EC2 API (real EC2 client):
 // plain timestamped lines in a pipe, NDJSON on stderr with --json (stdout keeping one envelope), and a live
 // spinner line under a real pseudo-terminal (util-linux `script`). Needs `npm run build`.
-import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { REPO_ROOT } from '../support/conformance.js';
+import { runCli } from '../support/run-cli.js';
 import { startFakeEc2, type FakeEc2 } from '../support/fake-ec2.js';
 import { usePublicIpEcho } from '../support/aws-harness.js';
 
-const BIN = join(REPO_ROOT, 'dist/cli/bin.js');
 const dir = mkdtempSync(join(tmpdir(), 'cnvm-progress-'));
 const configDir = join(dir, 'providers');
 mkdirSync(configDir);
@@ -20,18 +18,8 @@ const TIMESTAMPED = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ /;
 
 /** Runs the CLI with stdio piped, or under a pseudo-terminal of 100 columns (stdout and stderr both reach it). */
 function cnvm(args: string[], options: { pty?: boolean } = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const env: NodeJS.ProcessEnv = { ...process.env, CNVM_EC2_ENDPOINT: fake.endpoint, AWS_ACCESS_KEY_ID: 'AKIDTEST', AWS_SECRET_ACCESS_KEY: 'test-secret', AWS_EC2_METADATA_DISABLED: 'true', TERM: 'xterm-256color' };
-  delete env.CI;
-  const quoted = [process.execPath, BIN, ...args].map((a) => `'${a.replace(/'/g, `'\\''`)}'`).join(' ');
-  const [file, argv] = options.pty ? ['script', ['-qefc', `stty cols 100 rows 30; exec ${quoted}`, '/dev/null']] : [process.execPath, [BIN, ...args]];
-  return new Promise((resolve) => {
-    const child = spawn(file as string, argv as string[], { cwd: REPO_ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d));
-    child.stderr.on('data', (d: Buffer) => (stderr += d));
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
+  const env = { CNVM_EC2_ENDPOINT: fake.endpoint, AWS_ACCESS_KEY_ID: 'AKIDTEST', AWS_SECRET_ACCESS_KEY: 'test-secret', TERM: 'xterm-256color', CI: undefined };
+  return runCli(args, { env, ...(options.pty ? { pty: { cols: 100, rows: 30 } } : {}) });
 }
 
 beforeAll(async () => {

@@ -1,21 +1,19 @@
 // The built `cnvm` executable, end to end: flags, exit codes, messages, atomic output. Needs `npm run build`.
-import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it, afterAll } from 'vitest';
 import { normalize } from '../support/compare.js';
+import { CLI_BIN as BIN, runCliSync } from '../support/run-cli.js';
 import { conformanceDir, REPO_ROOT } from '../support/conformance.js';
 
-const BIN = join(REPO_ROOT, 'dist/cli/bin.js');
 const FIX = join(REPO_ROOT, 'test/fixtures/cli');
 const scratch = mkdtempSync(join(tmpdir(), 'cnvm-cli-'));
 afterAll(() => rmSync(scratch, { recursive: true, force: true }));
 
 function cnvm(args: string[], input?: string) {
   if (!existsSync(BIN)) throw new Error(`${BIN} is missing: run \`npm run build\` before the tests`);
-  const r = spawnSync(process.execPath, [BIN, ...args], { cwd: REPO_ROOT, input, encoding: 'utf8' });
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+  return runCliSync(args, input === undefined ? {} : { input });
 }
 
 describe('cnvm generate', () => {

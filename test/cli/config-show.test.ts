@@ -1,13 +1,11 @@
 // `cnvm config show` through the built CLI: secret-looking settings are shown as set, never their values, in text
 // and in --json. No provider is contacted. Needs dist/ (built by globalSetup).
-import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { REPO_ROOT } from '../support/conformance.js';
+import { runCliSync } from '../support/run-cli.js';
 
-const BIN = join(REPO_ROOT, 'dist/cli/bin.js');
 const dir = mkdtempSync(join(tmpdir(), 'cnvm-cfgshow-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 const SECRET = 'pg-secret-value-4711';
@@ -15,7 +13,8 @@ mkdirSync(join(dir, 'hosts'), { recursive: true });
 writeFileSync(join(dir, 'hosts', 'pmm1.yaml'), `pmm:\n  env:\n    PMM_POSTGRES_PASSWORD: ${SECRET}\n    PMM_DATA_RETENTION: 720h\n`);
 
 function show(extra: string[] = []) {
-  return spawnSync(process.execPath, [BIN, 'config', 'show', '--provider', 'libvirt', '--name', 'pmm1', '--config-dir', dir, ...extra], { encoding: 'utf8' });
+  const r = runCliSync(['config', 'show', '--provider', 'libvirt', '--name', 'pmm1', '--config-dir', dir, ...extra]);
+  return { ...r, status: r.code };
 }
 
 describe('cnvm config show', () => {

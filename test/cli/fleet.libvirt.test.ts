@@ -7,12 +7,15 @@ import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { libvirtSkipReason, libvirtTitle } from '../support/libvirt-probe.js';
 import { runCli } from '../support/run-cli.js';
+
+const skip = libvirtSkipReason();
 
 const dir = mkdtempSync(join(tmpdir(), 'cnvm-fleet-libvirt-'));
 chmodSync(dir, 0o755);
 const [imageA, imageB] = ['a', 'b'].map((n) => join(dir, `blank-${n}.qcow2`)) as [string, string];
-for (const image of [imageA, imageB]) execFileSync('qemu-img', ['create', '-q', '-f', 'qcow2', image, '1G']);
+if (!skip) for (const image of [imageA, imageB]) execFileSync('qemu-img', ['create', '-q', '-f', 'qcow2', image, '1G']);
 const names = [`flt${process.pid}-a`, `flt${process.pid}-b`];
 const where = ['--provider', 'libvirt', '--storage-dir', join(dir, 'store'), '--state-dir', join(dir, 'state')];
 // A blank disk ignores ACPI: power it off at once rather than wait the default minute.
@@ -21,11 +24,11 @@ const virsh = (...args: string[]): string => execFileSync('virsh', ['-c', 'qemu:
 const disks = (domain: string): string => virsh('domblklist', domain);
 
 afterAll(async () => {
-  for (const name of names) await runCli(['destroy', ...where, '--name', name, '--delete-data', '--yes']);
+  if (!skip) for (const name of names) await runCli(['destroy', ...where, '--name', name, '--delete-data', '--yes']);
   rmSync(dir, { recursive: true, force: true });
 }, 180_000);
 
-describe('cnvm upgrade --all on real libvirt', () => {
+describe.skipIf(skip)(libvirtTitle('cnvm upgrade --all on real libvirt'), () => {
   it('provisions two VMs', async () => {
     for (const name of names) {
       const r = await runCli(['provision', ...where, '--name', name, '--network', 'none', '--image', imageA, '--skip-health-check']);

@@ -2,17 +2,16 @@
 // changes nothing; a selected fleet is upgraded K at a time and the rest is left as it was; the JSON (one result per
 // VM) validates against schema/cli/upgrade.schema.json. Gate failures and resume are covered in-process
 // (test/lifecycle/fleet.test.ts): the fake's VMs have no PMM to answer the gate.
-import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { REPO_ROOT } from '../support/conformance.js';
+import { runCli, type CliRun } from '../support/run-cli.js';
 import { startFakeEc2, type FakeEc2 } from '../support/fake-ec2.js';
 import { usePublicIpEcho } from '../support/aws-harness.js';
 
-const BIN = join(REPO_ROOT, 'dist/cli/bin.js');
 const dir = mkdtempSync(join(tmpdir(), 'cnvm-fleet-'));
 mkdirSync(join(dir, 'providers', 'stages'), { recursive: true });
 writeFileSync(join(dir, 'providers', 'stages', 'prod.yaml'), 'cpus: 2\n');
@@ -21,16 +20,8 @@ let echo = '';
 const ajv = new Ajv2020({ strict: true, strictRequired: false, allowUnionTypes: true });
 for (const f of readdirSync(join(REPO_ROOT, 'schema/cli'))) ajv.addSchema(JSON.parse(readFileSync(join(REPO_ROOT, 'schema/cli', f), 'utf8')) as object);
 
-function cnvm(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const env = { ...process.env, CNVM_EC2_ENDPOINT: ec2.endpoint, CNVM_PUBLIC_IP_URL: echo, AWS_ACCESS_KEY_ID: 'AKIDTEST', AWS_SECRET_ACCESS_KEY: 'test-secret' };
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [BIN, ...args], { cwd: REPO_ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d));
-    child.stderr.on('data', (d: Buffer) => (stderr += d));
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
+function cnvm(args: string[]): Promise<CliRun> {
+  return runCli(args, { env: { CNVM_EC2_ENDPOINT: ec2.endpoint, CNVM_PUBLIC_IP_URL: echo, AWS_ACCESS_KEY_ID: 'AKIDTEST', AWS_SECRET_ACCESS_KEY: 'test-secret' } });
 }
 const where = (): string[] => ['--provider', 'aws', '--region', 'eu-west-1', '--config-dir', join(dir, 'providers'), '--state-dir', join(dir, 'state')];
 const images = (): string[] => [...ec2.images.keys()];

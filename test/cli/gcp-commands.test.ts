@@ -1,18 +1,16 @@
 // `cnvm provision | status | upgrade | destroy --provider gcp` end to end: the built CLI with the real GCE client,
 // pointed at the stateful fake Compute API through CNVM_GCE_ENDPOINT, and at a loopback echo service for the
 // operator's public address through CNVM_PUBLIC_IP_URL. Needs `npm run build`.
-import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { withoutProgress } from './progress-lines.js';
-import { REPO_ROOT } from '../support/conformance.js';
+import { runCli, type CliRun as Run } from '../support/run-cli.js';
 import { startFakeGce, type FakeGce } from '../support/fake-gce.js';
 import { startEchoIp, type EchoIp } from '../support/gcp-harness.js';
 import { checkRequest, requestTypeOf } from '../support/gce-protos.js';
 
-const BIN = join(REPO_ROOT, 'dist/cli/bin.js');
 const dir = mkdtempSync(join(tmpdir(), 'cnvm-gcpcli-'));
 const configDir = join(dir, 'providers');
 mkdirSync(configDir);
@@ -23,26 +21,11 @@ const common = [...place, '--project', 'cnvm-test', '--name', 'pmm1'];
 const IMAGE_A = 'projects/fedora-coreos-cloud/global/images/fedora-coreos-a';
 const IMAGE_B = 'projects/fedora-coreos-cloud/global/images/fedora-coreos-b';
 
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
 /** The built CLI. `clean`: no inherited environment, HOME at `home`, nothing pointing at the fake. */
 function cnvm(args: string[], env: Record<string, string> = {}, clean?: { home: string }): Promise<Run> {
-  const base = clean
-    ? { PATH: process.env.PATH ?? '', HOME: clean.home, METADATA_SERVER_DETECTION: 'none' }
-    : { ...process.env, CNVM_GCE_ENDPOINT: `http://127.0.0.1:${fake.port}`, CNVM_PUBLIC_IP_URL: echo.url, CNVM_GCE_RETRY_BASE_MS: '5' };
   // Asynchronous: the fake API runs in this process and must keep answering.
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [BIN, ...args], { cwd: REPO_ROOT, env: { ...base, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d));
-    child.stderr.on('data', (d: Buffer) => (stderr += d));
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
+  if (clean) return runCli(args, { clean: true, home: clean.home, env });
+  return runCli(args, { env: { CNVM_GCE_ENDPOINT: `http://127.0.0.1:${fake.port}`, CNVM_PUBLIC_IP_URL: echo.url, CNVM_GCE_RETRY_BASE_MS: '5', ...env } });
 }
 
 const emptyHome = (): string => mkdtempSync(join(dir, 'home-'));

@@ -1,17 +1,16 @@
 // Every command's --json output, produced by the built CLI (against the stateful fake EC2 API through the real EC2
 // client, and a recording `ssh` on PATH), validates against its committed schema in schema/cli/. The schemas are
 // strict (unknown top-level fields fail), so a field added without documenting it fails here. Needs `npm run build`.
-import { spawn } from 'node:child_process';
 import { chmodSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runCli } from '../support/run-cli.js';
 import { REPO_ROOT } from '../support/conformance.js';
 import { startFakeEc2, type FakeEc2 } from '../support/fake-ec2.js';
 import { usePublicIpEcho } from '../support/aws-harness.js';
 
-const BIN = join(REPO_ROOT, 'dist/cli/bin.js');
 const SCHEMAS = join(REPO_ROOT, 'schema/cli');
 const dir = mkdtempSync(join(tmpdir(), 'cnvm-schemas-'));
 const configDir = join(dir, 'providers');
@@ -30,16 +29,8 @@ for (const f of readdirSync(SCHEMAS)) ajv.addSchema(JSON.parse(readFileSync(join
 const schemaFor = (command: string) => `https://cnvm.dev/schema/cli/${command.replace(' ', '-')}.schema.json`;
 
 function cnvm(args: string[], input?: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const env = { ...process.env, CNVM_EC2_ENDPOINT: fake.endpoint, AWS_ACCESS_KEY_ID: 'AKIDTEST', AWS_SECRET_ACCESS_KEY: 'test-secret', AWS_EC2_METADATA_DISABLED: 'true', PATH: `${binDir}:${process.env.PATH ?? ''}` };
-    const child = spawn(process.execPath, [BIN, ...args], { cwd: REPO_ROOT, env, stdio: ['pipe', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d));
-    child.stderr.on('data', (d: Buffer) => (stderr += d));
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-    child.stdin.end(input ?? '');
-  });
+  const env = { CNVM_EC2_ENDPOINT: fake.endpoint, AWS_ACCESS_KEY_ID: 'AKIDTEST', AWS_SECRET_ACCESS_KEY: 'test-secret', PATH: `${binDir}:${process.env.PATH ?? ''}` };
+  return runCli(args, { env, input: input ?? '' });
 }
 
 /** Runs a --json command; checks the one document on stdout against the command's schema; returns it. */

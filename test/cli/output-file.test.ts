@@ -5,22 +5,15 @@ import { lstatSync, mkdtempSync, readFileSync, rmSync, statSync, symlinkSync, wr
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { REPO_ROOT } from '../support/conformance.js';
+import { runCli } from '../support/run-cli.js';
 
-const BIN = join(REPO_ROOT, 'dist/cli/bin.js');
 const INPUT = 'variant: fcos\nversion: 1.4.0\n';
 const OUTPUT = '{"ignition":{"version":"3.3.0"}}\n';
 const dir = mkdtempSync(join(tmpdir(), 'cnvm-out-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 function generateTo(out: string): Promise<{ code: number | null; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [BIN, 'generate', '-o', out], { stdio: ['pipe', 'ignore', 'pipe'] });
-    let stderr = '';
-    child.stderr.on('data', (d: Buffer) => (stderr += d));
-    child.on('close', (code) => resolve({ code, stderr }));
-    child.stdin.end(INPUT);
-  });
+  return runCli(['generate', '-o', out], { cwd: process.cwd(), input: INPUT }).then(({ code, stderr }) => ({ code, stderr }));
 }
 
 describe('cnvm generate -o', () => {

@@ -1,34 +1,25 @@
 // --pmm-tag through the built CLI: a loose tag made concrete through @octokit/rest against a loopback stand-in of
 // GitHub's releases API (CNVM_GITHUB_API_URL), an unknown release refused online, a malformed one refused before any
 // request, and the concrete tag shown in the plan. The VM side is the project's fake EC2 (no side effects: dry runs).
-import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { REPO_ROOT } from '../support/conformance.js';
+import { runCli, type CliRun } from '../support/run-cli.js';
 import { startFakeGitHub, type FakeGitHub } from '../support/fake-github.js';
 import { startFakeEc2, type FakeEc2 } from '../support/fake-ec2.js';
 import { usePublicIpEcho } from '../support/aws-harness.js';
 
-const BIN = join(REPO_ROOT, 'dist/cli/bin.js');
 const dir = mkdtempSync(join(tmpdir(), 'cnvm-pmmtag-'));
 mkdirSync(join(dir, 'providers'));
 let gh: FakeGitHub;
 let ec2: FakeEc2;
 let echo = '';
 
-function cnvm(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const env = { ...process.env, CNVM_GITHUB_API_URL: gh.baseUrl, CNVM_EC2_ENDPOINT: ec2.endpoint, CNVM_PUBLIC_IP_URL: echo, AWS_ACCESS_KEY_ID: 'AKIDTEST', AWS_SECRET_ACCESS_KEY: 'test-secret' };
-    const child = spawn(process.execPath, [BIN, ...args], { cwd: REPO_ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d));
-    child.stderr.on('data', (d: Buffer) => (stderr += d));
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
+function cnvm(args: string[]): Promise<CliRun> {
+  return runCli(args, { env: { CNVM_GITHUB_API_URL: gh.baseUrl, CNVM_EC2_ENDPOINT: ec2.endpoint, CNVM_PUBLIC_IP_URL: echo, AWS_ACCESS_KEY_ID: 'AKIDTEST', AWS_SECRET_ACCESS_KEY: 'test-secret' } });
 }
 
 beforeAll(async () => {

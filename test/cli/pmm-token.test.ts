@@ -2,16 +2,15 @@
 // schema/cli/pmm-token.schema.json and never carry the token; --show prints it once; the token and the admin
 // password appear in no output and no local file but the store; bad flags and failures exit with the documented
 // codes (README's table), one error envelope with --json, no stack trace. Needs `npm run build` (globalSetup).
-import { spawn } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { REPO_ROOT } from '../support/conformance.js';
+import { runCli, type CliRun } from '../support/run-cli.js';
 import { startFakePmm, type FakePmm } from '../support/fake-pmm.js';
 
-const BIN = join(REPO_ROOT, 'dist/cli/bin.js');
 const SCHEMAS = join(REPO_ROOT, 'schema/cli');
 const ajv = new Ajv2020({ allErrors: true, strict: true, strictRequired: false, allowUnionTypes: true });
 for (const f of readdirSync(SCHEMAS)) ajv.addSchema(JSON.parse(readFileSync(join(SCHEMAS, f), 'utf8')) as object);
@@ -22,15 +21,8 @@ let dir: string;
 let passwordFile: string;
 const scope = (): string[] => ['--url', pmm.url, '--admin-password-file', passwordFile, '--state-dir', join(dir, 'state')];
 
-function cnvm(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [BIN, ...args], { cwd: REPO_ROOT, env: process.env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d));
-    child.stderr.on('data', (d: Buffer) => (stderr += d));
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
+function cnvm(args: string[]): Promise<CliRun> {
+  return runCli(args);
 }
 
 /** A --json run: one document on stdout, valid against the schema, with the exit code expected. */

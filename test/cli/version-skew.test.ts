@@ -1,17 +1,17 @@
 // The version-skew check through the built CLI, on every provider: an image whose Ignition cannot read the VM's
 // config (spec 3.3.0) is refused with exit 2 before any call that changes anything, in a dry run and for real; an
 // image that reads it gets the check named in the plan. Peers: the EC2 and Compute fakes, real libvirt when present.
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { REPO_ROOT } from '../support/conformance.js';
+import { libvirtSkipReason, libvirtTitle } from '../support/libvirt-probe.js';
+import { runCli, type CliRun } from '../support/run-cli.js';
 import { startFakeEc2, type FakeEc2 } from '../support/fake-ec2.js';
 import { startFakeGce, type FakeGce } from '../support/fake-gce.js';
 import { startEchoIp, type EchoIp } from '../support/gcp-harness.js';
 
-const BIN = join(REPO_ROOT, 'dist/cli/bin.js');
 const dir = mkdtempSync(join(tmpdir(), 'cnvm-skew-'));
 chmodSync(dir, 0o755);
 const configDir = join(dir, 'providers');
@@ -20,16 +20,8 @@ let ec2: FakeEc2;
 let gce: FakeGce;
 let echo: EchoIp;
 
-function cnvm(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const env = { ...process.env, CNVM_EC2_ENDPOINT: ec2.endpoint, CNVM_GCE_ENDPOINT: `http://127.0.0.1:${gce.port}`, CNVM_GCE_RETRY_BASE_MS: '5', CNVM_PUBLIC_IP_URL: echo.url, AWS_ACCESS_KEY_ID: 'AKIDTEST', AWS_SECRET_ACCESS_KEY: 'test-secret' };
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [BIN, ...args], { cwd: REPO_ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d));
-    child.stderr.on('data', (d: Buffer) => (stderr += d));
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
+function cnvm(args: string[]): Promise<CliRun> {
+  return runCli(args, { env: { CNVM_EC2_ENDPOINT: ec2.endpoint, CNVM_GCE_ENDPOINT: `http://127.0.0.1:${gce.port}`, CNVM_GCE_RETRY_BASE_MS: '5', CNVM_PUBLIC_IP_URL: echo.url, AWS_ACCESS_KEY_ID: 'AKIDTEST', AWS_SECRET_ACCESS_KEY: 'test-secret' } });
 }
 
 beforeAll(async () => {
@@ -43,7 +35,8 @@ afterAll(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-const hasLibvirt = spawnSync('virsh', ['-c', 'qemu:///system', 'version'], { stdio: 'ignore' }).status === 0;
+// The libvirt case makes no domain (refused, or a dry run): it needs only virsh and qemu-img, so it stays here.
+const libvirtSkip = libvirtSkipReason();
 const blank = join(dir, 'blank.qcow2');
 
 const providers: { name: string; args: () => string[]; changed: () => string[]; skip?: boolean }[] = [
@@ -59,14 +52,14 @@ const providers: { name: string; args: () => string[]; changed: () => string[]; 
   },
   {
     name: 'libvirt',
-    skip: !hasLibvirt,
+    skip: libvirtSkip !== undefined,
     args: () => ['--provider', 'libvirt', '--storage-dir', join(dir, 'store'), '--network', 'none', '--image', blank],
     changed: () => (existsSync(join(dir, 'store')) ? readdirSync(join(dir, 'store')) : []),
   },
 ];
 
 for (const p of providers) {
-  describe.skipIf(p.skip === true)(`version skew on ${p.name}`, () => {
+  describe.skipIf(p.skip === true)(p.name === 'libvirt' ? libvirtTitle('version skew on libvirt') : `version skew on ${p.name}`, () => {
     const vm = (): string[] => [...p.args(), '--name', `skew-${p.name}`, '--config-dir', configDir, '--state-dir', join(dir, `state-${p.name}`), '--skip-health-check'];
 
     it('an image whose Ignition cannot read the config: exit 2 naming both versions, nothing changed', async () => {

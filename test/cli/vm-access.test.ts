@@ -1,18 +1,16 @@
 // `cnvm list | ssh | console | logs` end to end: the built CLI with the real EC2 client against the stateful fake
 // EC2 API (CNVM_EC2_ENDPOINT), and a local `ssh` executable first on PATH that records the argv it is given
 // (nothing is sent to the VMs' addresses). The pure builders are checked directly. Needs `npm run build`.
-import { spawn } from 'node:child_process';
 import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ignitionLines, journalCommand, sshArgv, sshHost } from '../../src/cli/ssh-command.js';
 import { listRows } from '../../src/cli/vm-access.js';
-import { REPO_ROOT } from '../support/conformance.js';
+import { runCli } from '../support/run-cli.js';
 import { startFakeEc2, type FakeEc2 } from '../support/fake-ec2.js';
 import { usePublicIpEcho } from '../support/aws-harness.js';
 
-const BIN = join(REPO_ROOT, 'dist/cli/bin.js');
 const dir = mkdtempSync(join(tmpdir(), 'cnvm-access-'));
 const configDir = join(dir, 'providers');
 const binDir = join(dir, 'bin');
@@ -27,15 +25,7 @@ const state = join(dir, 'state');
 const scope = ['--provider', 'aws', '--region', 'eu-west-1', '--config-dir', configDir, '--state-dir', state];
 
 function cnvm(args: string[], env: Record<string, string> = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const childEnv = { ...process.env, CNVM_EC2_ENDPOINT: fake.endpoint, AWS_ACCESS_KEY_ID: 'AKIDTEST', AWS_SECRET_ACCESS_KEY: 'test-secret', AWS_EC2_METADATA_DISABLED: 'true', PATH: `${binDir}:${process.env.PATH ?? ''}`, ...env };
-    const child = spawn(process.execPath, [BIN, ...args], { cwd: REPO_ROOT, env: childEnv, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d));
-    child.stderr.on('data', (d: Buffer) => (stderr += d));
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
+  return runCli(args, { env: { CNVM_EC2_ENDPOINT: fake.endpoint, AWS_ACCESS_KEY_ID: 'AKIDTEST', AWS_SECRET_ACCESS_KEY: 'test-secret', PATH: `${binDir}:${process.env.PATH ?? ''}`, ...env } });
 }
 
 let addressA = '';

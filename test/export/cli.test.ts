@@ -2,19 +2,17 @@
 // same checks and exit codes, atomic -o, and the VM it describes is the one provision creates: provisioned on the
 // stateful fake EC2 (real EC2 client), the instance's user data equals the exported template's Ignition with the
 // volume id and the shown-once password filled in, and the dry run's requests equal the template's values.
-import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { withoutProgress } from '../cli/progress-lines.js';
-import { REPO_ROOT } from '../support/conformance.js';
+import { runCli } from '../support/run-cli.js';
 import { startFakeEc2, type FakeEc2 } from '../support/fake-ec2.js';
 import { startFakeGce, type FakeGce } from '../support/fake-gce.js';
 import { evaluateIgnitionTemplate } from './tf-schema.js';
 import { FIXTURES, SSH_KEY } from './helpers.js';
 
-const BIN = join(REPO_ROOT, 'dist/cli/bin.js');
 const dir = mkdtempSync(join(tmpdir(), 'cnvm-export-cli-'));
 const configDir = join(dir, 'providers');
 const stateDir = join(dir, 'state');
@@ -24,15 +22,8 @@ let fake: FakeEc2;
 let gce: FakeGce;
 
 function cnvm(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const env = { ...process.env, CNVM_EC2_ENDPOINT: fake.endpoint, CNVM_GCE_ENDPOINT: `http://127.0.0.1:${gce.port}`, AWS_ACCESS_KEY_ID: 'AKIDTEST', AWS_SECRET_ACCESS_KEY: 'test-secret', AWS_EC2_METADATA_DISABLED: 'true' };
-    const child = spawn(process.execPath, [BIN, ...args], { cwd: dir, env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d));
-    child.stderr.on('data', (d: Buffer) => (stderr += d));
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
+  const env = { CNVM_EC2_ENDPOINT: fake.endpoint, CNVM_GCE_ENDPOINT: `http://127.0.0.1:${gce.port}`, AWS_ACCESS_KEY_ID: 'AKIDTEST', AWS_SECRET_ACCESS_KEY: 'test-secret' };
+  return runCli(args, { cwd: dir, env });
 }
 
 // The profile provision and export both read: PMM settings, data size, a key file.

@@ -5,18 +5,17 @@
 //   upgrade to B     same volume: Ignition reuses it (console), same address, data and password unchanged
 //   upgrade to C     PMM never ready: exit 6, the console's lines reach the user, B serves again with the data
 // Slow (TCG boots): `npm run test:guest`. Needs `npm run build`, root and libvirt. Nothing asserts on time.
-import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { chmodSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { REPO_ROOT } from '../support/conformance.js';
+import { runCli, runCliSync } from '../support/run-cli.js';
+import { libvirtSkipReason } from '../support/libvirt-probe.js';
 import { passwordHash } from './data-disk.js';
 import { buildGuest, freePort, guestUnavailable, httpsGet, sleep, type HttpsAnswer } from './qemu.js';
 
-const BIN = join(REPO_ROOT, 'dist/cli/bin.js');
-const hasVirsh = spawnSync('virsh', ['--version'], { stdio: 'ignore' }).error === undefined;
-const unavailable = guestUnavailable() ?? (hasVirsh ? undefined : 'no virsh (bash .ci/libvirt-setup.sh)');
+const unavailable = guestUnavailable() ?? libvirtSkipReason();
 const MIN = 60_000;
 
 interface StandinState {
@@ -34,15 +33,7 @@ describe.skipIf(unavailable !== undefined)(`cnvm on real first boots through lib
   let stateA: StandinState;
 
   /** Runs the CLI without blocking the test worker (an upgrade waits many minutes; vitest's RPC must go on). */
-  const cnvm = (args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> =>
-    new Promise((resolve) => {
-      const child = spawn(process.execPath, [BIN, ...args, ...common, '--shutdown-timeout', '180'], { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
-      let stdout = '';
-      let stderr = '';
-      child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-      child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-      child.on('close', (code) => resolve({ code, stdout, stderr }));
-    });
+  const cnvm = (args: string[]) => runCli([...args, ...common, '--shutdown-timeout', '180'], { cwd: dir });
   /** Polls the forwarded port until `accept` holds (the guest may still be booting). */
   async function poll(path: string, accept: (a: HttpsAnswer) => boolean, timeoutMs: number, auth?: string): Promise<HttpsAnswer> {
     const deadline = Date.now() + timeoutMs;
@@ -72,7 +63,7 @@ describe.skipIf(unavailable !== undefined)(`cnvm on real first boots through lib
 
   afterAll(() => {
     if (!dir) return;
-    spawnSync(process.execPath, [BIN, 'destroy', ...common, '--delete-data', '--yes'], { encoding: 'utf8' });
+    runCliSync(['destroy', ...common, '--delete-data', '--yes']);
     if (process.env.CNVM_KEEP_GUEST_FILES !== '1') rmSync(dir, { recursive: true, force: true });
   }, 10 * MIN);
 

@@ -6,6 +6,7 @@ import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, 
 import { tmpdir } from 'node:os';
 import { dirname, join, normalize } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { runCliSync } from '../support/run-cli.js';
 import { REPO_ROOT } from '../support/conformance.js';
 
 const SDKS = ['@aws-sdk/client-ec2', '@aws-sdk/client-secrets-manager', '@google-cloud/compute', 'google-auth-library'];
@@ -65,12 +66,8 @@ describe('the npm package', () => {
 
   it('renders the PMM config without resolving any cloud SDK module', () => {
     const trace = join(tmp, 'modules.txt');
-    const r = spawnSync(process.execPath, ['--import', join(REPO_ROOT, 'bench/trace-modules.mjs'), join(REPO_ROOT, 'dist/cli/bin.js'), 'generate', '--strict', 'butane/pmm-server.bu'], {
-      cwd: REPO_ROOT,
-      env: { ...process.env, CNVM_TRACE_MODULES: trace },
-      encoding: 'utf8',
-    });
-    expect(r.status, r.stderr).toBe(0);
+    const r = runCliSync(['generate', '--strict', 'butane/pmm-server.bu'], { nodeArgs: ['--import', join(REPO_ROOT, 'bench/trace-modules.mjs')], env: { CNVM_TRACE_MODULES: trace } });
+    expect(r.code, r.stderr).toBe(0);
     const loaded = readFileSync(trace, 'utf8').trim().split('\n');
     expect(loaded.length).toBeGreaterThan(0);
     expect(loaded.filter((u) => /@aws-sdk|@smithy|@google-cloud|google-gax|google-auth-library|googleapis/.test(u))).toEqual([]);
@@ -97,12 +94,11 @@ describe('the npm package', () => {
       }
     }
     expect(existsSync(join(root, 'node_modules/@aws-sdk/client-ec2'))).toBe(false);
-    const run = (args: string[]) =>
-      spawnSync(process.execPath, [join(root, 'dist/cli/bin.js'), ...args, '--state-dir', join(tmp, 'state'), '--config-dir', join(tmp, 'providers'), '--dry-run'], {
-        cwd: root,
-        env: { ...process.env, AWS_EC2_METADATA_DISABLED: 'true', CNVM_EC2_ENDPOINT: '', CNVM_GCE_ENDPOINT: '' },
-        encoding: 'utf8',
-      });
+    const bin = join(root, 'dist/cli/bin.js');
+    const run = (args: string[]) => {
+      const r = runCliSync([...args, '--state-dir', join(tmp, 'state'), '--config-dir', join(tmp, 'providers'), '--dry-run'], { bin, cwd: root, env: { CNVM_EC2_ENDPOINT: '', CNVM_GCE_ENDPOINT: '' } });
+      return { ...r, status: r.code };
+    };
     mkdirSync(join(tmp, 'providers'), { recursive: true });
     const aws = run(['provision', '--provider', 'aws', '--region', 'eu-west-1', '--name', 'pmm1', '--image', 'ami-0abc1234def567890']);
     expect(aws.stderr).toMatch(/install @aws-sdk\/client-ec2 to use --provider aws/);
@@ -113,8 +109,8 @@ describe('the npm package', () => {
     expect(gcp.stderr).not.toMatch(/\n\s+at /);
     expect(gcp.status).toBe(4);
     // The translator itself needs none of them.
-    const gen = spawnSync(process.execPath, [join(root, 'dist/cli/bin.js'), 'generate', join(REPO_ROOT, 'butane/pmm-server.bu')], { encoding: 'utf8' });
-    expect(gen.status, gen.stderr).toBe(0);
+    const gen = runCliSync(['generate', join(REPO_ROOT, 'butane/pmm-server.bu')], { bin });
+    expect(gen.code, gen.stderr).toBe(0);
     expect(JSON.parse(gen.stdout)).toHaveProperty('ignition.version');
   });
 });

@@ -5,6 +5,7 @@
 // once, on one VM at a time, reported by the VM that holds it, kept when its holder goes, released only when free.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { InUseError, WrongStateError } from '../../src/provider/errors.js';
+import { LeaseHeldError } from '../../src/provider/lease-rules.js';
 import type { ImageRef, Provider, StableAddress, Volume } from '../../src/provider/types.js';
 
 export interface ConformanceHarness {
@@ -16,6 +17,11 @@ export interface ConformanceHarness {
   writeBytes(volume: Volume, bytes: Buffer): Promise<void>;
   readBytes(volume: Volume, length: number): Promise<Buffer>;
   cleanup(): Promise<void>;
+  /**
+   * Why this adapter has no provider-side lease yet (its runs exclude each other only through the local state-dir
+   * lock). Only a harness that says so may lack one; any other adapter without it fails the suite.
+   */
+  noLeaseYet?: string;
 }
 
 export function runProviderConformance(label: string, makeHarness: () => Promise<ConformanceHarness>): void {
@@ -211,6 +217,26 @@ export function runProviderConformance(label: string, makeHarness: () => Promise
       await ops.releaseAddress(a.id);
       await ops.releaseAddress(a.id);
       expect(await ops.findAddress(names.address)).toBeUndefined();
+    });
+
+    it('the VM\'s lease: one holder at a time, a live one refused naming it, released on success and on failure', async ({ skip }) => {
+      const acquire = p.acquireLease;
+      if (!acquire && h.noLeaseYet) return skip(h.noLeaseYet);
+      if (!acquire) throw new Error(`${p.name} has no lease primitives`);
+      const key = `${h.prefix}-lease`;
+      const a = await acquire(key, 'upgrade');
+      const refused = await acquire(key, 'destroy').catch((e: unknown) => e);
+      expect(refused).toBeInstanceOf(LeaseHeldError);
+      expect((refused as LeaseHeldError).holder.token).toBe(a.lease.token);
+      expect((refused as Error).message).toContain('cnvm upgrade');
+      await a.release();
+      await a.release();
+      const b = await acquire(key, 'destroy');
+      expect(b.lease.command).toBe('destroy');
+      // A command that fails still releases (lockVm's finally): the next one gets it at once.
+      await Promise.reject(new Error('step failed')).catch(() => b.release());
+      const c = await acquire(key, 'upgrade');
+      await c.release();
     });
   });
 }

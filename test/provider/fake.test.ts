@@ -14,5 +14,5 @@ function harness(fake: FakeProvider, prefix: string): ConformanceHarness {
   };
 }
 
-runProviderConformance('in-memory fake (implicit addresses)', async () => harness(createFakeProvider(), 'conf'));
-runProviderConformance('in-memory fake (reserved addresses)', async () => harness(createFakeProvider({ addressing: 'reserved' }), 'conf'));
+runProviderConformance('in-memory fake (implicit addresses)', async () => harness(createFakeProvider({ leases: true }), 'conf'));
+runProviderConformance('in-memory fake (reserved addresses)', async () => harness(createFakeProvider({ addressing: 'reserved', leases: true }), 'conf'));

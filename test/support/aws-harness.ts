@@ -40,7 +40,7 @@ export function useMoto(): void {
     const started = moto;
     moto = undefined;
     if (started) await (await started).close();
-  });
+  }, 30_000);
 }
 
 /** The address the loopback echo service reports as this machine's public one (TEST-NET-1). */

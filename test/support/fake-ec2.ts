@@ -369,7 +369,17 @@ export async function startFakeEc2(region: string, options: FakeEc2Options = {})
       v.attachment.state = 'detaching';
       return `<volumeId>${v.id}</volumeId><instanceId>${i?.id ?? ''}</instanceId><device>${v.attachment.device}</device><status>detaching</status>`;
     },
-    CreateTags: () => '<return>true</return>',
+    // API reference: adds or overwrites tags (same key: new value) on each resource named; an unknown id is refused.
+    CreateTags: (p) => {
+      const ids = numbered(p, 'ResourceId');
+      const owners = ids.map((id) => volumes.get(id) ?? instances.get(id) ?? s.groups.get(id) ?? s.addresses.get(id));
+      const missing = ids.find((_, n) => !owners[n]);
+      if (missing) return fault('InvalidID', `The ID '${missing}' is not valid`);
+      const tags: Tag[] = [];
+      for (let j = 1; p.has(`Tag.${j}.Key`); j++) tags.push({ key: p.get(`Tag.${j}.Key`) as string, value: p.get(`Tag.${j}.Value`) ?? '' });
+      for (const o of owners) if (o) o.tags = [...o.tags.filter((t) => !tags.some((n) => n.key === t.key)), ...tags];
+      return '<return>true</return>';
+    },
   };
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {

@@ -11,6 +11,7 @@ import type { AddressInfo } from 'node:net';
 import { decodeBody } from './gce-protos.js';
 import * as rules from './fake-gce-rules.js';
 import { handleNetwork, networkHelpers, type NetworkState } from './fake-gce-network.js';
+import { handleProject, type ProjectState } from './fake-gce-project.js';
 import type { AttachedDisk, Disk, FakeGce, FakeGceOptions, Instance, Operation, OperationFault, RequestFault } from './fake-gce-types.js';
 
 export type { AccessConfig, Disk, FakeGce, FakeGceOptions, Instance, OperationFault, RequestFault } from './fake-gce-types.js';
@@ -43,6 +44,7 @@ export async function startFakeGce(project: string, zone: string, options: FakeG
     instanceLink: (name) => selfLink('instances', name),
   };
   const net = { ...netState, ...networkHelpers(netState) };
+  const projectState: ProjectState = { project, metadata: { items: [], fingerprint: 'project-fp-0' } };
 
   const send = (res: ServerResponse, status: number, body: unknown): void => {
     res.writeHead(status, { 'content-type': 'application/json' });
@@ -133,6 +135,17 @@ export async function startFakeGce(project: string, zone: string, options: FakeG
       operation: (check, apply) => sendOp(res, operation(requestId, check, apply)),
     });
     if (handled) return;
+    const projectPath = path.startsWith(`${api}/projects/${project}`) ? path.slice(`${api}/projects/${project}`.length) : undefined;
+    if (
+      projectPath !== undefined &&
+      handleProject(projectState, { method: req.method ?? 'GET', path: projectPath, body }, {
+        send: (status, json) => send(res, status, json),
+        fail: (status, reason, message) => fail(res, status, reason, message),
+        decoded: (type, b, word) => decoded(res, type, b, word),
+        operation: (check, apply) => sendOp(res, operation(requestId, check, apply)),
+      })
+    )
+      return;
 
     const zoneMatch = /^\/compute\/v1\/projects\/([^/]+)\/zones\/([^/]+)(\/.*)?$/.exec(path);
     if (!zoneMatch || zoneMatch[1] !== project) return fail(res, 404, 'notFound', `The resource 'projects/${zoneMatch?.[1] ?? '?'}' was not found`);

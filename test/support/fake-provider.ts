@@ -7,7 +7,7 @@
 import { InUseError, NotFoundError, WrongStateError } from '../../src/provider/errors.js';
 import { defineProvider } from '../../src/provider/contract.js';
 import type { AddressPrimitives, ProviderPrimitives } from '../../src/provider/primitives.js';
-import type { PlannedAction, Provider, StableAddress, VmInfo, VmOwner, VmSpec, Volume, VolumeSpec } from '../../src/provider/types.js';
+import type { LeasePrimitives, StoredLease, PlannedAction, Provider, StableAddress, VmInfo, VmOwner, VmSpec, Volume, VolumeSpec } from '../../src/provider/types.js';
 
 export class InjectedCrash extends Error {
   constructor(readonly at: string) {
@@ -70,6 +70,32 @@ export interface FakeOptions {
   implicitAddress?: string;
   /** `while-stopped`: the stored config can be replaced only while the VM is stopped (EC2 user data). */
   replaceIgnition?: 'always' | 'while-stopped' | 'unsupported';
+  /** Keep VM leases in memory (a map with a version per lease, as a conditional store would). */
+  leases?: boolean;
+}
+
+/** In-memory lease primitives: create fails when one exists; renew and remove only the version given. */
+function memoryLeases(): LeasePrimitives {
+  const store = new Map<string, StoredLease>();
+  let version = 0;
+  return {
+    where: (key) => `fake lease ${key}`,
+    read: async (key) => store.get(key),
+    async create(key, lease) {
+      if (store.has(key)) return false;
+      store.set(key, { lease, version: String(++version) });
+      return true;
+    },
+    async renew(key, current, lease) {
+      if (store.get(key)?.version !== current.version) return undefined;
+      const next = { lease, version: String(++version) };
+      store.set(key, next);
+      return next;
+    },
+    async remove(key, current) {
+      if (store.get(key)?.version === current.version) store.delete(key);
+    },
+  };
 }
 
 export interface FakeProvider extends Provider {
@@ -204,6 +230,7 @@ export function createFakeProvider(options: FakeOptions = {}): FakeProvider {
       : { kind: 'implicit', describe: 'fake: addresses never change' },
     ...addressPrimitives,
     ...replacePrimitive,
+    ...(options.leases ? { leases: memoryLeases() } : {}),
     holderOf: async (id) => holderOf(id),
     async preflight(spec) {
       // The fake's "images" are names; a name starting with `missing` stands for an image that does not exist.

@@ -71,8 +71,13 @@ export async function startMoto(region = 'eu-west-1'): Promise<MotoServer> {
     },
     close: () =>
       new Promise<void>((resolve) => {
-        if (child.exitCode !== null) return resolve();
-        child.once('exit', () => resolve());
+        if (child.exitCode !== null || child.signalCode !== null) return resolve();
+        // moto's development server may take its time over SIGTERM on a loaded machine: SIGKILL after 3 s.
+        const hard = setTimeout(() => child.kill('SIGKILL'), 3000);
+        child.once('exit', () => {
+          clearTimeout(hard);
+          resolve();
+        });
         child.kill('SIGTERM');
       }),
   };

@@ -4,7 +4,7 @@ import fc from 'fast-check';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
 import { describe, expect, it } from 'vitest';
-import { parseYaml } from '../../src/butane/yaml.js';
+import { parseYaml } from '../../src/core/yaml.js';
 import { translate, type TranslateResult } from '../../src/translate/index.js';
 import { conformanceDir, loadVectors } from '../support/conformance.js';
 

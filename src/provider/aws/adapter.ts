@@ -5,10 +5,11 @@
 // Ignition is the instance's user data (wrapped and compressed above EC2's 16 KB). Each VM has its own security
 // group and (unless --address ephemeral) an Elastic IP that moves to every new generation (network.ts). Waits
 // use the SDK's waiters; retries are the SDK's (aws-client.ts).
+import { awsLeases } from './lease.js';
 import { randomUUID } from 'node:crypto';
 import { operatorCidr } from '../operator-address.js';
 import { ec2Session } from './client.js';
-import { awsNetwork, MANAGED, planGroup, networkRequests } from './network.js';
+import { awsNetwork, MANAGED, planGroup, networkRequests, type AddressView } from './network.js';
 import { createOnce, settle } from './repeat-safe.js';
 import { stopInstance } from './stop.js';
 import { defineProvider } from '../contract.js';
@@ -97,19 +98,26 @@ export function createAwsProvider(options: AwsOptions): Provider {
     return tag(inst?.Tags, 'Name') ?? instanceId;
   };
 
-  async function volumeOf(v: Ebs): Promise<Volume> {
+  /** `live`: instances already read (list()), whose names need no second DescribeInstances. */
+  async function volumeOf(v: Ebs, live: Instance[] = []): Promise<Volume> {
     const holder = v.Attachments?.find((a) => a.State !== 'detached');
-    const attachedTo = await nameOfInstance(holder?.InstanceId);
+    const known = holder?.InstanceId ? live.find((i) => i.InstanceId === holder.InstanceId) : undefined;
+    const attachedTo = known ? (tag(known.Tags, 'Name') ?? holder?.InstanceId) : await nameOfInstance(holder?.InstanceId);
     return { id: v.VolumeId ?? '', name: tag(v.Tags, 'Name') ?? v.VolumeId ?? '', sizeGiB: v.Size ?? 0, deviceName: tag(v.Tags, 'cnvm:device') ?? '', ...(attachedTo ? { attachedTo } : {}) };
   }
 
-  async function vmOf(i: Instance): Promise<VmInfo> {
+  /** `known`: what list() read once for all instances (their volumes, the Elastic IPs), instead of reads per VM. */
+  async function vmOf(i: Instance, known?: { volumes: Ebs[]; addresses: AddressView | undefined }): Promise<VmInfo> {
     const id = i.InstanceId ?? '';
-    const attached = await volumes(`DescribeVolumes attached to ${id}`, [{ Name: 'attachment.instance-id', Values: [id] }, managed]);
+    const attached = known
+      ? known.volumes.filter((v) => v.Attachments?.some((a) => a.InstanceId === id))
+      : await volumes(`DescribeVolumes attached to ${id}`, [{ Name: 'attachment.instance-id', Values: [id] }, managed]);
     const state = vmState(i.State?.Name);
+    const reserved = addressing.kind === 'reserved';
     // The Elastic IP first: it is the address clients use, and a stopped instance still holds it.
-    const eip = addressing.kind === 'reserved' ? await net.addressOf(id) : undefined;
-    const publicIp = state === 'running' && i.PublicIpAddress && i.PublicIpAddress !== eip && !(addressing.kind === 'reserved' && (await net.elasticIpHeldElsewhere(i.PublicIpAddress, id))) ? i.PublicIpAddress : undefined;
+    const eip = reserved ? (known?.addresses ? known.addresses.addressOf(id) : await net.addressOf(id)) : undefined;
+    const heldElsewhere = async (ip: string): Promise<boolean> => reserved && (known?.addresses ? known.addresses.heldElsewhere(ip, id) : await net.elasticIpHeldElsewhere(ip, id));
+    const publicIp = state === 'running' && i.PublicIpAddress && i.PublicIpAddress !== eip && !(await heldElsewhere(i.PublicIpAddress)) ? i.PublicIpAddress : undefined;
     const own = state === 'running' ? [publicIp, i.PrivateIpAddress] : [];
     return {
       name: tag(i.Tags, 'Name') ?? id,
@@ -193,6 +201,7 @@ export function createAwsProvider(options: AwsOptions): Provider {
 
   const primitives: ProviderPrimitives = {
     name: 'aws',
+    leases: awsLeases(session, async () => (await placed()).vpcId, options.region),
     addressing,
     plan: {
       createVolume: (spec) => planned('ec2:CreateVolume', req.createVolume(spec), `encrypted gp3 volume ${spec.name}, ${spec.sizeGiB} GiB`),
@@ -365,7 +374,9 @@ export function createAwsProvider(options: AwsOptions): Provider {
     async list(): Promise<ListResult> {
       const found = await instances('DescribeInstances', [managed, live]);
       const ebs = await volumes('DescribeVolumes', [managed]);
-      return { vms: await Promise.all(found.map(vmOf)), volumes: await Promise.all(ebs.map(volumeOf)) };
+      // Three reads for the whole region, however many VMs: their volumes and addresses come from these.
+      const known = { volumes: ebs, addresses: addressing.kind === 'reserved' && found.length > 0 ? await net.addressView() : undefined };
+      return { vms: await Promise.all(found.map((i) => vmOf(i, known))), volumes: await Promise.all(ebs.map((v) => volumeOf(v, found))) };
     },
 
     ...(addressing.kind === 'reserved'

@@ -15,8 +15,8 @@
 import { awsRequests, EC2_USER_DATA_LIMIT } from './adapter.js';
 import { networkRequests, PMM_PORTS } from './network.js';
 import { CnvmError } from '../../errors.js';
-import { fitUserData, type IgnitionPiece } from '../../export/pieces.js';
-import { describeDesired, ownTags, DEVICE_NAME, placementList, placementString, volumeNameOf, type ExportSubject } from '../../export/subject.js';
+import { fitUserData, type IgnitionPiece } from '../../export-kit/pieces.js';
+import { describeDesired, ownTags, DEVICE_NAME, placementList, placementString, volumeNameOf, type ExportSubject } from '../../export-kit/subject.js';
 
 type Json = Record<string, unknown>;
 const ref = (name: string): Json => ({ Ref: name });

@@ -6,9 +6,9 @@
 import { awsRequests, EC2_USER_DATA_LIMIT } from './adapter.js';
 import { PMM_PORTS } from './network.js';
 import { CnvmError } from '../../errors.js';
-import { fitUserData } from '../../export/pieces.js';
-import { describeDesired, ownTags, DEVICE_NAME, placementList, placementString, volumeNameOf, type ExportSubject } from '../../export/subject.js';
-import { ignitionTemplate, mergeResources, passwordParts, requiredProviders, tfDocument, type Json } from '../../export/terraform.js';
+import { fitUserData } from '../../export-kit/pieces.js';
+import { describeDesired, ownTags, DEVICE_NAME, placementList, placementString, volumeNameOf, type ExportSubject } from '../../export-kit/subject.js';
+import { ignitionTemplate, mergeResources, passwordParts, requiredProviders, tfDocument, type Json } from '../../export-kit/terraform.js';
 
 export function terraformAws(s: ExportSubject): Json {
   const d = s.desired;

@@ -24,6 +24,11 @@ export const addressName = (owner: string): string => `${owner}-address`;
 type Tag = { Key?: string; Value?: string };
 type Permission = { IpProtocol?: string; FromPort?: number; ToPort?: number; IpRanges?: { CidrIp?: string }[] };
 type Group = { GroupId?: string; IpPermissions?: Permission[]; Tags?: Tag[] };
+/** What one read of all Elastic IPs answers; the same answers as addressOf and elasticIpHeldElsewhere. */
+export interface AddressView {
+  addressOf(instanceId: string): string | undefined;
+  heldElsewhere(ip: string, instanceId: string): boolean;
+}
 type Address = { AllocationId?: string; PublicIp?: string; InstanceId?: string; AssociationId?: string; Tags?: Tag[] };
 
 const tagOf = (tags: Tag[] | undefined, key: string): string | undefined => tags?.find((t) => t.Key === key)?.Value;
@@ -214,6 +219,22 @@ export function awsNetwork(session: Ec2Session, region: string) {
       const { ec2 } = await load();
       const out = await send<{ Addresses?: Address[] }>(`DescribeAddresses of ${instanceId}`, new ec2.DescribeAddressesCommand({ Filters: [{ Name: 'instance-id', Values: [instanceId] }] }));
       return out.Addresses?.[0]?.PublicIp;
+    },
+    /**
+     * Every Elastic IP of the region in one DescribeAddresses, answering addressOf and elasticIpHeldElsewhere for
+     * many instances at once (list: one call, not two per VM).
+     */
+    async addressView(): Promise<AddressView> {
+      const { ec2 } = await load();
+      const out = await send<{ Addresses?: Address[] }>('DescribeAddresses', new ec2.DescribeAddressesCommand({}));
+      const all = out.Addresses ?? [];
+      return {
+        addressOf: (instanceId) => all.find((a) => a.InstanceId === instanceId)?.PublicIp,
+        heldElsewhere: (ip, instanceId) => {
+          const a = all.find((x) => x.PublicIp === ip);
+          return !!a && a.InstanceId !== instanceId;
+        },
+      };
     },
     /**
      * Whether `ip` is an Elastic IP now associated elsewhere (or nowhere): an instance that lost its Elastic IP must

@@ -5,9 +5,9 @@
 // builders, so `cnvm provision --provider digitalocean --dry-run` shows the same VM.
 import { DO_USER_DATA_LIMIT } from './adapter.js';
 import { DEFAULT_SIZE, doRequests } from './requests.js';
-import { fitUserData, VOLUME_ID_SENTINEL, type ExportIgnition } from '../../export/pieces.js';
-import { describeDesired, DEVICE_NAME, placementList, placementString, volumeNameOf, type ExportSubject } from '../../export/subject.js';
-import { ignitionTemplate, mergeResources, passwordParts, requiredProviders, tfDocument, type Json } from '../../export/terraform.js';
+import { fitUserData, VOLUME_ID_SENTINEL, type ExportIgnition } from '../../export-kit/pieces.js';
+import { describeDesired, DEVICE_NAME, placementList, placementString, volumeNameOf, type ExportSubject } from '../../export-kit/subject.js';
+import { ignitionTemplate, mergeResources, passwordParts, requiredProviders, tfDocument, type Json } from '../../export-kit/terraform.js';
 
 /**
  * DigitalOcean's guest names the volume by its name, which the template fixes (`<vm>-data`): the export renders

@@ -5,6 +5,7 @@
 // gets in turn, and its own firewall rule. Calls, retries and operations: api.ts; requests: requests.ts.
 import { defineProvider } from '../contract.js';
 import { gceApi, type ApiOptions } from './api.js';
+import { gcpLeases } from './lease.js';
 import { gcpNetwork } from './network.js';
 import { GCE_NAME, gcpRequests, MANAGED_LABEL, regionOf, type GcpPlacement } from './requests.js';
 import { InUseError, NotFoundError, ProviderError } from '../errors.js';
@@ -111,6 +112,7 @@ export function createGcpProvider(options: GcpOptions): Provider {
       ? { kind: 'reserved', describe: 'static external address, moved to the new instance (deleteAccessConfig/addAccessConfig) inside the downtime window' }
       : { kind: 'implicit', describe: 'ephemeral external IP (changes on every stop, upgrade and rollback)' },
     name: 'gcp',
+    leases: gcpLeases(api, options.project, options.zone),
     plan: {
       createVolume: (spec) => planned('compute.disks.insert', req.diskInsert(spec), `new ${spec.sizeGiB} GiB persistent disk ${spec.name}, labelled ${MANAGED_LABEL}`),
       deleteVolume: (id) => planned('compute.disks.delete', req.disk(id), `delete disk ${id} and everything on it`),

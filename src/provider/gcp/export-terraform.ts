@@ -2,9 +2,9 @@
 // name (the guest sees /dev/disk/by-id/google-pmm-data), a disk Terraform refuses to destroy, a static external
 // address (the stable address) and a firewall rule for PMM. Values come from the GCE adapter's request builders.
 import { gcpRequests } from './adapter.js';
-import { describeDesired, ownTags, DEVICE_NAME, placementList, placementString, volumeNameOf, type ExportSubject } from '../../export/subject.js';
+import { describeDesired, ownTags, DEVICE_NAME, placementList, placementString, volumeNameOf, type ExportSubject } from '../../export-kit/subject.js';
 import { CnvmError } from '../../errors.js';
-import { ignitionTemplate, mergeResources, passwordParts, requiredProviders, tfDocument, type Json } from '../../export/terraform.js';
+import { ignitionTemplate, mergeResources, passwordParts, requiredProviders, tfDocument, type Json } from '../../export-kit/terraform.js';
 
 /** GCE takes 256 KiB per metadata value. */
 const GCE_METADATA_LIMIT = 256 * 1024;

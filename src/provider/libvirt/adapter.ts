@@ -25,6 +25,7 @@ import {
   volumePath,
   type LibvirtLayout,
 } from './commands.js';
+import { fileLeases } from './lease.js';
 import { offeredVirtTypes } from './capabilities.js';
 import { storeFiles } from './files.js';
 import { libvirtPlans } from './plan.js';
@@ -190,6 +191,7 @@ export function createLibvirtProvider(options: LibvirtOptions = {}): Provider {
   return defineProvider({
     addressing: { kind: 'implicit', describe: 'one MAC for every generation (the same DHCP lease); with --network user, the same forwarded port' },
     name: 'libvirt',
+    leases: fileLeases(layout.storageDir),
     plan,
 
     async findVolume(name) {

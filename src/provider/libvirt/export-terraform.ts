@@ -5,8 +5,8 @@
 // derives for the VM, so every replacement keeps the DHCP lease (the stable address on libvirt).
 import { stableMac } from './commands.js';
 import { CnvmError } from '../../errors.js';
-import { describeDesired, DEVICE_NAME, placementString, volumeNameOf, type ExportSubject } from '../../export/subject.js';
-import { ignitionTemplate, mergeResources, passwordParts, requiredProviders, tfDocument, type Json } from '../../export/terraform.js';
+import { describeDesired, DEVICE_NAME, placementString, volumeNameOf, type ExportSubject } from '../../export-kit/subject.js';
+import { ignitionTemplate, mergeResources, passwordParts, requiredProviders, tfDocument, type Json } from '../../export-kit/terraform.js';
 
 const GIB = 1024 * 1024 * 1024;
 /** The adapter's defaults (src/provider/libvirt/adapter.ts, libvirt/module.ts). */

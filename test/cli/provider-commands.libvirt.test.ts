@@ -1,20 +1,21 @@
 // `cnvm provision | status | destroy --provider libvirt` end to end, on real libvirt (qemu:///system) with a blank
 // qcow2 as the image and no network. Needs `npm run build` and .ci/libvirt-setup.sh.
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { XMLParser } from 'fast-xml-parser';
 import { afterAll, describe, expect, it } from 'vitest';
-import { REPO_ROOT } from '../support/conformance.js';
+import { runCliSync } from '../support/run-cli.js';
+import { libvirtSkipReason, libvirtTitle } from '../support/libvirt-probe.js';
 import { passwordInConfig } from '../support/lifecycle.js';
 import { withoutProgress } from './progress-lines.js';
 
-const BIN = join(REPO_ROOT, 'dist/cli/bin.js');
 const dir = mkdtempSync(join(tmpdir(), 'cnvm-provision-'));
 chmodSync(dir, 0o755);
 const image = join(dir, 'blank.qcow2');
-execFileSync('qemu-img', ['create', '-q', '-f', 'qcow2', image, '1G']);
+const skip = libvirtSkipReason();
+if (!skip) execFileSync('qemu-img', ['create', '-q', '-f', 'qcow2', image, '1G']);
 const key = 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOPQtestkeyonlyxxxxxxxxxxxxxxxxxxxxxxxxxxxx cnvm@test';
 writeFileSync(join(dir, 'key.pub'), `${key}\n`);
 const name = `cnvm-cli${process.pid}`;
@@ -23,16 +24,15 @@ const common = ['--provider', 'libvirt', '--name', name, '--storage-dir', join(d
 const create = [...common, '--network', 'none'];
 
 function cnvm(args: string[]) {
-  const r = spawnSync(process.execPath, [BIN, ...args], { cwd: REPO_ROOT, encoding: 'utf8' });
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+  return runCliSync(args);
 }
 
 afterAll(() => {
-  cnvm(['destroy', ...common, '--delete-data', '--yes']);
+  if (!skip) cnvm(['destroy', ...common, '--delete-data', '--yes']);
   rmSync(dir, { recursive: true, force: true });
 }, 120_000);
 
-describe('cnvm provision / status / destroy (libvirt)', () => {
+describe.skipIf(skip)(libvirtTitle('cnvm provision / status / destroy (libvirt)'), () => {
   it('prints the plan with --dry-run and changes nothing', () => {
     const r = cnvm(['provision', '--skip-health-check', ...create, '--image', image, '--dry-run', '--json']);
     expect(r.code).toBe(0);

@@ -8,6 +8,7 @@
 import { isAlias, isMap, isScalar, isSeq, parseAllDocuments, type Document, type Node } from 'yaml';
 import type { ConfigPath, SourcePosition } from '../report.js';
 import { resolvePlain, resolveTagged, TagMismatch } from './yaml-scalars.js';
+import type { YamlProblem } from './yaml-problem.js';
 import { firstSyntaxError, preflight } from './yaml-syntax.js';
 
 export { parseGoInt } from './yaml-scalars.js';
@@ -33,11 +34,7 @@ export interface NodeInfo {
   kind?: 'map' | 'seq' | 'scalar';
 }
 
-export interface YamlProblem {
-  message: string;
-  position: SourcePosition;
-  path?: ConfigPath;
-}
+export type { YamlProblem } from './yaml-problem.js';
 
 export interface ParsedYaml {
   value: unknown;

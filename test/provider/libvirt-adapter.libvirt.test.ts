@@ -1,6 +1,7 @@
 // The libvirt adapter on real libvirt/qemu (qemu:///system; .ci/libvirt-setup.sh installs and starts it). The
 // "image" is a blank qcow2: a domain with no OS runs under KVM or TCG, which is all these scenarios need. The
-// suite is skipped only when `virsh` itself is missing; a daemon that does not answer is a failure.
+// suite is skipped, with the reason, when virsh, qemu or the daemon is missing (test/support/libvirt-probe.ts); in
+// CI (CNVM_REQUIRE_LIBVIRT=1) that is a failure instead.
 import { execFileSync, spawnSync } from 'node:child_process';
 import { chmodSync, closeSync, existsSync, mkdtempSync, openSync, readFileSync, readSync, rmSync, statSync, writeFileSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -10,14 +11,12 @@ import { NotFoundError, ProviderError, WrongStateError } from '../../src/provide
 import { createLibvirtProvider, parseDacBaseLabel, qemuIdentity } from '../../src/provider/libvirt/adapter.js';
 import { offeredVirtTypes } from '../../src/provider/libvirt/capabilities.js';
 import type { Provider } from '../../src/provider/types.js';
+import { libvirtSkipReason, libvirtTitle } from '../support/libvirt-probe.js';
 import { runProviderConformance } from './conformance.js';
 
 const URI = 'qemu:///system';
-const hasVirsh = spawnSync('virsh', ['--version'], { stdio: 'ignore' }).error === undefined;
-if (!hasVirsh) {
-  const line = '!'.repeat(100);
-  console.warn(`\n${line}\n!!! SKIPPING the libvirt provider suite: no 'virsh' on PATH. Run .ci/libvirt-setup.sh (CI does).\n${line}\n`);
-}
+const skip = libvirtSkipReason();
+const hasVirsh = skip === undefined;
 
 /** Milliseconds per provider operation, printed after the suite (the figures the README quotes). */
 const timings = new Map<string, number[]>();
@@ -56,7 +55,7 @@ function qemuCmdline(name: string): string {
   return readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').join(' ');
 }
 
-describe.skipIf(!hasVirsh)('libvirt is available (bash .ci/libvirt-setup.sh)', () => {
+describe.skipIf(!hasVirsh)(libvirtTitle('libvirt is available (bash .ci/libvirt-setup.sh)'), () => {
   it(`answers on ${URI}`, () => {
     expect(() => execFileSync('virsh', ['-c', URI, 'list'], { stdio: 'pipe' })).not.toThrow();
   });
@@ -89,7 +88,7 @@ if (hasVirsh) {
   });
 }
 
-describe.skipIf(!hasVirsh)('libvirt adapter specifics', () => {
+describe.skipIf(!hasVirsh)(libvirtTitle('libvirt adapter specifics'), () => {
   const { dir, image, storageDir } = hasVirsh ? scratch('cnvm-libvirt-x-') : { dir: '', image: '', storageDir: '' };
   const p = timed(createLibvirtProvider({ uri: URI, storageDir, network: null, shutdownTimeoutSec: 0 }));
   const vm = `cnvm-x${process.pid}`;

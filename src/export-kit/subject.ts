@@ -1,8 +1,8 @@
 // What every export target renders: one VM's desired state (the record's, with this command line's explicit
 // changes, exactly as `cnvm provision` plans it), the Ignition cut at its deploy-time holes, and the stream's images.
-import { DATA_DEVICE_NAME, dataVolumeName } from '../lifecycle/names.js';
-import type { DesiredState } from '../lifecycle/record.js';
-import type { ExportIgnition } from './ignition.js';
+import { DATA_DEVICE_NAME, dataVolumeName } from '../core/vm-model.js';
+import type { DesiredState } from '../core/vm-model.js';
+import type { ExportIgnition } from './pieces.js';
 import type { StreamImages } from './images.js';
 
 export interface ExportSubject {

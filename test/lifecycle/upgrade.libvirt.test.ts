@@ -9,6 +9,7 @@ import { dataVolumeName } from '../../src/lifecycle/names.js';
 import { upgrade } from '../../src/lifecycle/upgrade.js';
 import { createLibvirtProvider } from '../../src/provider/libvirt/adapter.js';
 import { crashable } from '../support/crashable.js';
+import { libvirtSkipReason, libvirtTitle } from '../support/libvirt-probe.js';
 import { provisionVm, tempStore } from '../support/lifecycle.js';
 import { provisionFaultMatrix, type ProvisionMatrixHarness } from './provision-matrix.js';
 import { upgradeFaultMatrix } from './upgrade-matrix.js';
@@ -37,7 +38,7 @@ function writeAt(path: string, bytes: Buffer): void {
   closeSync(fd);
 }
 
-describe('upgrade on real libvirt', () => {
+describe.skipIf(libvirtSkipReason() !== undefined)(libvirtTitle('upgrade on real libvirt'), () => {
   it('end to end: same volume (path and serial), old domain gone, bytes intact', async () => {
     const { dir, imageA, imageB, provider } = setup('e2e');
     const store = tempStore();

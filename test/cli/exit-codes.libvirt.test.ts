@@ -1,37 +1,39 @@
 // Every exit code of the README's table, each produced the way a user would meet it, on real libvirt where a
 // provider is needed (a blank qcow2 "image": no OS boots, so PMM never answers and the health gate fails).
 // Needs `npm run build` and .ci/libvirt-setup.sh. No stack trace may ever reach the user.
-import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { EXIT_CODES } from '../../src/cli/exit-codes.js';
+import { runCliSync, spawnCli } from '../support/run-cli.js';
 import { REPO_ROOT } from '../support/conformance.js';
+import { libvirtSkipReason, libvirtTitle } from '../support/libvirt-probe.js';
 
-const BIN = join(REPO_ROOT, 'dist/cli/bin.js');
 const dir = mkdtempSync(join(tmpdir(), 'cnvm-exit-'));
 chmodSync(dir, 0o755);
 const image = join(dir, 'blank.qcow2');
-execFileSync('qemu-img', ['create', '-q', '-f', 'qcow2', image, '1G']);
+const skip = libvirtSkipReason();
+if (!skip) execFileSync('qemu-img', ['create', '-q', '-f', 'qcow2', image, '1G']);
 const name = `cnvm-exit${process.pid}`;
 const stateDir = join(dir, 'state');
 // A blank guest never answers an ACPI power-off: force it off at once.
 const vm = ['--provider', 'libvirt', '--name', name, '--storage-dir', join(dir, 'store'), '--state-dir', stateDir, '--shutdown-timeout', '0'];
 const create = [...vm, '--network', 'none', '--memory', '256', '--cpus', '1'];
 
-function cnvm(args: string[], env: NodeJS.ProcessEnv = {}) {
-  const r = spawnSync(process.execPath, [BIN, ...args], { cwd: dir, encoding: 'utf8', env: { ...process.env, ...env } });
+function cnvm(args: string[], env: Record<string, string | undefined> = {}) {
+  const r = runCliSync(args, { cwd: dir, env });
   expect(r.stderr, 'no stack trace').not.toMatch(/\n\s+at .*:\d+:\d+/);
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+  return r;
 }
 
 afterAll(() => {
-  cnvm(['destroy', ...vm, '--delete-data', '--yes']);
+  if (!skip) cnvm(['destroy', ...vm, '--delete-data', '--yes']);
   rmSync(dir, { recursive: true, force: true });
 }, 120_000);
 
-describe('exit codes (README table)', () => {
+describe.skipIf(skip)(libvirtTitle('exit codes (README table)'), () => {
   it('documents each kind once, and the README lists them', async () => {
     const { readFileSync } = await import('node:fs');
     const readme = readFileSync(join(REPO_ROOT, 'README.md'), 'utf8');
@@ -94,11 +96,11 @@ describe('exit codes (README table)', () => {
   });
 
   it('130 interrupted: Ctrl-C says how to continue; 6 rolled back: the re-run finishes the rollback', async () => {
-    const child = spawn(process.execPath, [BIN, 'upgrade', ...vm, '--image', image, '--yes', '--health-timeout', '600'], { cwd: dir });
+    const child = spawnCli(['upgrade', ...vm, '--image', image, '--yes', '--health-timeout', '600'], { cwd: dir });
     let stderr = '';
     const code = await new Promise<number | null>((resolve) => {
-      child.stderr.on('data', (d: Buffer) => {
-        stderr += d;
+      child.stderr?.on('data', (d: Buffer) => {
+        stderr += String(d);
         if (/health: start/.test(stderr)) child.kill('SIGINT');
       });
       child.on('close', resolve);

@@ -3,7 +3,7 @@
 // 0, so one less than that line's number), for a scanner error the line of the offending character.
 import type { Document } from 'yaml';
 import type { SourcePosition } from '../report.js';
-import type { YamlProblem } from './yaml.js';
+import type { YamlProblem } from './yaml-problem.js';
 
 /** go-yaml's reader: tab, line breaks and printable Unicode only. */
 function isPrintable(code: number): boolean {

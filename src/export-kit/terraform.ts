@@ -3,7 +3,7 @@
 // with the rendered Ignition, the volume attached under cnvm's device naming, the stable address, the firewall,
 // variables (defaults from the VM's desired state) and outputs (PMM URL). A new image replaces the instance only.
 import { CnvmError } from '../errors.js';
-import type { IgnitionPiece } from './ignition.js';
+import type { IgnitionPiece } from './pieces.js';
 import type { ExportSubject } from './subject.js';
 
 export type Json = Record<string, unknown>;

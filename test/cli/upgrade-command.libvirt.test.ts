@@ -1,17 +1,18 @@
 // `cnvm upgrade` and `cnvm config show` end to end on real libvirt. Needs `npm run build` and libvirt running.
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { chmodSync, closeSync, mkdirSync, mkdtempSync, openSync, readSync, rmSync, writeFileSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { REPO_ROOT } from '../support/conformance.js';
+import { runCliSync } from '../support/run-cli.js';
+import { libvirtSkipReason, libvirtTitle } from '../support/libvirt-probe.js';
 import { withoutProgress } from './progress-lines.js';
 
-const BIN = join(REPO_ROOT, 'dist/cli/bin.js');
+const skip = libvirtSkipReason();
 const dir = mkdtempSync(join(tmpdir(), 'cnvm-upcli-'));
 chmodSync(dir, 0o755);
 const [imageA, imageB] = [join(dir, 'a.qcow2'), join(dir, 'b.qcow2')];
-for (const image of [imageA, imageB]) execFileSync('qemu-img', ['create', '-q', '-f', 'qcow2', image, '1G']);
+if (!skip) for (const image of [imageA, imageB]) execFileSync('qemu-img', ['create', '-q', '-f', 'qcow2', image, '1G']);
 const configDir = join(dir, 'providers');
 mkdirSync(join(configDir, 'hosts'), { recursive: true });
 // The profile supplies what the flags would: storage, no network, a small volume; a guest with no OS never
@@ -23,16 +24,15 @@ const stateDir = join(dir, 'state');
 const common = ['--provider', 'libvirt', '--name', name, '--config-dir', configDir, '--state-dir', stateDir];
 
 function cnvm(args: string[]) {
-  const r = spawnSync(process.execPath, [BIN, ...args], { cwd: REPO_ROOT, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+  return runCliSync(args);
 }
 
 afterAll(() => {
-  cnvm(['destroy', ...common, '--delete-data', '--yes']);
+  if (!skip) cnvm(['destroy', ...common, '--delete-data', '--yes']);
   rmSync(dir, { recursive: true, force: true });
 }, 120_000);
 
-describe('cnvm config show', () => {
+describe.skipIf(skip)(libvirtTitle('cnvm config show'), () => {
   it('prints the merged settings and where each came from', () => {
     const r = cnvm(['config', 'show', ...common.slice(0, -2), '--cpus', '2']);
     expect(r.code).toBe(0);
@@ -42,7 +42,7 @@ describe('cnvm config show', () => {
   });
 });
 
-describe('cnvm upgrade (libvirt)', () => {
+describe.skipIf(skip)(libvirtTitle('cnvm upgrade (libvirt)'), () => {
   it('needs a VM, and --yes when not on a terminal', () => {
     expect(cnvm(['upgrade', ...common, '--image', imageB]).code).toBe(2);
     const r = cnvm(['upgrade', ...common, '--image', imageB, '--yes']);

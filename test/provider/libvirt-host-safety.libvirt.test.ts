@@ -2,16 +2,17 @@
 // secret is closed to other users, the user's base image is copied (never hard-linked, so libvirt re-owning a
 // running VM's backing chain cannot touch it), and replaceIgnition rewrites the fw_cfg file in place of the old one
 // with the same owner and mode.
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { chmodSync, chownSync, lstatSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { NotFoundError } from '../../src/provider/errors.js';
 import { createLibvirtProvider, parseDacBaseLabel, qemuIdentity } from '../../src/provider/libvirt/adapter.js';
+import { libvirtSkipReason, libvirtTitle } from '../support/libvirt-probe.js';
 
 const URI = 'qemu:///system';
-const hasVirsh = spawnSync('virsh', ['--version'], { stdio: 'ignore' }).error === undefined;
+const hasVirsh = libvirtSkipReason() === undefined;
 const isRoot = process.getuid?.() === 0;
 
 const dir = mkdtempSync(join(tmpdir(), 'cnvm-hostsafety-'));
@@ -27,7 +28,7 @@ function walk(path: string): string[] {
   return lstatSync(path).isDirectory() ? [path, ...readdirSync(path).flatMap((e) => walk(join(path, e)))] : [path];
 }
 
-describe.skipIf(!hasVirsh)('libvirt host safety', () => {
+describe.skipIf(!hasVirsh)(libvirtTitle('libvirt host safety'), () => {
   const qemu = (() => {
     if (!hasVirsh) return undefined;
     const caps = execFileSync('virsh', ['-c', URI, 'capabilities'], { encoding: 'utf8' });

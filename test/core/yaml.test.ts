@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseGoInt, parseYaml, pathKey, positionOf } from '../../src/butane/yaml.js';
+import { parseGoInt, parseYaml, pathKey, positionOf } from '../../src/core/yaml.js';
 
 describe('parseYaml', () => {
   it('resolves scalars like go-yaml v3: leading-zero octal, 0o, hex; yes stays a string', () => {

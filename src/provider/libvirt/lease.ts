@@ -1,0 +1,101 @@
+// libvirt's VM lease: an exclusive lock file in the storage directory on the host (<storageDir>/locks/<vm>.lock),
+// next to the volumes and VM files it guards, so every operator driving this host's VMs (whatever their state
+// directory or HOME) meets the same lock. Creating it with O_CREAT|O_EXCL is atomic in the kernel: of two runs, one
+// creates the file, the other gets EEXIST. The file holds the holder (JSON, 0600; no secrets).
+//
+// Removing a stale lease must not remove a newer one that another run created in between: removals (a takeover,
+// a release) first take `<vm>.lock.remove`, also O_EXCL, re-read the lease under it and unlink it only if its token
+// is still the one they read. A remover that died holding that file leaves it; one older than 30 s is cleared.
+import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, rmSync, statSync, writeSync } from 'node:fs';
+import { join } from 'node:path';
+import { writeFileAtomic } from '../../util/atomic-write.js';
+import type { LeaseHolder, LeasePrimitives, StoredLease } from '../types.js';
+
+const REMOVER_STALE_MS = 30_000;
+
+export function fileLeases(storageDir: string): LeasePrimitives {
+  const dir = join(storageDir, 'locks');
+  const pathOf = (key: string): string => join(dir, `${key}.lock`);
+
+  function readAt(path: string): StoredLease | undefined {
+    let text: string;
+    try {
+      text = readFileSync(path, 'utf8');
+    } catch {
+      return undefined;
+    }
+    try {
+      const lease = JSON.parse(text) as LeaseHolder;
+      return { lease, version: lease.token };
+    } catch {
+      // Being written by its creator right now, or left half-written by a run killed in between: void 10 s after
+      // it was created, then taken over.
+      const version = `unwritten:${safeMtime(path)}`;
+      return { lease: { holder: '?', host: '?', pid: 0, command: '?', acquiredAt: '', expiresAt: new Date(safeMtime(path) + 10_000).toISOString(), token: version }, version };
+    }
+  }
+
+  function createExclusive(path: string, text: string): boolean {
+    let fd: number;
+    try {
+      fd = openSync(path, 'wx', 0o600);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'EEXIST') return false;
+      throw err;
+    }
+    try {
+      writeSync(fd, text);
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+    return true;
+  }
+
+  /** Runs `fn` holding the remover's lock file; false when another remover holds it. */
+  function underRemover(key: string, fn: () => void): boolean {
+    const remover = `${pathOf(key)}.remove`;
+    if (!createExclusive(remover, String(process.pid))) {
+      if (Date.now() - safeMtime(remover) < REMOVER_STALE_MS) return false;
+      rmSync(remover, { force: true });
+      if (!createExclusive(remover, String(process.pid))) return false;
+    }
+    try {
+      fn();
+    } finally {
+      rmSync(remover, { force: true });
+    }
+    return true;
+  }
+
+  return {
+    where: (key) => pathOf(key),
+    read: async (key) => readAt(pathOf(key)),
+    async create(key, lease) {
+      mkdirSync(dir, { recursive: true, mode: 0o700 });
+      return createExclusive(pathOf(key), `${JSON.stringify(lease)}\n`);
+    },
+    async renew(key, current, lease) {
+      let out: StoredLease | undefined;
+      underRemover(key, () => {
+        if (readAt(pathOf(key))?.version !== current.version) return;
+        writeFileAtomic(pathOf(key), `${JSON.stringify(lease)}\n`, 0o600);
+        out = { lease, version: lease.token };
+      });
+      return out;
+    },
+    async remove(key, current) {
+      underRemover(key, () => {
+        if (readAt(pathOf(key))?.version === current.version) rmSync(pathOf(key), { force: true });
+      });
+    },
+  };
+}
+
+function safeMtime(path: string): number {
+  try {
+    return statSync(path).mtimeMs;
+  } catch {
+    return 0;
+  }
+}
