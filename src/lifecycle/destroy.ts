@@ -5,11 +5,13 @@
 // it is what PMM's clients and DNS point at, so a provision on the kept volume gives the same server back; it is
 // released only with --delete-data (a reserved address that no VM uses may cost money: the plan says so).
 import { NotFoundError } from '../provider/errors.js';
-import type { Provider, StableAddress } from '../provider/types.js';
+import type { Provider, StableAddress, Volume } from '../provider/types.js';
 import { Journal } from './journal.js';
 import { loadRecord, ownedVms } from './lookup.js';
 import { addressName, dataVolumeName } from './names.js';
 import type { PlanStep } from './plan.js';
+import { runSteps, type Executors } from './steps/runner.js';
+import { notNeeded, planView, type Step } from './steps/step.js';
 import { addressingNote } from './url.js';
 import type { VmRecord } from './record.js';
 import { lockVm } from './lease.js';
@@ -48,40 +50,83 @@ async function vmsOf(provider: Provider, record: VmRecord | undefined, name: str
   return names;
 }
 
-export async function planDestroy(provider: Provider, store: StateStore, req: DestroyRequest): Promise<{ steps: PlanStep[]; keeps: string[]; notes: string[] }> {
-  const volume = await provider.findVolume(dataVolumeName(req.name));
+/** One step of `cnvm destroy`, in the order apply runs them (see ./steps/step.ts). */
+export type DestroyStep =
+  | (Step<'remove-vm'> & { vm: string })
+  | (Step<'delete-volume'> & { volumeId: string })
+  | (Step<'release-address'> & { addressId: string })
+  /** With the data deleted: the record, the secret and any upgrade journal go; otherwise the record says destroyed. */
+  | (Step<'forget'> & { remove: boolean });
+
+export interface DestroyPlan {
+  steps: DestroyStep[];
+  keeps: string[];
+  notes: string[];
+  record: VmRecord | undefined;
+  vms: string[];
+  volume: Volume | undefined;
+  address: StableAddress | undefined;
+}
+
+function vmSteps(provider: Provider, vms: string[]): DestroyStep[] {
+  return vms.map((vm) => ({ kind: 'remove-vm', title: `remove VM ${vm} and its boot disk`, actions: provider.plan.destroyVm(vm), vm }));
+}
+
+function dataSteps(provider: Provider, req: DestroyRequest, volume: Volume | undefined, address: StableAddress | undefined): DestroyStep[] {
+  const del: DestroyStep = { kind: 'delete-volume', title: `DELETE data volume ${volume?.name ?? dataVolumeName(req.name)} and cnvm's record of ${req.name}`, actions: volume ? provider.plan.deleteVolume(volume.id) : [], volumeId: volume?.id ?? '' };
+  // Its holder is gone by then, so the contract's "never while assigned" holds; released last, after the data.
+  const release: DestroyStep = { kind: 'release-address', title: `release address ${address?.ip ?? ''} (${address?.id ?? ''}): PMM's clients lose their server for good`, actions: address ? (provider.plan.releaseAddress?.(address.id) ?? []) : [], addressId: address?.id ?? '' };
+  const forget: DestroyStep = { kind: 'forget', title: `${req.deleteData ? 'remove' : 'keep'} cnvm's record of ${req.name}`, actions: [], remove: req.deleteData && (!!volume || !!address), silent: true };
+  return [req.deleteData && volume ? del : notNeeded(del), req.deleteData && address ? release : notNeeded(release), forget];
+}
+
+/** Reads only: the VM's generations, its data volume and address, and the one step list dry-run prints and apply runs. */
+export async function destroyPlan(provider: Provider, store: StateStore, req: DestroyRequest): Promise<DestroyPlan> {
   const record = await loadRecord(provider, store, req.name);
   const vms = await vmsOf(provider, record, req.name);
+  const volume = await provider.findVolume(dataVolumeName(req.name));
   if (vms.length === 0 && !volume && !record) throw new NotFoundError(`no VM named ${req.name} on ${provider.name}`);
   const address = await addressOf(provider, record, req.name);
-  const steps: PlanStep[] = vms.map((vm) => ({ step: `remove VM ${vm} and its boot disk`, actions: provider.plan.destroyVm(vm) }));
-  if (req.deleteData && volume) steps.push({ step: `DELETE data volume ${volume.name} and cnvm's record of ${req.name}`, actions: provider.plan.deleteVolume(volume.id) });
-  if (req.deleteData && address) steps.push({ step: `release address ${address.ip} (${address.id}): PMM's clients lose their server for good`, actions: provider.plan.releaseAddress?.(address.id) ?? [] });
   const keeps = volume && !req.deleteData ? [`data volume ${volume.name} (${volume.id}) and cnvm's record of ${req.name}`] : [];
   if (address && !req.deleteData) keeps.push(`address ${address.ip} (${address.id}), reserved and unassigned (the provider may bill it): a provision on the kept volume gets it back, so PMM's clients keep their server`);
-  return { steps, keeps, notes: [addressingNote(provider)] };
+  return { steps: [...vmSteps(provider, vms), ...dataSteps(provider, req, volume, address)], keeps, notes: [addressingNote(provider)], record, vms, volume, address };
+}
+
+/** What `--dry-run` prints and emits with --json: the steps apply runs, less the ones that change nothing here. */
+export async function planDestroy(provider: Provider, store: StateStore, req: DestroyRequest): Promise<{ steps: PlanStep[]; keeps: string[]; notes: string[] }> {
+  const plan = await destroyPlan(provider, store, req);
+  return { steps: planView(plan.steps), keeps: plan.keeps, notes: plan.notes };
+}
+
+function executors(provider: Provider, store: StateStore, req: DestroyRequest, plan: DestroyPlan): Executors<DestroyStep> {
+  const { record, volume } = plan;
+  return {
+    'remove-vm': async (s) => void (await provider.destroyVm(s.vm)),
+    'delete-volume': async (s) => void (await provider.deleteVolume(s.volumeId)),
+    'release-address': async (s) => void (await provider.releaseAddress?.(s.addressId)),
+    forget: async (s) => {
+      if (s.remove) {
+        store.removeRecord(provider.name, req.name);
+        store.removeSecret(provider.name, req.name);
+        // Nothing is left to resume: an upgrade journal of this VM would only point at what is gone.
+        Journal.for(store.dir, provider.name, req.name).remove();
+      } else if (record) {
+        store.writeRecord({ ...record, status: 'destroyed', generations: record.generations.filter((g) => g.generation === record.current), ...(volume ? { volume: { id: volume.id, name: volume.name } } : {}) });
+      }
+    },
+  };
 }
 
 export async function destroy(provider: Provider, store: StateStore, req: DestroyRequest): Promise<DestroyResult> {
   const lock = await lockVm(provider, store, req.name, 'destroy');
   try {
-    const record = await loadRecord(provider, store, req.name);
-    const vms = await vmsOf(provider, record, req.name);
-    const volume = await provider.findVolume(dataVolumeName(req.name));
-    if (!record && vms.length === 0 && !volume) throw new NotFoundError(`no VM named ${req.name} on ${provider.name}`);
-    const address = await addressOf(provider, record, req.name);
-    for (const vm of vms) await provider.destroyVm(vm);
+    const plan = await destroyPlan(provider, store, req);
+    // Progress is the provider's own calls (the CLI wraps them); destroy keeps no journal: every run finds what is left from the provider.
+    await runSteps(plan.steps, executors(provider, store, req, plan), { emit: () => {} });
+    const { vms, volume, address } = plan;
     if (req.deleteData && (volume || address)) {
-      if (volume) await provider.deleteVolume(volume.id);
-      // Its holder is gone, so the contract's "never while assigned" holds; released last, after the data.
-      if (address) await provider.releaseAddress?.(address.id);
-      store.removeRecord(provider.name, req.name);
-      store.removeSecret(provider.name, req.name);
-      // Nothing is left to resume: an upgrade journal of this VM would only point at what is gone.
-      Journal.for(store.dir, provider.name, req.name).remove();
       return { vmRemoved: vms.length > 0, removed: vms, volumeDeleted: !!volume, ...(address ? { addressReleased: address.ip } : {}) };
     }
-    if (record) store.writeRecord({ ...record, status: 'destroyed', generations: record.generations.filter((g) => g.generation === record.current), ...(volume ? { volume: { id: volume.id, name: volume.name } } : {}) });
     return { vmRemoved: vms.length > 0, removed: vms, volumeDeleted: false, ...(volume ? { volumeKept: volume.id } : {}), ...(address ? { addressKept: address.ip } : {}) };
   } finally {
     await lock.release();
