@@ -73,10 +73,18 @@ export function fileLeases(storageDir: string): LeasePrimitives {
     where: (key) => pathOf(key),
     read: async (key) => readAt(pathOf(key)),
     async create(key, lease) {
-      // The first directory mkdir made (the storage dir itself, on a first provision): removed again on release
-      // if still empty, so a run that fails before creating anything leaves the host as it was.
-      created ??= mkdirSync(dir, { recursive: true, mode: 0o700 });
-      return createExclusive(pathOf(key), `${JSON.stringify(lease)}\n`);
+      // When this run made the storage dir itself (a first provision), it is removed again on release if still
+      // empty, so a run that fails before creating anything leaves the host as it was. Another run may remove an
+      // empty one between our mkdir and open: then make it again.
+      for (let attempt = 0; ; attempt++) {
+        const made = mkdirSync(dir, { recursive: true, mode: 0o700 });
+        if (made !== undefined && made !== dir) created ??= made;
+        try {
+          return createExclusive(pathOf(key), `${JSON.stringify(lease)}\n`);
+        } catch (err) {
+          if ((err as NodeJS.ErrnoException).code !== 'ENOENT' || attempt >= 3) throw err;
+        }
+      }
     },
     async renew(key, current, lease) {
       let out: StoredLease | undefined;
