@@ -129,13 +129,18 @@ const floor = latencyMs.stopVm + latencyMs.detachVolume + latencyMs.attachVolume
 const stateDir = mkdtempSync(join(tmpdir(), 'cnvm-bench-'));
 const downtimes = [];
 const reservedDowntimes = [];
+/** From the upgrade's start to the old VM's stop: the work done while PMM still serves (the new VM made, ready). */
+const beforeWindow = [];
 for (let i = 0; i < 5; i++) {
   for (const addressing of ['implicit', 'reserved']) {
     const p = createFakeProvider({ latencyMs, addressing });
     const store = new StateStore(join(stateDir, `${addressing}-${i}`));
     // No PMM runs on the in-memory provider: the gate is skipped, so downtime ends when the new VM is started.
     await provision(p, store, { name: 'pmm', defaults: desired('a'), overrides: {}, skipHealthCheck: true });
-    const r = await upgrade(p, store, { name: 'pmm', overrides: { image: { id: 'b' } }, skipHealthCheck: true });
+    const events = [];
+    const r = await upgrade(p, store, { name: 'pmm', overrides: { image: { id: 'b' } }, skipHealthCheck: true }, (e) => events.push(e));
+    const stop = events.find((e) => e.step === 'stop-old' && e.status === 'start');
+    if (addressing === 'implicit' && stop) beforeWindow.push(stop.at);
     (addressing === 'reserved' ? reservedDowntimes : downtimes).push(r.downtimeMs);
   }
 }
@@ -158,6 +163,7 @@ const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const downtimeRatio = median(downtimes) / floor;
 console.log(`upgrade downtime (injected latencies, median of 5): ${median(downtimes)} ms; floor (stop+detach+attach+start) ${floor} ms; ratio ${downtimeRatio.toFixed(2)}x (goal <= 1.1x)`);
 console.log(`  naive order (stop first, then create): ${median(naive)} ms = ${(median(naive) / floor).toFixed(2)}x the floor`);
+console.log(`  before the window (upgrade start → old VM's stop, PMM still serving): ${median(beforeWindow)} ms, of which creating the new VM ${latencyMs.createVm} ms`);
 const reservedFloor = floor + latencyMs.assignAddress;
 const reservedRatio = median(reservedDowntimes) / reservedFloor;
 console.log(`  with a reserved address moved inside the window: ${median(reservedDowntimes)} ms; floor (stop+detach+attach+move+start) ${reservedFloor} ms; ratio ${reservedRatio.toFixed(2)}x (goal <= 1.1x)`);
