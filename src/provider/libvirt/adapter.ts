@@ -191,7 +191,7 @@ export function createLibvirtProvider(options: LibvirtOptions = {}): Provider {
   return defineProvider({
     addressing: { kind: 'implicit', describe: 'one MAC for every generation (the same DHCP lease); with --network user, the same forwarded port' },
     name: 'libvirt',
-    leases: fileLeases(layout.storageDir),
+    leases: fileLeases(layout.storageDir, async (path) => privateDir(path, qemuAccess((await hostInfo()).qemu))),
     plan,
 
     async findVolume(name) {

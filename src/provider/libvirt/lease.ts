@@ -6,14 +6,19 @@
 // Removing a stale lease must not remove a newer one that another run created in between: removals (a takeover,
 // a release) first take `<vm>.lock.remove`, also O_EXCL, re-read the lease under it and unlink it only if its token
 // is still the one they read. A remover that died holding that file leaves it; one older than 30 s is cleared.
-import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, rmdirSync, rmSync, statSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, rmdirSync, rmSync, statSync, writeSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { writeFileAtomic } from '../../util/atomic-write.js';
 import type { LeaseHolder, LeasePrimitives, StoredLease } from '../types.js';
 
 const REMOVER_STALE_MS = 30_000;
 
-export function fileLeases(storageDir: string): LeasePrimitives {
+/**
+ * `makeDir` makes the locks directory (and the storage dir above it, when missing) the way the adapter makes its
+ * store: private, yet traversable by qemu. A storage dir made plainly 0700 here would lock qemu out of the VMs'
+ * disks below it.
+ */
+export function fileLeases(storageDir: string, makeDir: (path: string) => Promise<void> = async (path) => void mkdirSync(path, { recursive: true, mode: 0o700 })): LeasePrimitives {
   const dir = join(storageDir, 'locks');
   let created: string | undefined;
   const pathOf = (key: string): string => join(dir, `${key}.lock`);
@@ -77,8 +82,9 @@ export function fileLeases(storageDir: string): LeasePrimitives {
       // empty, so a run that fails before creating anything leaves the host as it was. Another run may remove an
       // empty one between our mkdir and open: then make it again.
       for (let attempt = 0; ; attempt++) {
-        const made = mkdirSync(dir, { recursive: true, mode: 0o700 });
-        if (made !== undefined && made !== dir) created ??= made;
+        const existed = existsSync(storageDir);
+        await makeDir(dir);
+        if (!existed) created ??= storageDir;
         try {
           return createExclusive(pathOf(key), `${JSON.stringify(lease)}\n`);
         } catch (err) {
