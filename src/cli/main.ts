@@ -54,6 +54,19 @@ function printEntries(entries: readonly ReportEntry[]): void {
   for (const e of entries) process.stderr.write(`${formatEntry(e)}\n`);
 }
 
+/** Why a config produced no output: errors, or (with --strict) only warnings. Butane's wording. */
+const whyInvalid = (entries: readonly ReportEntry[]): string =>
+  entries.some((e) => e.kind === 'error') ? 'config is invalid' : 'config produced warnings and --strict was specified';
+
+/** The rendering flags one generate run and a bulk one share. */
+const renderFlags = (flags: Record<string, string | boolean | string[] | undefined>) => ({
+  ...(typeof flags['files-dir'] === 'string' ? { filesDir: flags['files-dir'] } : {}),
+  ...(typeof flags.provider === 'string' ? { provider: flags.provider } : {}),
+  strict: flags.strict === true,
+  pretty: flags.pretty === true,
+  check: flags.check === true,
+});
+
 async function runGenerate(argv: string[]): Promise<number> {
   const { flags, positionals } = parseArgs(argv, GENERATE_FLAGS);
   if (flags.help) {
@@ -66,19 +79,14 @@ async function runGenerate(argv: string[]): Promise<number> {
   const outcome = await generate({
     ...(positionals[0] ? { input: positionals[0] } : {}),
     ...(typeof flags.output === 'string' ? { output: flags.output } : {}),
-    ...(typeof flags['files-dir'] === 'string' ? { filesDir: flags['files-dir'] } : {}),
-    ...(typeof flags.provider === 'string' ? { provider: flags.provider } : {}),
-    strict: flags.strict === true,
-    pretty: flags.pretty === true,
-    check: flags.check === true,
+    ...renderFlags(flags),
   });
   const { result } = outcome;
   if (flags.json) {
-    const invalid = result.entries.some((e) => e.kind === 'error') ? 'config is invalid' : 'config produced warnings and --strict was specified';
     (await import('./output.js')).jsonResult('generate', !!result.config, {
       entries: result.entries,
       config: result.config ?? null,
-      ...(result.config ? {} : { error: { kind: 'invalid-config', message: `${outcome.file}: ${invalid}`, exitCode: EXIT_CODES['invalid-config'] } }),
+      ...(result.config ? {} : { error: { kind: 'invalid-config', message: `${outcome.file}: ${whyInvalid(result.entries)}`, exitCode: EXIT_CODES['invalid-config'] } }),
     });
     return result.config ? 0 : 1;
   }
@@ -101,11 +109,7 @@ async function runGenerateMany(flags: Record<string, string | boolean | string[]
   const files = await generateMany({
     inputs,
     outDir,
-    ...(typeof flags['files-dir'] === 'string' ? { filesDir: flags['files-dir'] } : {}),
-    ...(typeof flags.provider === 'string' ? { provider: flags.provider } : {}),
-    strict: flags.strict === true,
-    pretty: flags.pretty === true,
-    check: flags.check === true,
+    ...renderFlags(flags),
   });
   const failed = files.filter((f) => !f.ok);
   const summary = `${failed.length} of ${files.length} configs are invalid`;
@@ -118,7 +122,7 @@ async function runGenerateMany(flags: Record<string, string | boolean | string[]
   }
   for (const f of files) {
     printEntries(f.entries);
-    if (!f.ok) process.stderr.write(`Error translating config: ${f.input}: ${f.entries.some((e) => e.kind === 'error') ? 'config is invalid' : 'config produced warnings and --strict was specified'}\n`);
+    if (!f.ok) process.stderr.write(`Error translating config: ${f.input}: ${whyInvalid(f.entries)}\n`);
   }
   if (failed.length) throw new InvalidConfigError(summary);
   return 0;

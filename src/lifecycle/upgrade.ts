@@ -210,8 +210,9 @@ async function runUpgrade(provider: Provider, store: StateStore, req: UpgradeReq
   const journal = Journal.for(store.dir, provider.name, req.name);
   const pending = await pendingUpgrade(provider, store, req.name);
   if (pending.retired) emit('resume', 'skip', retiredNote(req.name, pending.retired));
-  let j = pending.journal ?? journal.read();
-  const resumed = !!j && (j.phase === 'forward' || j.phase === 'rollback');
+  // Only an unfinished journal about this VM's volume comes back: that is what is resumed.
+  let j = pending.journal;
+  const resumed = j !== undefined;
   let changes: Change[] = [];
   let ignition: string | undefined;
 

@@ -100,14 +100,19 @@ describe('upgrade (in-memory provider)', () => {
 });
 
 describe('the upgrade journal', () => {
+  /** pmm provisioned on A, its upgrade to B killed after the old VM stopped (calls: createVm, stopVm): inside the window. */
+  async function interruptedUpgrade(p: ReturnType<typeof createFakeProvider>, store: ReturnType<typeof tempStore>): Promise<Journal> {
+    await provisionVm(p, store, 'pmm', A);
+    p.crashAt(2, 'after');
+    await expect(upgrade(p, store, { name: 'pmm', overrides: { image: B }, skipHealthCheck: true })).rejects.toThrow(/injected crash/);
+    return Journal.for(store.dir, p.name, 'pmm');
+  }
+
   it('a journal about another data volume (the VM destroyed with its data and made again) is set aside, never resumed', async () => {
     const p = createFakeProvider();
     const store = tempStore();
     try {
-      await provisionVm(p, store, 'pmm', A);
-      const journal = Journal.for(store.dir, p.name, 'pmm');
-      p.crashAt(2, 'after');
-      await expect(upgrade(p, store, { name: 'pmm', overrides: { image: B }, skipHealthCheck: true })).rejects.toThrow(/injected crash/);
+      const journal = await interruptedUpgrade(p, store);
       const stale = journal.read();
       expect(stale?.phase).toBe('forward');
       // As if the VM had been destroyed with its data elsewhere and provisioned again: a new volume, the old journal.
@@ -129,11 +134,7 @@ describe('the upgrade journal', () => {
     const p = createFakeProvider({ addressing: 'reserved' });
     const store = tempStore();
     try {
-      await provisionVm(p, store, 'pmm', A);
-      const journal = Journal.for(store.dir, p.name, 'pmm');
-      // killed after the old VM stopped (calls: createVm, stopVm): inside the downtime window
-      p.crashAt(2, 'after');
-      await expect(upgrade(p, store, { name: 'pmm', overrides: { image: B }, skipHealthCheck: true })).rejects.toThrow(/injected crash/);
+      const journal = await interruptedUpgrade(p, store);
       const written = journal.read();
       expect(written?.version).toBe(2);
       expect(written?.plan?.map((s) => s.kind)).toEqual(['reserve-address', 'create-new', 'stop-old', 'detach-old', 'attach-new', 'move-address', 'start-new', 'health', 'scrub-kept-old', 'destroy-old', 'stop-new', 'detach-new', 'attach-old', 'address-back', 'access-back', 'scrub-old', 'start-old', 'destroy-new']);
