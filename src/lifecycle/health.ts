@@ -39,13 +39,16 @@ export async function waitHealthy(
   intervalMs = 5000,
 ): Promise<boolean> {
   const deadline = Date.now() + timeoutSec * 1000;
-  for (;;) {
+  for (let last = false; ; ) {
     // Always check at least once, however short the timeout.
     const vm = await describe();
     if (vm && (await check(vm, AbortSignal.timeout(10_000)))) return true;
-    // The timeout is honoured exactly: one shorter than the interval gets its last check at the deadline.
+    // The timeout is honoured exactly: one shorter than the interval gets its last check at the deadline. Which check
+    // is the last is decided when the sleep is cut to the deadline, not by reading the clock after it: a timer may
+    // wake a millisecond early, and a second look at the clock would then buy one check more.
     const left = deadline - Date.now();
-    if (left <= 0) return false;
+    if (last || left <= 0) return false;
+    last = left <= intervalMs;
     await new Promise((r) => setTimeout(r, Math.min(intervalMs, left)));
   }
 }

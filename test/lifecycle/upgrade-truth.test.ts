@@ -5,7 +5,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { expect, it } from 'vitest';
+import { expect, it, vi } from 'vitest';
 import { waitHealthy } from '../../src/lifecycle/health.js';
 import { upgradeSteps } from '../../src/lifecycle/upgrade-steps.js';
 import type { VmInfo } from '../../src/provider/types.js';
@@ -22,6 +22,24 @@ it('a health timeout shorter than the poll interval still gets its last check at
   checks = 0;
   // PMM ready by the deadline's check: the gate passes, although the interval is longer than the timeout.
   expect(await waitHealthy(async () => ++checks === 2, async () => vm, 0.2, 60_000)).toBe(true);
+});
+
+it('a timer that wakes just before the deadline does not buy one check more', async () => {
+  // The clock reads a millisecond short of the deadline after the sleep cut to it (timers may fire early).
+  let now = 1_000_000;
+  const clock = vi.spyOn(Date, 'now').mockImplementation(() => now);
+  try {
+    let checks = 0;
+    const result = await waitHealthy(async () => {
+      checks++;
+      if (checks === 2) now = 1_000_000 + 199;
+      return false;
+    }, async () => vm, 0.2, 60_000);
+    expect(result).toBe(false);
+    expect(checks).toBe(2);
+  } finally {
+    clock.mockRestore();
+  }
 });
 
 it("--dry-run's create step names the VM's own group as apply does", async () => {
